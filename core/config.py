@@ -1,0 +1,71 @@
+"""Training settings as data: one frozen dataclass with the defaults in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from core.errors import OUT_OF_RANGE, UNKNOWN_PRESET, ConfigError
+from core.labels import DEFAULT_THRESHOLD
+
+Preset = Literal["fast", "paper"]
+PRESETS: tuple[str, ...] = ("fast", "paper")
+
+#: Per-preset defaults used when a setting is left as ``None``.
+PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "fast": {"image_size": 64, "batch_size": 32, "learning_rate": 3e-3},
+    "paper": {"image_size": 300, "batch_size": 32, "learning_rate": 1e-4},
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run.
+
+    ``image_size``, ``batch_size`` and ``learning_rate`` left as ``None`` take the
+    preset's default (see :data:`PRESET_DEFAULTS`); :meth:`resolved` fills them in.
+    """
+
+    preset: Preset = "fast"
+    epochs: int = 10
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    seed: int = 0
+    image_size: int | None = None
+    val_fraction: float = 0.25
+    augment: bool = False
+    threshold: float = DEFAULT_THRESHOLD
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise ConfigError(UNKNOWN_PRESET.format(preset=self.preset, choices=", ".join(PRESETS)))
+        _check_range("epochs", self.epochs, 1, 500)
+        _check_range("val_fraction", self.val_fraction, 0.05, 0.9)
+        _check_range("threshold", self.threshold, 0.0, 1.0)
+        _check_range("seed", self.seed, 0, 2**31 - 1)
+        if self.batch_size is not None:
+            _check_range("batch_size", self.batch_size, 1, 4096)
+        if self.learning_rate is not None:
+            _check_range("learning_rate", self.learning_rate, 1e-7, 1.0)
+        if self.image_size is not None:
+            _check_range("image_size", self.image_size, 16, 512)
+
+    def resolved(self) -> TrainConfig:
+        """A copy with every ``None`` replaced by the preset's default."""
+        defaults = PRESET_DEFAULTS[self.preset]
+        filled = {k: defaults[k] for k in defaults if getattr(self, k) is None}
+        return dataclasses.replace(self, **filled)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not (low <= value <= high):
+        raise ConfigError(OUT_OF_RANGE.format(name=name, low=low, high=high, value=value))

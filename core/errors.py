@@ -1,0 +1,181 @@
+"""Exceptions raised at the boundary of ``core``, with their messages as constants.
+
+Every error is a sentence that says what was wrong and what to do. Pages catch
+:class:`UnmaskError` and show it; the CLI prints it on one line and exits non-zero.
+Tests assert against the constants below (format them with ``.format(**fields)``).
+"""
+
+from __future__ import annotations
+
+
+class UnmaskError(Exception):
+    """Base class: anything a user can cause and fix."""
+
+
+class DataError(UnmaskError):
+    """A data set could not be found, read or used."""
+
+
+class ModelError(UnmaskError):
+    """A model or run could not be built, loaded or saved."""
+
+
+class ConfigError(UnmaskError):
+    """A setting is out of range."""
+
+
+class DownloadError(UnmaskError):
+    """A download could not be made."""
+
+
+class UploadError(UnmaskError):
+    """An uploaded file was refused."""
+
+
+# --- data -------------------------------------------------------------------------
+NO_SUCH_FOLDER = "The folder {path} does not exist; check the path and try again."
+NOT_A_FOLDER = "{path} is a file, not a folder; point to the folder that holds the images."
+UNKNOWN_LAYOUT = (
+    "Could not tell how {path} is laid out: expected real/ and fake/ subfolders, "
+    "UTKFace-named files (age_gender_race_date.jpg), or a labels.csv with path and label columns."
+)
+NO_VALID_IMAGES = "No readable image was found in {path} ({n_skipped} files skipped); add JPEG or PNG photos and try again."
+ONE_CLASS = (
+    "Only {present} images were found in {path}; training and evaluation need both real and fake images."
+)
+CSV_DISAGREES = (
+    "data.csv disagrees with the real/ and fake/ folders for {n} images, first: {examples}; "
+    "fix or remove data.csv."
+)
+LABELS_CSV_COLUMNS = "labels.csv in {path} must have the columns 'path' and 'label'; it has {columns}."
+LABELS_CSV_BAD_LABEL = (
+    "labels.csv row {row} has label {label!r}; use 1 or 'real' for real photos and 0 or 'fake' for generated ones."
+)
+LABELS_CSV_BAD_PATH = "labels.csv row {row} names {value!r}, which is outside the data folder; use paths relative to it."
+UNKNOWN_ATTRIBUTE = "This data set has no group attribute {attribute!r}; it has {available}."
+
+# --- models and runs --------------------------------------------------------------
+UNKNOWN_PRESET = "Unknown model preset {preset!r}; choose one of {choices}."
+BAD_RUN_ID = "{run_id!r} is not a valid run id; ids are letters, digits, '-' and '_' only."
+NO_SUCH_RUN = "There is no saved run {run_id!r}; train one first or pick one from the list."
+NO_RUNS = "No run has been trained yet; train one first (python -m core train, or the Train page)."
+RUN_INCOMPLETE = "Run {run_id!r} is incomplete (missing {missing}); delete it and train again."
+MODEL_UNREADABLE = "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
+
+# --- settings ---------------------------------------------------------------------
+OUT_OF_RANGE = "{name} must be between {low} and {high}; got {value}."
+
+# --- demo data --------------------------------------------------------------------
+DEMO_ODD_SIZE = "The demo image_size must be even, because fakes are upsampled 2x; got {value}."
+DEMO_NOT_WRITABLE = (
+    "Could not write the demo data under {path} ({reason}); set UNMASK_DATA_DIR to a writable folder."
+)
+
+# --- metrics and bias -------------------------------------------------------------
+LENGTHS_DIFFER = "Got {n_labels} labels but {n_scores} scores; pass exactly one score per image."
+NO_IMAGES = "There are no images to measure; score at least one image first."
+BAD_LABELS = "Labels must be 1 (real) or 0 (fake); found {values}. Fix the labels and try again."
+SCORES_MISSING = "{n} scores are missing (NaN); score those images again or leave them out."
+SCORES_OUT_OF_RANGE = (
+    "Scores must be probabilities P(real) between 0 and 1; found values from {low} to {high}. "
+    "Pass the model's sigmoid outputs, not logits."
+)
+GROUPS_LENGTH_DIFFER = "Got {n_groups} group values for {n} images; pass exactly one group value per image."
+CURVE_NEEDS_BOTH = "The {curve} curve needs both real and fake images; only {present} images were given."
+NO_REAL_IMAGES = "There are no real images, so no share of real faces flagged as fake can be set; add real images."
+FLAG_RATE_UNREACHABLE = (
+    "No threshold from 0 to 1 flags at most {target:.1%} of real faces: {n_zero} real faces score exactly 0, "
+    "and they are flagged at every threshold; raise the target."
+)
+COSTS_ALL_ZERO = "At least one cost must be above 0; with both costs 0 every threshold is equally good."
+HISTORY_COLUMNS = "The training history needs an 'epoch' column and a 'loss' or 'accuracy' column; it has {columns}."
+CHART_COLUMNS = "The {chart} chart needs the columns {needed}; it got {columns}."
+
+
+class ImageError(DataError):
+    """One image file could not be decoded."""
+
+
+# --- single images (core.images) --------------------------------------------------
+IMAGE_EMPTY = "{name} is empty (0 bytes), so it is not an image; copy or download it again."
+IMAGE_TRUNCATED = "{name} is cut short (truncated); the file is incomplete, so copy or download it again."
+IMAGE_NOT_AN_IMAGE = (
+    "{name} is not an image Unmask can read; use JPEG, PNG, WebP, GIF, BMP or TIFF files."
+)
+IMAGE_TOO_LARGE = (
+    "{name} has {megapixels:.0f} megapixels, over the {limit_mp} megapixel limit that guards against "
+    "decompression bombs; shrink it and try again."
+)
+IMAGE_TOO_SMALL = "{name} is only {width}x{height} pixels; a face image needs at least {minimum}x{minimum}."
+IMAGE_UNSUPPORTED_MODE = (
+    "{name} uses the colour mode {mode}, which Unmask cannot turn into RGB; save it as an RGB JPEG or PNG."
+)
+IMAGE_CORRUPT = "{name} could not be decoded ({reason}); the file is damaged, so copy or download it again."
+IMAGE_UNREADABLE = "{name} could not be opened ({reason}); check that it exists and can be read."
+IMAGE_UPLOAD_TOO_BIG = (
+    "The uploaded image is {size_mb:.1f} MB, over the {limit_mb} MB limit; upload a smaller one."
+)
+
+# --- data sets (core.datasets, core.layouts) --------------------------------------
+UNKNOWN_LAYOUT_CHOICE = "Unknown layout {layout!r}; choose one of {choices}."
+LAYOUT_MISMATCH = "{path} is not laid out as {layout}: {why}; pick another layout or 'auto'."
+CSV_UNREADABLE = "{file} in {path} could not be read ({reason}); save it as a UTF-8 CSV file."
+DATA_CSV_COLUMNS = "data.csv in {path} must have the columns 'images_id' and 'label'; it has {columns}."
+DATA_CSV_BAD_LABEL = (
+    "data.csv row {row} has label {label!r}; use 1 or 'real' for real photos and 0 or 'fake' for generated "
+    "ones, or remove data.csv."
+)
+SPLIT_TOO_SMALL = (
+    "Cannot split {n_real} real and {n_fake} fake images into training and validation with "
+    "val_fraction={val_fraction}; each part needs images of both classes, so add more images."
+)
+LEAKAGE_NO_SOURCE = (
+    "Cannot look for duplicates in {name}: its files are not on disk and it was not decoded; load it first."
+)
+
+# --- reasons a file was skipped (SkippedFile.reason) ------------------------------
+SKIP_NOT_IMAGE_TYPE = "not an image file type ({suffix}); Unmask reads {extensions}"
+SKIP_LINK_OUTSIDE = "it is a link to somewhere outside the data folder, which is not followed"
+SKIP_LINKED_FOLDER = "it is a link to a folder, which is not followed"
+SKIP_LISTED_MISSING = "listed in labels.csv but not found"
+SKIP_LISTED_TWICE = "listed in labels.csv more than once; the first row is used"
+SKIP_UTKFACE_NAME = (
+    "its name does not follow UTKFace's age_gender_race_date.jpg pattern ({problem}), "
+    "so its groups are not guessed"
+)
+
+# --- downloads (core.download) ----------------------------------------------------
+UNKNOWN_DOWNLOAD = "Unknown data set {which!r}; choose one of {choices}."
+DOWNLOAD_FAILED = (
+    "Could not download {title} from Kaggle ({reason}); download it by hand from {url}, unzip it, "
+    "and point Unmask at the unzipped folder with --data DIR or the sidebar's folder path."
+)
+DOWNLOAD_UNEXPECTED = (
+    "The download of {title} in {path} does not hold {expected}; download it by hand from {url}, unzip it, "
+    "and point Unmask at the unzipped folder with --data DIR or the sidebar's folder path."
+)
+
+# --- uploads (core.uploads) -------------------------------------------------------
+UPLOAD_TOO_BIG = "The upload is {size_mb:.1f} MB, over the {limit_mb} MB limit; upload a smaller archive."
+UPLOAD_NOT_ZIP = "The upload is not a .zip archive; zip the folder of images and upload the .zip file."
+UPLOAD_CORRUPT = (
+    "The archive could not be unpacked ({reason}); re-create it as an ordinary .zip and try again."
+)
+UPLOAD_UNSAFE_PATH = (
+    "The archive contains {entry!r}, which would be written outside its folder; re-create the archive "
+    "from the image folder itself."
+)
+UPLOAD_SYMLINK = "The archive contains the link {entry!r}; links are refused, so zip the files themselves."
+UPLOAD_ENCRYPTED = "The archive entry {entry!r} is password-protected; zip the images without a password."
+UPLOAD_TOO_MANY_FILES = (
+    "The archive holds {n} files, more than the {limit} allowed; upload a smaller data set."
+)
+UPLOAD_TOO_LARGE_UNPACKED = (
+    "The archive unpacks to {size_mb:.0f} MB, over the {limit_mb} MB limit; upload a smaller data set."
+)
+UPLOAD_ZIP_BOMB = (
+    "The archive entry {entry!r} expands {ratio:.0f} times, which looks like a zip bomb; "
+    "zip ordinary image files instead."
+)
+NOT_FLAT = "{what} must hold one value per image; got an array of shape {shape}."
+SAMPLE_SIZE = "The number of images to take per group must be at least 1; got {n}."

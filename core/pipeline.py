@@ -1,0 +1,153 @@
+"""The steps a user asks for, end to end: load data, train and save, evaluate, bias.
+
+The CLI and the dashboard both call these, so they show the same numbers. Only the
+functions that run a model import TensorFlow (through :mod:`core.train`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core import datasets, runs
+from core.bias import GroupTable, group_table, sample_per_group
+from core.config import TrainConfig
+from core.errors import UNKNOWN_ATTRIBUTE, DataError
+from core.faceset import FaceSet
+from core.metrics import threshold_metrics
+
+Progress = Callable[[int, int], None]
+
+
+def data_folder(data: str | os.PathLike[str] | None) -> Path:
+    """The folder to read: ``data`` itself, or the built-in demo set (generated on first use)."""
+    if data is None:
+        from core.demo import ensure_demo
+
+        return ensure_demo()
+    return Path(data).expanduser()
+
+
+def load_faces(
+    data: str | os.PathLike[str] | None, *, image_size: int, progress: Progress | None = None
+) -> FaceSet:
+    """Decode a data folder (or the demo set) at ``image_size``; see :func:`core.datasets.load`."""
+    return datasets.load(data_folder(data), image_size=image_size, progress=progress)
+
+
+def scores_frame(faceset: FaceSet, index: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """Per-image scores with path, label and the group columns, for the images at ``index``."""
+    frame = pd.DataFrame(
+        {
+            "path": [faceset.paths[i] for i in index],
+            "label": faceset.labels[index].astype(np.int8),
+            "score": np.asarray(scores, dtype=float),
+        }
+    )
+    groups = faceset.groups.iloc[index].reset_index(drop=True)
+    return pd.concat([frame, groups], axis=1)
+
+
+def train_and_save(
+    faceset: FaceSet,
+    config: TrainConfig,
+    *,
+    on_epoch: Callable[..., None] | None = None,
+    on_batch: Callable[[int, int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> runs.RunInfo:
+    """Train, then save the run (finished or cancelled) with its validation scores and metrics."""
+    from core.train import train
+
+    datasets.require_both_classes(faceset)
+    result = train(faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel)
+    scores = scores_frame(faceset, result.val_index, result.val_scores)
+    metrics = threshold_metrics(scores["label"], scores["score"], threshold=result.config.threshold).to_dict()
+    summary = {
+        "status": result.status,
+        "epochs_done": len(result.history),
+        "n_train": result.n_train,
+        "n_val": result.n_val,
+        "train_seconds": round(result.train_seconds, 3),
+    }
+    config_record = {
+        **result.config.to_dict(),
+        "status": result.status,
+        "dataset": {"name": faceset.name, "root": str(faceset.root), "is_demo": faceset.is_demo, "n": len(faceset)},
+    }
+    return runs.save_run(
+        model=result.model,
+        config=config_record,
+        history=result.history,
+        scores=scores,
+        metrics={**summary, **metrics},
+    )
+
+
+def evaluate_run(run_id: str, *, threshold: float | None = None) -> dict[str, Any]:
+    """A run's metrics at ``threshold`` (the run's own by default), from its stored scores."""
+    run = runs.load_run(run_id)
+    t = run.info.config.get("threshold", 0.75) if threshold is None else threshold
+    result = threshold_metrics(run.scores["label"], run.scores["score"], threshold=t).to_dict()
+    return {"run_id": run_id, "n_train": run.info.metrics.get("n_train"), **result}
+
+
+def score_faceset(run_id: str, faceset: FaceSet) -> np.ndarray:
+    """P(real) for every image of ``faceset`` with the run's model (loads TensorFlow)."""
+    from core.train import predict_scores
+
+    return predict_scores(runs.load_model(run_id), faceset.images)
+
+
+def choose_attribute(faceset: FaceSet, attribute: str | None) -> str:
+    """``attribute`` if the set has it; by default race, else the set's first attribute."""
+    available = faceset.attributes
+    if attribute is None:
+        attribute = "race" if "race" in available else (available[0] if available else "race")
+    if attribute not in available:
+        raise DataError(UNKNOWN_ATTRIBUTE.format(attribute=attribute, available=", ".join(available) or "none"))
+    return attribute
+
+
+def bias_table(
+    run_id: str,
+    *,
+    data: str | os.PathLike[str] | None = None,
+    attribute: str | None = None,
+    threshold: float | None = None,
+    per_group: int = 100,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> GroupTable:
+    """Share of real faces flagged as fake per group, on ``per_group`` seeded images per group."""
+    info = runs.run_info(run_id)
+    size = int(info.config.get("image_size") or 64)
+    faceset = load_faces(data, image_size=size, progress=progress)
+    attribute = choose_attribute(faceset, attribute)
+    chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
+    sample = faceset.subset(chosen)
+    scores = score_faceset(run_id, sample)
+    t = info.config.get("threshold", 0.75) if threshold is None else threshold
+    return group_table(sample.labels, scores, sample.groups[attribute].rename(attribute), threshold=t)
+
+
+def evaluate_folder(
+    run_id: str,
+    data: str | os.PathLike[str],
+    *,
+    threshold: float | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """A run's metrics on every image of another folder (scored now with the run's model)."""
+    info = runs.run_info(run_id)
+    faceset = load_faces(data, image_size=int(info.config.get("image_size") or 64), progress=progress)
+    scores = score_faceset(run_id, faceset)
+    t = info.config.get("threshold", 0.75) if threshold is None else threshold
+    result = threshold_metrics(faceset.labels, scores, threshold=t).to_dict()
+    return {"run_id": run_id, "data": str(faceset.root), **result}

@@ -1,0 +1,85 @@
+"""Summaries of runs and bias tables as plain dicts and text, for the CLI and the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.bias import GroupTable
+from core.labels import PAPER
+from core.runs import RunInfo
+
+
+def train_summary(info: RunInfo) -> dict[str, Any]:
+    """The keys ``python -m core train --json`` promises, from a saved run."""
+    m, c = info.metrics, info.config
+    return {
+        "run_id": info.run_id,
+        "status": info.status,
+        "preset": c.get("preset"),
+        "epochs": c.get("epochs"),
+        "epochs_done": m.get("epochs_done"),
+        "image_size": c.get("image_size"),
+        "dataset": c.get("dataset", {}).get("name"),
+        "n_train": m.get("n_train"),
+        "n_val": m.get("n_val"),
+        "threshold": c.get("threshold"),
+        "val_correct": m.get("correct"),
+        "val_accuracy": m.get("accuracy"),
+        "val_accuracy_ci": m.get("accuracy_ci"),
+        "val_auc": m.get("roc_auc"),
+        "majority_baseline": m.get("majority_baseline"),
+        "train_seconds": m.get("train_seconds"),
+    }
+
+
+def bias_summary(table: GroupTable) -> dict[str, Any]:
+    """The keys ``python -m core bias --json`` promises."""
+    keep = ("group", "n", "n_real", "flagged_fake", "flagged_fake_rate", "ci_low", "ci_high", "ratio_to_best")
+    groups = [{k: row.get(k) for k in keep} for row in table.to_records()]
+    return {
+        "attribute": table.attribute,
+        "threshold": table.threshold,
+        "groups": groups,
+        "max_gap": table.max_gap,
+        "max_gap_groups": list(table.max_gap_groups) if table.max_gap_groups else None,
+        "distinguishable": table.distinguishable,
+        "p_value": table.p_value,
+        "p_value_test": table.p_value_test,
+        "notes": list(table.notes),
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f}%"
+
+
+def paper_comparison_table(result: dict[str, Any]) -> str:
+    """Our reproduction beside the paper's figures, as fixed-width text."""
+    t, b = result["train"], result["bias"]
+    low, high = t["val_accuracy_ci"]
+    rows = [
+        ("", "paper", "this run"),
+        ("data", "Hard set 589+700", f"{t['dataset']}"),
+        ("model", "paper CNN", f"{t['preset']} preset, {t['image_size']}px"),
+        ("train / validation", f"{PAPER['n_train']} / {PAPER['n_val']}", f"{t['n_train']} / {t['n_val']}"),
+        ("epochs", str(PAPER["epochs"]), str(t["epochs_done"])),
+        (
+            "val. accuracy at 0.75",
+            f"{_pct(PAPER['val_accuracy_reported'])} (319/323 = {_pct(PAPER['val_accuracy_from_counts'])})",
+            f"{_pct(t['val_accuracy'])} ({t['val_correct']}/{t['n_val']}; 95% CI {_pct(low)}-{_pct(high)})",
+        ),
+        ("majority baseline", "not reported", _pct(t["majority_baseline"])),
+        ("training time", "not reported", f"{t['train_seconds']:.1f} s"),
+    ]
+    for g in b["groups"]:
+        rows.append(
+            (
+                f"flagged fake: {g['group']}",
+                f"< {_pct(PAPER['bias_flagged_fake_rate_below'])} (n=100)",
+                f"{_pct(g['flagged_fake_rate'])} ({g['flagged_fake']}/{g['n_real']}; "
+                f"CI {_pct(g['ci_low'])}-{_pct(g['ci_high'])})",
+            )
+        )
+    rows.append(("largest gap", "not reported", _pct(b["max_gap"])))
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, width, strict=True)) for r in rows)
