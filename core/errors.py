@@ -82,14 +82,20 @@ SCORES_OUT_OF_RANGE = (
 )
 GROUPS_LENGTH_DIFFER = "Got {n_groups} group values for {n} images; pass exactly one group value per image."
 CURVE_NEEDS_BOTH = "The {curve} curve needs both real and fake images; only {present} images were given."
-NO_REAL_IMAGES = "There are no real images, so no share of real faces flagged as fake can be set; add real images."
+NO_REAL_IMAGES = (
+    "There are no real images, so no share of real faces flagged as fake can be set; add real images."
+)
 FLAG_RATE_UNREACHABLE = (
     "No threshold from 0 to 1 flags at most {target:.1%} of real faces: {n_zero} real faces score exactly 0, "
     "and they are flagged at every threshold; raise the target."
 )
 COSTS_ALL_ZERO = "At least one cost must be above 0; with both costs 0 every threshold is equally good."
-HISTORY_COLUMNS = "The training history needs an 'epoch' column and a 'loss' or 'accuracy' column; it has {columns}."
+HISTORY_COLUMNS = (
+    "The training history needs an 'epoch' column and a 'loss' or 'accuracy' column; it has {columns}."
+)
 CHART_COLUMNS = "The {chart} chart needs the columns {needed}; it got {columns}."
+NOT_FLAT = "{what} must hold one value per image; got an array of shape {shape}."
+SAMPLE_SIZE = "The number of images to take per group must be at least 1; got {n}."
 
 
 class ImageError(DataError):
@@ -177,5 +183,3 @@ UPLOAD_ZIP_BOMB = (
     "The archive entry {entry!r} expands {ratio:.0f} times, which looks like a zip bomb; "
     "zip ordinary image files instead."
 )
-NOT_FLAT = "{what} must hold one value per image; got an array of shape {shape}."
-SAMPLE_SIZE = "The number of images to take per group must be at least 1; got {n}."

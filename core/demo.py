@@ -1,0 +1,374 @@
+"""The built-in synthetic demo data set, for a fresh machine with no real data and no network.
+
+Portraits are drawn procedurally with numpy. "Real" and "fake" images come from the same
+distribution of faces and differ only in how they were made, the way photos and generated
+images really differ:
+
+* real: rendered at full resolution, then photographed: a slight lens blur, per-channel gain,
+  signal-dependent sensor noise and an in-camera JPEG;
+* fake: rendered at half resolution with per-pixel noise injection (as StyleGAN does), then
+  upsampled 2x by a transposed convolution (zero insertion and a fixed, slightly uneven 4x4
+  kernel), which leaves a faint checkerboard: peaks at the Nyquist frequency of the spectrum.
+
+Both classes are then saved at the same size as JPEG with the same settings, so no file-level
+marker (size, format, border, colour) tells them apart. Each image is seeded by (seed, label,
+index) and drawn with exact arithmetic where it matters, so a seed gives the same bytes on any
+machine with the same numpy and Pillow versions (a new version may change the noise or the JPEG
+encoder; bump :data:`GENERATOR_VERSION` if the drawing itself changes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from core.errors import DEMO_NOT_WRITABLE, DEMO_ODD_SIZE, OUT_OF_RANGE, ConfigError, DataError
+from core.labels import CLASS_NAMES, FAKE, REAL
+from core.paths import data_dir
+
+DEMO_NAME = "synthetic demo data"
+GENERATOR = "unmask-demo"
+#: Bump when the drawing changes, so that existing demo folders are regenerated.
+GENERATOR_VERSION = 1
+MANIFEST = "manifest.json"
+SKIN_TONES: tuple[str, ...] = ("light", "medium-light", "medium", "medium-dark", "dark")
+#: The final encoding, identical for both classes (4:4:4, so chroma keeps full resolution).
+JPEG_SETTINGS: dict[str, int] = {"quality": 95, "subsampling": 0}
+_DEFAULTS = (0, 300, 128)
+_STALE_AFTER_S = 3600.0
+
+_SKIN_RGB = np.array([[236, 200, 172], [218, 168, 130], [188, 132, 94], [138, 88, 58], [86, 56, 40]]) / 255
+_HAIR_RGB = np.array([[28, 22, 20], [72, 46, 30], [122, 82, 48], [196, 158, 100], [150, 66, 36]]) / 255
+_IRIS_RGB = np.array([[72, 46, 26], [40, 26, 16], [62, 100, 140], [72, 110, 72]]) / 255
+_EYE_WHITE = np.array([0.93, 0.91, 0.88])
+_LIPS = np.array([0.85, 0.58, 0.58])
+# A "learned" bilinear kernel that is slightly off: the two output phases get weights 0.98 and
+# 1.02 instead of 1 and 1, which is what leaves the checkerboard in real GAN output.
+_UPSAMPLE = np.outer([0.23, 0.76, 0.75, 0.26], [0.26, 0.74, 0.76, 0.24])
+
+
+def demo_dir(*, seed: int = 0, n_per_class: int = 300, image_size: int = 128) -> Path:
+    """The folder the demo set with these settings lives in (it may not exist yet).
+
+    ``data_dir()/demo`` for the defaults, ``data_dir()/demo-<seed>-<n_per_class>-<image_size>``
+    otherwise.
+    """
+    if (seed, n_per_class, image_size) == _DEFAULTS:
+        return data_dir() / "demo"
+    return data_dir() / f"demo-{seed}-{n_per_class}-{image_size}"
+
+
+def ensure_demo(*, seed: int = 0, n_per_class: int = 300, image_size: int = 128, force: bool = False) -> Path:
+    """Return the synthetic demo data folder, generating it on first use.
+
+    The folder holds ``real/real_<i>.jpg``, ``fake/fake_<i>.jpg``, ``labels.csv`` (columns
+    ``path,label,skin_tone``; label 1 real, 0 fake), ``README.txt`` and ``manifest.json``. It
+    is generated into a temporary folder beside it and renamed into place, so a half-written
+    set is never seen; when another process finishes first, its folder is kept.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Everything is drawn from it: the same seed gives the same bytes.
+    n_per_class : int, default 300
+        Number of real and of fake images (1 to 100000).
+    image_size : int, default 128
+        Side of the square images in pixels; even, 16 to 1024.
+    force : bool, default False
+        Regenerate even if a complete folder with the same settings exists.
+
+    Returns
+    -------
+    Path
+        The folder, see :func:`demo_dir`.
+
+    Raises
+    ------
+    ConfigError
+        If a setting is out of range or ``image_size`` is odd.
+    DataError
+        If the folder cannot be written.
+    """
+    _check_settings(seed, n_per_class, image_size)
+    target = demo_dir(seed=seed, n_per_class=n_per_class, image_size=image_size)
+    expected = _manifest(seed, n_per_class, image_size)
+    if not force and _is_complete(target, expected):
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_stale(target)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-tmp-", dir=target.parent))
+        try:
+            _write_set(tmp, expected)
+            _install(tmp, target, expected, force=force)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        raise DataError(DEMO_NOT_WRITABLE.format(path=target.parent, reason=exc)) from exc
+    return target
+
+
+def is_demo_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` holds a demo set made by this module (judged by its manifest)."""
+    manifest = _read_manifest(Path(path))
+    return manifest is not None and manifest.get("generator") == GENERATOR
+
+
+def _check_settings(seed: int, n_per_class: int, image_size: int) -> None:
+    for name, value, low, high in [
+        ("seed", seed, 0, 2**31 - 1),
+        ("n_per_class", n_per_class, 1, 100_000),
+        ("image_size", image_size, 16, 1024),
+    ]:
+        if not low <= value <= high:
+            raise ConfigError(OUT_OF_RANGE.format(name=name, low=low, high=high, value=value))
+    if image_size % 2:
+        raise ConfigError(DEMO_ODD_SIZE.format(value=image_size))
+
+
+def _manifest(seed: int, n_per_class: int, image_size: int) -> dict[str, Any]:
+    return {
+        "generator": GENERATOR,
+        "version": GENERATOR_VERSION,
+        "name": DEMO_NAME,
+        "seed": seed,
+        "n_per_class": n_per_class,
+        "n_real": n_per_class,
+        "n_fake": n_per_class,
+        "image_size": image_size,
+        "jpeg": dict(JPEG_SETTINGS),
+        "skin_tones": list(SKIN_TONES),
+    }
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _is_complete(folder: Path, expected: dict[str, Any]) -> bool:
+    if _read_manifest(folder) != expected or not (folder / "labels.csv").is_file():
+        return False
+    n = expected["n_per_class"]
+    return all(len(list((folder / c).glob(f"{c}_*.jpg"))) == n for c in ("real", "fake"))
+
+
+def _sweep_stale(target: Path) -> None:
+    """Remove temporary folders that a killed process left behind more than an hour ago."""
+    for leftover in target.parent.glob(f".{target.name}-*-*"):
+        with contextlib.suppress(OSError):  # a generation still running touches its class folders
+            touched = max(p.stat().st_mtime for p in [leftover, *leftover.iterdir()])
+            if time.time() - touched > _STALE_AFTER_S:
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _install(tmp: Path, target: Path, expected: dict[str, Any], *, force: bool) -> None:
+    """Rename ``tmp`` to ``target``; keep a complete ``target`` another process put there."""
+    for _ in range(5):
+        try:
+            os.rename(tmp, target)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+        if not force and _is_complete(target, expected):
+            return
+        # A stale, half-deleted or (with force) outdated folder: move it aside, then retry.
+        aside = target.with_name(f".{target.name}-old-{uuid.uuid4().hex}")
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(target, aside)
+        shutil.rmtree(aside, ignore_errors=True)
+        force = False
+    raise OSError(f"{target} kept being replaced by another process")
+
+
+def _write_set(folder: Path, manifest: dict[str, Any]) -> None:
+    seed, n, size = manifest["seed"], manifest["n_per_class"], manifest["image_size"]
+    rows = []
+    for label in (REAL, FAKE):
+        name = CLASS_NAMES[label]
+        (folder / name).mkdir()
+        for i in range(n):
+            (folder / name / f"{name}_{i}.jpg").write_bytes(_make_jpeg(seed, label, i, size))
+            rows.append((f"{name}/{name}_{i}.jpg", label, SKIN_TONES[i % len(SKIN_TONES)]))
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(["path", "label", "skin_tone"])
+    writer.writerows(rows)
+    (folder / "labels.csv").write_bytes(table.getvalue().encode("utf-8"))
+    (folder / "README.txt").write_bytes(_readme(manifest).encode("utf-8"))
+    # Written last: a folder with a matching manifest is complete.
+    (folder / MANIFEST).write_bytes((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _readme(m: dict[str, Any]) -> str:
+    return (
+        f"Unmask: {DEMO_NAME}\n\n"
+        f"{m['n_real']} 'real' and {m['n_fake']} 'fake' face images, {m['image_size']}x{m['image_size']} "
+        f"pixels, drawn by core/demo.py (generator version {m['version']}, seed {m['seed']}).\n"
+        "No image shows a person: every face is drawn from random shapes, in five skin tones\n"
+        f"({', '.join(SKIN_TONES)}), balanced in both classes (labels.csv, column skin_tone).\n\n"
+        "real: drawn at full size, then a camera: lens blur, colour gain, sensor noise, JPEG.\n"
+        "fake: drawn at half size with noise injection, then upsampled 2x by a transposed\n"
+        "convolution, which leaves a faint checkerboard (peaks in the Fourier spectrum).\n"
+        f"Both are saved as JPEG, quality {JPEG_SETTINGS['quality']}, no chroma subsampling.\n"
+        "Labels: 1 = real, 0 = fake. Delete this folder to have it generated again.\n"
+    )
+
+
+def _make_jpeg(seed: int, label: int, index: int, size: int) -> bytes:
+    """One image's file; seeded by (seed, label, index) alone, so any order gives the same bytes."""
+    rng = np.random.default_rng([seed, label, index])
+    face = _sample_face(rng, index % len(SKIN_TONES))
+    pixels = _photograph(face, size, rng) if label == REAL else _generate(face, size, rng)
+    return _jpeg(pixels, **JPEG_SETTINGS)
+
+
+def _jpeg(pixels: np.ndarray, *, quality: int, subsampling: int) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(np.clip(np.rint(pixels * 255), 0, 255).astype(np.uint8)).save(
+        out, "JPEG", quality=quality, subsampling=subsampling
+    )
+    return out.getvalue()
+
+
+def _photograph(face: dict[str, Any], size: int, rng: np.random.Generator) -> np.ndarray:
+    img = _render(face, size)
+    blur = rng.uniform(0.35, 0.8)
+    img = ndimage.gaussian_filter(img, sigma=(blur, blur, 0)) * (1 + rng.normal(0, 0.02, 3))
+    shot, read = rng.uniform(3e-4, 1.5e-3), rng.uniform(0.004, 0.01)
+    img = img + rng.standard_normal(img.shape) * np.sqrt(shot * np.clip(img, 0, 1) + read**2)
+    camera = _jpeg(img, quality=int(rng.integers(88, 97)), subsampling=2)
+    return np.asarray(Image.open(io.BytesIO(camera)).convert("RGB"), dtype=np.float64) / 255
+
+
+def _generate(face: dict[str, Any], size: int, rng: np.random.Generator) -> np.ndarray:
+    low = _render(face, size // 2)
+    noise = rng.standard_normal(low.shape[:2])[..., None] * rng.uniform(0.0, 0.04)
+    low = np.pad(low + noise * rng.uniform(0.8, 1.2, 3), ((1, 1), (1, 1), (0, 0)), mode="edge")
+    # Transposed convolution, stride 2: pixels on every other row and column, zeros between.
+    sparse = np.zeros((2 * low.shape[0], 2 * low.shape[1], 3))
+    sparse[::2, ::2] = low
+    kernel = _UPSAMPLE * (4 / _UPSAMPLE.sum())
+    return ndimage.convolve(sparse, kernel[:, :, None], mode="constant")[2 : 2 + size, 2 : 2 + size]
+
+
+def _sample_face(rng: np.random.Generator, tone: int) -> dict[str, Any]:
+    """Face parameters; real and fake images draw them the same way."""
+    scale = rng.uniform(0.85, 1.08)
+    return {
+        "skin": _SKIN_RGB[tone] * rng.uniform(0.93, 1.07) + rng.normal(0, 0.012, 3),
+        "hair": _HAIR_RGB[rng.integers(len(_HAIR_RGB))] * rng.uniform(0.8, 1.2),
+        "iris": _IRIS_RGB[rng.integers(len(_IRIS_RGB))],
+        "shirt": rng.uniform(0.05, 0.9, 3),
+        "bg": rng.uniform(0.1, 0.9, (2, 3)),
+        "bg_angle": rng.uniform(0, 2 * math.pi),
+        "cx": 0.5 + rng.normal(0, 0.03),
+        "cy": 0.47 + rng.normal(0, 0.03),
+        "a": 0.22 * scale * rng.uniform(0.92, 1.06),
+        "b": 0.29 * scale,
+        "roll": rng.normal(0, 0.1),
+        "yaw": rng.uniform(-0.2, 0.2),
+        "hair_len": rng.uniform(0, 1),
+        "hairline": rng.uniform(-0.62, -0.42),
+        "eye_open": rng.uniform(0.65, 1.0),
+        "mouth_w": rng.uniform(0.28, 0.42),
+        "smile": rng.uniform(0, 1),
+        "light": rng.uniform(-1, 1, 2) * rng.uniform(0.05, 0.25),
+        "exposure": rng.uniform(0.85, 1.1),
+    }
+
+
+class _Grid(NamedTuple):
+    """Pixel centres in head units (the head is the unit circle) and the head's radii in pixels."""
+
+    u: np.ndarray
+    v: np.ndarray
+    a_px: float
+    b_px: float
+
+
+def _ellipse(g: _Grid, cu: float, cv: float, ru: float, rv: float) -> np.ndarray:
+    """Coverage (0..1, anti-aliased over about a pixel) of an axis-aligned ellipse in head units."""
+    r = np.sqrt(((g.u - cu) / ru) ** 2 + ((g.v - cv) / rv) ** 2)
+    return np.clip((1.0 - r) * min(ru * g.a_px, rv * g.b_px) + 0.5, 0.0, 1.0)
+
+
+def _arc(g: _Grid, cu: float, cv: float, ru: float, rv: float, shift: float) -> np.ndarray:
+    """What a copy of the ellipse moved down by ``shift`` leaves uncovered: an arch (a cup if < 0)."""
+    return _ellipse(g, cu, cv, ru, rv) * (1 - _ellipse(g, cu, cv + shift, ru, rv))
+
+
+def _paint(img: np.ndarray, cover: np.ndarray, colour: np.ndarray | float) -> None:
+    """Blend ``colour`` (RGB, or an image like ``img``) over ``img`` where ``cover`` > 0, in place."""
+    rows, cols = np.flatnonzero(cover.any(axis=1)), np.flatnonzero(cover.any(axis=0))
+    if rows.size:  # only the bounding box: painting is most of the drawing time
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        paint = colour[box] if np.ndim(colour) == 3 else colour
+        img[box] += cover[box][..., None] * (paint - img[box])
+
+
+def _render(face: dict[str, Any], size: int) -> np.ndarray:
+    """The portrait as float RGB in [0, 1], shape (size, size, 3)."""
+    centres = (np.arange(size) + 0.5) / size
+    x, y = np.meshgrid(centres - face["cx"], centres - face["cy"])
+    cos, sin = math.cos(face["roll"]), math.sin(face["roll"])
+    a, b = face["a"], face["b"]
+    g = _Grid((x * cos + y * sin) / a, (y * cos - x * sin) / b, a * size, b * size)
+    gradient = np.clip(0.5 + x * math.cos(face["bg_angle"]) + y * math.sin(face["bg_angle"]), 0, 1)
+    img = face["bg"][0] + gradient[..., None] * (face["bg"][1] - face["bg"][0])
+    hair = face["hair"] * (0.9 + 0.4 * np.abs((g.u * 3.0) % 1.0 - 0.5))[..., None]
+    _paint(img, _ellipse(g, 0, 0.45 * face["hair_len"] - 0.15, 1.2, 1 + 0.45 * face["hair_len"]), hair)
+    _paint(img, _ellipse(g, 0, 0.95, 0.5, 0.55), face["skin"] * 0.8)
+    _paint(img, _ellipse(g, 0, 2.3, 2.3, 1.0), face["shirt"])
+    for side in (-1, 1):
+        _paint(img, _ellipse(g, side * 0.97, 0.05, 0.14, 0.2), face["skin"] * 0.9)
+    head = _ellipse(g, 0, 0, 1, 1)
+    _paint(img, head, face["skin"])
+    _draw_features(img, g, face)
+    # The fringe: the hair's outline above a hairline that dips at the temples.
+    hairline = np.clip((face["hairline"] + 0.4 * g.u**2 - g.v) * g.b_px + 0.5, 0, 1)
+    _paint(img, _ellipse(g, 0, -0.08, 1.08, 1.02) * hairline, hair)
+    rim = np.sqrt(np.clip(1 - g.u**2 - g.v**2, 0, 1))
+    light = np.clip(1 + face["light"][0] * g.u + face["light"][1] * g.v, 0.7, 1.3)
+    return np.clip(img * ((1 - 0.25 * head * (1 - rim)) * light * face["exposure"])[..., None], 0, 1)
+
+
+def _draw_features(img: np.ndarray, g: _Grid, face: dict[str, Any]) -> None:
+    skin, yaw, opening = face["skin"], face["yaw"], face["eye_open"]
+    k = face["b"] / face["a"]  # a length in head heights, in head widths: for circles
+    for side in (-1, 1):
+        cu, cv = side * 0.38 + yaw, -0.08
+        white = _ellipse(g, cu, cv, 0.17, 0.075 * opening)
+        _paint(img, white, _EYE_WHITE)
+        for radius, colour, du, dv in (
+            (0.075, face["iris"], 0, 0),
+            (0.032, 0.03, 0, 0),
+            (0.015, 1.0, -0.02, -0.025),
+        ):
+            _paint(img, white * _ellipse(g, cu + 0.3 * yaw + du * k, cv + dv, radius * k, radius), colour)
+        _paint(img, _arc(g, cu, cv, 0.18, 0.085 * opening, 0.025), skin * 0.35)
+        _paint(img, _arc(g, cu, -0.3, 0.22, 0.07, 0.035), face["hair"] * 0.7)
+        _paint(img, _ellipse(g, 1.1 * yaw + side * 0.07, 0.27, 0.04, 0.022), skin * 0.45)
+    _paint(img, _ellipse(g, 1.15 * yaw + 0.05, 0.12, 0.06, 0.17), skin * 0.88)
+    mouth, width, smile = 0.95 * yaw, face["mouth_w"], face["smile"]
+    _paint(img, _ellipse(g, mouth, 0.52, width, 0.08), skin * _LIPS)
+    _paint(img, _arc(g, mouth, 0.52 - 0.1 * smile, 0.95 * width, 0.1 * smile + 0.02, -0.02), skin * 0.3)

@@ -1,0 +1,528 @@
+"""How well a detector tells real faces from generated ones, at a threshold and across all of them.
+
+Positive class is *real* (1), as in :mod:`core.labels`; an image is called real when its
+score P(real) is strictly above the threshold. So a false positive is a fake passed as
+real and a false negative is a real face flagged as fake.
+
+Counts come from scikit-learn and intervals from scipy. The metrics derived from the
+four counts (precision, recall, MCC, ...) are their textbook definitions evaluated on
+those counts, because calling one scikit-learn function per metric re-validates the
+inputs each time and costs milliseconds on every slider move; ``tests/test_properties.py``
+checks them against scikit-learn. Metrics that do not depend on the threshold (ROC AUC,
+average precision, EER) are computed once per set of scores and cached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+from sklearn.metrics import (
+    average_precision_score,
+    confusion_matrix,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
+
+from core.errors import (
+    BAD_LABELS,
+    COSTS_ALL_ZERO,
+    CURVE_NEEDS_BOTH,
+    FLAG_RATE_UNREACHABLE,
+    LENGTHS_DIFFER,
+    NO_IMAGES,
+    NO_REAL_IMAGES,
+    NOT_FLAT,
+    OUT_OF_RANGE,
+    SCORES_MISSING,
+    SCORES_OUT_OF_RANGE,
+    UnmaskError,
+)
+from core.labels import CLASS_NAMES, DEFAULT_THRESHOLD, FAKE, REAL
+
+#: Why a metric is NaN, in words shown beside it.
+ONE_CLASS_REASON = "only {present} images: {metric} needs both real and fake images"
+NO_CALLED_REAL_REASON = "no image was called real at this threshold, so precision has nothing to count"
+NO_REALS_REASON = "there are no real images, so {metric} has nothing to count"
+NO_FAKES_REASON = "there are no fake images, so {metric} has nothing to count"
+F1_REASON = "there are no real images and none was called real, so F1 has nothing to count"
+MCC_REASON = "MCC needs both classes among the actual labels and among the calls"
+
+
+class MetricsError(UnmaskError):
+    """Labels, scores, groups or an option passed to a metric could not be used."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A share ``count / n`` with its Wilson 95% interval; rate and interval are NaN when n is 0."""
+
+    count: int
+    n: int
+    rate: float
+    ci_low: float
+    ci_high: float
+
+    @classmethod
+    def from_counts(cls, count: int, n: int, *, confidence: float = 0.95) -> Rate:
+        """The share ``count / n`` with its Wilson interval (see :func:`wilson_interval`)."""
+        low, high = wilson_interval(count, n, confidence=confidence)
+        rate = count / n if n else math.nan
+        return cls(count=int(count), n=int(n), rate=rate, ci_low=low, ci_high=high)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: NaN becomes ``None``."""
+        return {k: _json_float(v) for k, v in dataclasses.asdict(self).items()}
+
+
+def wilson_interval(count: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial share, from :func:`scipy.stats.binomtest`.
+
+    Parameters
+    ----------
+    count : int
+        Successes, ``0 <= count <= n``.
+    n : int
+        Trials.
+    confidence : float, default 0.95
+        Confidence level, strictly between 0 and 1.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        ``(nan, nan)`` when ``n == 0``.
+
+    Raises
+    ------
+    MetricsError
+        If ``count`` is outside ``0..n`` or ``confidence`` outside (0, 1).
+    """
+    if not 0 < confidence < 1:
+        raise MetricsError(OUT_OF_RANGE.format(name="confidence", low=0, high=1, value=confidence))
+    if not 0 <= count <= n:
+        raise MetricsError(OUT_OF_RANGE.format(name="count", low=0, high=n, value=count))
+    if n == 0:
+        return math.nan, math.nan
+    ci = binomtest(int(count), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def check_labels_scores(labels: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validate labels and scores where they enter ``core``; return them as int8 and float64 arrays.
+
+    A column vector of shape (n, 1), as Keras' ``predict`` returns, is accepted as (n,).
+
+    Raises
+    ------
+    MetricsError
+        If lengths differ, there are no images, a label is not 0 or 1, or a score is NaN
+        or outside [0, 1].
+    """
+    y = _as_vector(labels, what="labels")
+    s = _as_vector(scores, what="scores")
+    if len(y) != len(s):
+        raise MetricsError(LENGTHS_DIFFER.format(n_labels=len(y), n_scores=len(s)))
+    return check_labels(y), check_scores(s)
+
+
+def check_scores(scores: Any) -> np.ndarray:
+    """Validate scores P(real) (at least one, none NaN, all in [0, 1]); return a float64 array.
+
+    Raises
+    ------
+    MetricsError
+        If there are no scores, one is NaN, or one is outside [0, 1].
+    """
+    s = _as_vector(scores, what="scores").astype(np.float64, copy=False)
+    if len(s) == 0:
+        raise MetricsError(NO_IMAGES)
+    if np.isnan(s).any():
+        raise MetricsError(SCORES_MISSING.format(n=int(np.isnan(s).sum())))
+    if s.min() < 0 or s.max() > 1:
+        raise MetricsError(SCORES_OUT_OF_RANGE.format(low=float(s.min()), high=float(s.max())))
+    return s
+
+
+def check_labels(labels: Any) -> np.ndarray:
+    """Validate labels (1 real, 0 fake, at least one) and return them as an int8 array.
+
+    Raises
+    ------
+    MetricsError
+        If there are no labels, or one is not 0 or 1.
+    """
+    y = _as_vector(labels, what="labels")
+    if len(y) == 0:
+        raise MetricsError(NO_IMAGES)
+    ok = np.isin(y, (0, 1))
+    if not ok.all():
+        bad = list(dict.fromkeys(y[~ok].tolist()))[:5]
+        raise MetricsError(BAD_LABELS.format(values=", ".join(repr(v) for v in bad)))
+    return y.astype(np.int8)
+
+
+def check_threshold(threshold: float) -> float:
+    """Return ``threshold`` as a float, or raise :class:`MetricsError` if it is outside [0, 1]."""
+    if not 0 <= threshold <= 1:
+        raise MetricsError(OUT_OF_RANGE.format(name="threshold", low=0, high=1, value=threshold))
+    return float(threshold)
+
+
+@dataclass(frozen=True)
+class ThresholdFreeMetrics:
+    """Metrics over all thresholds: NaN, with the reason in ``undefined``, when one class is missing.
+
+    ``eer`` is the equal error rate: the mean of the share of fakes passed as real and the
+    share of reals flagged as fake at the ROC point where they are closest. ``eer_threshold``
+    reaches that point under this app's rule (score > threshold is called real).
+    """
+
+    roc_auc: float
+    average_precision: float
+    eer: float
+    eer_threshold: float
+    undefined: dict[str, str]
+
+
+def threshold_free_metrics(labels: Any, scores: Any) -> ThresholdFreeMetrics:
+    """ROC AUC, average precision and equal error rate (cached by the values of the inputs).
+
+    Parameters
+    ----------
+    labels : array-like of int, shape (n,)
+        1 real, 0 fake.
+    scores : array-like of float, shape (n,)
+        P(real), in [0, 1].
+
+    Returns
+    -------
+    ThresholdFreeMetrics
+
+    Raises
+    ------
+    MetricsError
+        If the inputs are invalid (see :func:`check_labels_scores`).
+    """
+    y, s = check_labels_scores(labels, scores)
+    cached = _threshold_free(y.tobytes(), s.tobytes())
+    return dataclasses.replace(cached, undefined=dict(cached.undefined))
+
+
+@lru_cache(maxsize=32)
+def _threshold_free(label_bytes: bytes, score_bytes: bytes) -> ThresholdFreeMetrics:
+    y = np.frombuffer(label_bytes, dtype=np.int8)
+    s = np.frombuffer(score_bytes, dtype=np.float64)
+    present = _one_class(y)
+    if present is not None:
+        names = {"roc_auc": "ROC AUC", "average_precision": "average precision", "eer": "EER"}
+        names["eer_threshold"] = names["eer"]
+        undefined = {k: ONE_CLASS_REASON.format(present=present, metric=v) for k, v in names.items()}
+        return ThresholdFreeMetrics(math.nan, math.nan, math.nan, math.nan, undefined)
+    fpr, tpr, thresholds = roc_curve(y, s, drop_intermediate=False)
+    fnr = 1 - tpr
+    best = int(np.argmin(np.abs(fnr - fpr)))
+    return ThresholdFreeMetrics(
+        roc_auc=float(roc_auc_score(y, s)),
+        average_precision=float(average_precision_score(y, s)),
+        eer=float((fpr[best] + fnr[best]) / 2),
+        eer_threshold=float(_app_thresholds(thresholds, s.min())[best]),
+        undefined={},
+    )
+
+
+@dataclass(frozen=True)
+class ThresholdMetrics:
+    """Everything measured at one threshold; NaN metrics carry their reason in ``undefined``.
+
+    Confusion counts treat real as positive: ``fp`` fakes passed as real, ``fn`` reals
+    flagged as fake. ``flagged_fake_rate`` is ``fn`` of the real images and
+    ``passed_real_rate`` is ``fp`` of the fakes.
+    """
+
+    n: int
+    n_real: int
+    n_fake: int
+    threshold: float
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+    accuracy: Rate
+    precision: float
+    recall: float
+    specificity: float
+    f1: float
+    balanced_accuracy: float
+    mcc: float
+    flagged_fake_rate: Rate
+    passed_real_rate: Rate
+    roc_auc: float
+    average_precision: float
+    eer: float
+    eer_threshold: float
+    majority_baseline: Rate
+    undefined: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: NaN becomes ``None``, intervals are ``[low, high]`` lists."""
+        out: dict[str, Any] = {"n": self.n, "n_real": self.n_real, "n_fake": self.n_fake}
+        out["threshold"] = self.threshold
+        out["confusion"] = {"tp": self.tp, "fp": self.fp, "tn": self.tn, "fn": self.fn}
+        out["correct"] = self.accuracy.count
+        for name in ("accuracy", "flagged_fake_rate", "passed_real_rate", "majority_baseline"):
+            rate: Rate = getattr(self, name)
+            out[name] = _json_float(rate.rate)
+            out[name.removesuffix("_rate") + "_ci"] = [_json_float(rate.ci_low), _json_float(rate.ci_high)]
+        out["flagged_fake"], out["passed_real"] = self.fn, self.fp
+        for name in ("precision", "recall", "specificity", "f1", "balanced_accuracy", "mcc"):
+            out[name] = _json_float(getattr(self, name))
+        for name in ("roc_auc", "average_precision", "eer", "eer_threshold"):
+            out[name] = _json_float(getattr(self, name))
+        out["undefined"] = dict(self.undefined)
+        return out
+
+
+def threshold_metrics(labels: Any, scores: Any, *, threshold: float = DEFAULT_THRESHOLD) -> ThresholdMetrics:
+    """All metrics at ``threshold``: confusion counts, rates with Wilson intervals, AUC and EER.
+
+    Parameters
+    ----------
+    labels : array-like of int, shape (n,)
+        1 real, 0 fake.
+    scores : array-like of float, shape (n,)
+        P(real), in [0, 1]; called real when ``score > threshold``.
+    threshold : float, default 0.75
+        In [0, 1].
+
+    Returns
+    -------
+    ThresholdMetrics
+        A metric that is undefined for these inputs (e.g. specificity without fakes) is
+        NaN, never a warning or an error, and ``undefined`` says why.
+
+    Raises
+    ------
+    MetricsError
+        If the inputs are invalid (see :func:`check_labels_scores`) or ``threshold`` is
+        outside [0, 1].
+    """
+    y, s = check_labels_scores(labels, scores)
+    threshold = check_threshold(threshold)
+    free = threshold_free_metrics(y, s)
+    tn, fp, fn, tp = (int(v) for v in confusion_matrix(y, s > threshold, labels=[FAKE, REAL]).ravel())
+    n, n_real, n_fake = len(y), tp + fn, tn + fp
+    undefined = dict(free.undefined)
+    precision = _ratio(tp, tp + fp, "precision", NO_CALLED_REAL_REASON, undefined)
+    recall = _ratio(tp, n_real, "recall", NO_REALS_REASON.format(metric="recall"), undefined)
+    specificity = _ratio(tn, n_fake, "specificity", NO_FAKES_REASON.format(metric="specificity"), undefined)
+    f1 = _ratio(2 * tp, 2 * tp + fp + fn, "f1", F1_REASON, undefined)
+    balanced = (recall + specificity) / 2
+    if math.isnan(balanced):
+        present = CLASS_NAMES[REAL] if n_real else CLASS_NAMES[FAKE]
+        undefined["balanced_accuracy"] = ONE_CLASS_REASON.format(present=present, metric="balanced accuracy")
+    # Python ints: the product of four counts overflows int64 from about 55,000 images.
+    denominator = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
+    mcc = _ratio(tp * tn - fp * fn, math.sqrt(denominator), "mcc", MCC_REASON, undefined)
+    flagged = Rate.from_counts(fn, n_real)
+    passed = Rate.from_counts(fp, n_fake)
+    if not n_real:
+        undefined["flagged_fake_rate"] = NO_REALS_REASON.format(metric="the share of reals flagged as fake")
+    if not n_fake:
+        undefined["passed_real_rate"] = NO_FAKES_REASON.format(metric="the share of fakes passed as real")
+    return ThresholdMetrics(
+        n=n,
+        n_real=n_real,
+        n_fake=n_fake,
+        threshold=threshold,
+        tp=tp,
+        fp=fp,
+        tn=tn,
+        fn=fn,
+        accuracy=Rate.from_counts(tp + tn, n),
+        precision=precision,
+        recall=recall,
+        specificity=specificity,
+        f1=f1,
+        balanced_accuracy=balanced,
+        mcc=mcc,
+        flagged_fake_rate=flagged,
+        passed_real_rate=passed,
+        roc_auc=free.roc_auc,
+        average_precision=free.average_precision,
+        eer=free.eer,
+        eer_threshold=free.eer_threshold,
+        majority_baseline=Rate.from_counts(max(n_real, n_fake), n),
+        undefined=undefined,
+    )
+
+
+def roc_points(labels: Any, scores: Any) -> pd.DataFrame:
+    """The ROC curve, one row per distinct score, for plotting.
+
+    Returns
+    -------
+    DataFrame with columns ``fpr`` (share of fakes passed as real), ``tpr`` (share of reals
+    called real) and ``threshold``: the threshold that gives the point under this app's rule
+    (score > threshold is called real). scikit-learn's first point (nothing called real)
+    gets the highest score; the last point (everything called real) gets 0, or NaN when some
+    image scores exactly 0 and no threshold in [0, 1] calls it real.
+
+    Raises
+    ------
+    MetricsError
+        If the inputs are invalid or only one class is present.
+    """
+    y, s = _both_classes(labels, scores, curve="ROC")
+    fpr, tpr, thresholds = roc_curve(y, s, drop_intermediate=False)
+    return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": _app_thresholds(thresholds, s.min())})
+
+
+def pr_points(labels: Any, scores: Any) -> pd.DataFrame:
+    """The precision-recall curve (real is positive), one row per distinct score, for plotting.
+
+    Returns
+    -------
+    DataFrame with columns ``recall``, ``precision`` and ``threshold`` under this app's rule
+    (score > threshold is called real): the first row (everything called real) gets 0 or
+    NaN as in :func:`roc_points`, and the last row, scikit-learn's (recall 0, precision 1)
+    end point, gets the highest score.
+
+    Raises
+    ------
+    MetricsError
+        If the inputs are invalid or only one class is present.
+    """
+    y, s = _both_classes(labels, scores, curve="precision-recall")
+    precision, recall, thresholds = precision_recall_curve(y, s)
+    first = 0.0 if s.min() > 0 else math.nan
+    return pd.DataFrame({"recall": recall, "precision": precision, "threshold": np.r_[first, thresholds]})
+
+
+def cost_threshold(
+    labels: Any, scores: Any, *, cost_fake_passed: float = 1.0, cost_real_flagged: float = 1.0
+) -> float:
+    """The threshold with the lowest total cost of mistakes on these images.
+
+    Total cost is ``cost_fake_passed * (fakes passed as real) + cost_real_flagged * (reals
+    flagged as fake)``. Candidates are 0, 1 and every distinct score; thresholds between two
+    neighbouring candidates make the same calls as the lower one. Ties go to the candidate
+    closest to the default 0.75, then to the higher one. Works with one class only.
+
+    Raises
+    ------
+    MetricsError
+        If the inputs are invalid, a cost is negative, or both costs are 0.
+    """
+    y, s = check_labels_scores(labels, scores)
+    for name, cost in (("cost_fake_passed", cost_fake_passed), ("cost_real_flagged", cost_real_flagged)):
+        if not 0 <= cost < math.inf:
+            raise MetricsError(OUT_OF_RANGE.format(name=name, low=0, high="infinity", value=cost))
+    if cost_fake_passed == 0 and cost_real_flagged == 0:
+        raise MetricsError(COSTS_ALL_ZERO)
+    candidates, passed, flagged = _mistakes(y, s)
+    cost = cost_fake_passed * passed + cost_real_flagged * flagged
+    tied = np.isclose(cost, cost.min(), rtol=1e-12, atol=0)
+    distance = np.where(tied, np.abs(candidates - DEFAULT_THRESHOLD), np.inf)
+    # Candidates are ascending, so the last one at the least distance is the higher of two.
+    best = len(distance) - 1 - int(np.argmin(distance[::-1]))
+    return float(candidates[best])
+
+
+def threshold_for_flag_rate(labels: Any, scores: Any, *, target: float) -> float:
+    """The highest threshold that flags at most ``target`` of the real faces as fake.
+
+    A real face is flagged when its score is at or below the threshold, so raising the
+    threshold catches more fakes and flags more reals. Candidates are 0, 1 and every
+    distinct score (see :func:`cost_threshold`); fakes are ignored, so this works on a
+    set of real faces only, such as UTKFace.
+
+    Parameters
+    ----------
+    target : float
+        Largest acceptable share of real faces flagged as fake, in [0, 1]; 1 gives 1.0.
+
+    Raises
+    ------
+    MetricsError
+        If the inputs are invalid, ``target`` is outside [0, 1], there are no real images,
+        or more than ``target`` of the reals score exactly 0 (flagged at every threshold).
+    """
+    y, s = check_labels_scores(labels, scores)
+    if not 0 <= target <= 1:
+        raise MetricsError(OUT_OF_RANGE.format(name="target", low=0, high=1, value=target))
+    n_real = int(y.sum())
+    if n_real == 0:
+        raise MetricsError(NO_REAL_IMAGES)
+    candidates, _, flagged = _mistakes(y, s)
+    ok = flagged / n_real <= target
+    if not ok.any():
+        n_zero = int(((y == REAL) & (s == 0)).sum())
+        raise MetricsError(FLAG_RATE_UNREACHABLE.format(target=target, n_zero=n_zero))
+    return float(candidates[ok].max())
+
+
+def _mistakes(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate thresholds with the fakes passed and reals flagged at each.
+
+    Counted here rather than with ``roc_curve`` because the threshold helpers must work
+    when one class is missing (UTKFace holds real faces only), where ``roc_curve`` is NaN.
+    """
+    candidates = np.unique(np.r_[s, 0.0, 1.0])
+    fakes, reals = np.sort(s[y == FAKE]), np.sort(s[y == REAL])
+    passed = len(fakes) - np.searchsorted(fakes, candidates, side="right")
+    flagged = np.searchsorted(reals, candidates, side="right")
+    return candidates, passed, flagged
+
+
+def _app_thresholds(sklearn_thresholds: np.ndarray, min_score: float) -> np.ndarray:
+    """Map ``roc_curve`` thresholds (score >= t, from ``drop_intermediate=False``) to score > t.
+
+    Point i calls real the scores at or above the i-th distinct score, which is the same as
+    the scores above the next lower distinct score, i.e. ``thresholds[i + 1]``.
+    """
+    return np.r_[sklearn_thresholds[1:], 0.0 if min_score > 0 else math.nan]
+
+
+def _both_classes(labels: Any, scores: Any, *, curve: str) -> tuple[np.ndarray, np.ndarray]:
+    y, s = check_labels_scores(labels, scores)
+    present = _one_class(y)
+    if present is not None:
+        raise MetricsError(CURVE_NEEDS_BOTH.format(curve=curve, present=present))
+    return y, s
+
+
+def _one_class(y: np.ndarray) -> str | None:
+    """The name of the only class present, or None when both are."""
+    n_real = int(y.sum())
+    if n_real == len(y):
+        return CLASS_NAMES[REAL]
+    return CLASS_NAMES[FAKE] if n_real == 0 else None
+
+
+def _ratio(num: float, den: float, name: str, reason: str, undefined: dict[str, str]) -> float:
+    if den == 0:
+        undefined[name] = reason
+        return math.nan
+    return num / den
+
+
+def _as_vector(values: Any, *, what: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        return array[:, 0]
+    if array.ndim != 1:
+        raise MetricsError(NOT_FLAT.format(what=what, shape=array.shape))
+    return array
+
+
+def _json_float(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return value
