@@ -101,7 +101,7 @@ def train(
     val_ds = batches(faceset, val_idx, batch_size=256)
     progress = _Progress(config.epochs, len(train_ds), on_epoch, on_batch, cancel)
     started = time.perf_counter()
-    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0, callbacks=[progress])
+    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0, callbacks=[progress], shuffle=False)
     seconds = time.perf_counter() - started
     scores = predict_scores(model, faceset.images[val_idx])
     status: Status = "cancelled" if progress.cancelled else "finished"

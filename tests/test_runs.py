@@ -1,0 +1,120 @@
+"""The run store: atomic saves, listing, validation of ids, damaged folders."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from core import runs
+from core.errors import ModelError
+from core.paths import models_dir
+
+
+class _FakeModel:
+    """Stands in for a Keras model: runs only needs ``.save(path)``."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def save(self, path):
+        if self.fail:
+            raise OSError("disk full")
+        path.write_bytes(b"not really a keras file")
+
+
+def _save(run_id=None, status="finished", model=None):
+    return runs.save_run(
+        model=model or _FakeModel(),
+        config={"preset": "fast", "status": status, "threshold": 0.75, "image_size": 32},
+        history=pd.DataFrame({"epoch": [1, 2], "loss": [0.7, 0.3]}),
+        scores=pd.DataFrame({"path": ["real/a.jpg", "fake/b.jpg"], "label": [1, 0], "score": [0.9, 0.1]}),
+        metrics={"accuracy": 1.0, "n": 2, "nan_metric": float("nan")},
+        run_id=run_id,
+    )
+
+
+def test_save_run_writes_every_file_and_lists():
+    info = _save("run-1")
+    assert info.status == "finished"
+    assert sorted(p.name for p in info.path.iterdir()) == sorted(runs.RUN_FILES)
+    assert [r.run_id for r in runs.list_runs()] == ["run-1"]
+    assert json.loads((info.path / "metrics.json").read_text())["nan_metric"] is None
+
+
+def test_load_run_reads_history_and_scores():
+    _save("run-1")
+    run = runs.load_run("run-1")
+    assert list(run.history["loss"]) == [0.7, 0.3]
+    assert list(run.scores["label"]) == [1, 0]
+    assert run.info.config["run_id"] == "run-1"
+
+
+def test_save_run_failure_leaves_no_run_and_no_partial_folder():
+    with pytest.raises(OSError, match="disk full"):
+        _save("run-1", model=_FakeModel(fail=True))
+    assert runs.list_runs() == []
+    assert list(models_dir().iterdir()) == []
+
+
+def test_list_runs_newest_first_and_latest():
+    _save("20260101-000000-fast-aaaa")
+    _save("20260102-000000-fast-bbbb", status="cancelled")
+    assert [r.run_id for r in runs.list_runs()] == ["20260102-000000-fast-bbbb", "20260101-000000-fast-aaaa"]
+    assert runs.latest_run_id() == "20260102-000000-fast-bbbb"
+
+
+def test_list_runs_ignores_partial_folders():
+    _save("run-1")
+    (models_dir() / ".partial-run-2-123-abc").mkdir()
+    assert [r.run_id for r in runs.list_runs()] == ["run-1"]
+
+
+def test_run_folder_with_files_missing_lists_as_incomplete():
+    info = _save("run-1")
+    (info.path / "scores.csv").unlink()
+    listed = runs.list_runs()
+    assert [(r.run_id, r.status) for r in listed] == [("run-1", "incomplete")]
+    assert "missing scores.csv" in listed[0].problem
+    with pytest.raises(ModelError, match=r"Run 'run-1' is incomplete \(missing scores.csv\)"):
+        runs.load_run("run-1")
+    with pytest.raises(ModelError, match="No run has been trained yet"):
+        runs.latest_run_id()
+
+
+def test_run_with_unreadable_json_lists_as_incomplete():
+    info = _save("run-1")
+    (info.path / "config.json").write_text("{ not json")
+    assert runs.run_info("run-1").status == "incomplete"
+
+
+@pytest.mark.parametrize("bad", ["../etc", "..", "a/b", "/abs", "", "x" * 81, "run id", "..\\x", ".hidden"])
+def test_validate_run_id_refuses_paths(bad):
+    with pytest.raises(ModelError, match="is not a valid run id"):
+        runs.validate_run_id(bad)
+
+
+def test_load_run_unknown_id():
+    with pytest.raises(ModelError, match="There is no saved run 'nope'"):
+        runs.load_run("nope")
+
+
+def test_delete_run_removes_it():
+    _save("run-1")
+    runs.delete_run("run-1")
+    assert runs.list_runs() == []
+
+
+def test_delete_run_refuses_traversal():
+    with pytest.raises(ModelError, match="not a valid run id"):
+        runs.delete_run("../models")
+
+
+def test_load_model_corrupted_file_is_a_sentence():
+    pytest.importorskip("keras")
+    _save("run-1")
+    with pytest.raises(ModelError, match="The model file of run 'run-1' could not be read"):
+        runs.load_model("run-1")
+
+
+def test_json_safe_replaces_nan_recursively():
+    assert runs.json_safe({"a": [1.0, float("nan")], "b": {"c": float("inf")}}) == {"a": [1.0, None], "b": {"c": None}}
