@@ -17,8 +17,8 @@ from core import pipeline, runs
 from core.config import PRESETS, TrainConfig
 from core.errors import UnmaskError
 from core.labels import DEFAULT_THRESHOLD, PAPER
-from core.reproduce import reproduce
 from core.report import bias_summary, paper_comparison_table, train_summary
+from core.reproduce import reproduce
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -49,11 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     _train_options(train)
     evaluate = _command(sub, "evaluate", _evaluate, "metrics of a saved run at a threshold")
     evaluate.add_argument("--run", default=None, help="run id (default: the latest)")
-    evaluate.add_argument("--data", default=None, help="score this folder instead of the run's validation images")
+    evaluate.add_argument(
+        "--data", default=None, help="score this folder instead of the run's validation images"
+    )
     evaluate.add_argument("--threshold", type=float, default=None)
     bias = _command(sub, "bias", _bias, "share of real faces flagged as fake per group")
     bias.add_argument("--run", default=None, help="run id (default: the latest)")
-    bias.add_argument("--data", default=None, help="folder of faces with group attributes (default: demo set)")
+    bias.add_argument(
+        "--data", default=None, help="folder of faces with group attributes (default: demo set)"
+    )
     bias.add_argument("--attribute", default=None, help="group attribute (default: race, else the first)")
     bias.add_argument("--threshold", type=float, default=None)
     bias.add_argument("--per-group", type=int, default=100)
@@ -143,8 +147,14 @@ def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 def _runs(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     listed = [
-        {"run_id": r.run_id, "status": r.status, "preset": r.config.get("preset"), "problem": r.problem,
-         "val_accuracy": r.metrics.get("accuracy"), "n_val": r.metrics.get("n")}
+        {
+            "run_id": r.run_id,
+            "status": r.status,
+            "preset": r.config.get("preset"),
+            "problem": r.problem,
+            "val_accuracy": r.metrics.get("accuracy"),
+            "n_val": r.metrics.get("n"),
+        }
         for r in runs.list_runs()
     ]
     text = "\n".join(f"{r['run_id']}  {r['status']}  acc={r['val_accuracy']}  n={r['n_val']}" for r in listed)

@@ -39,7 +39,9 @@ UNKNOWN_LAYOUT = (
     "Could not tell how {path} is laid out: expected real/ and fake/ subfolders, "
     "UTKFace-named files (age_gender_race_date.jpg), or a labels.csv with path and label columns."
 )
-NO_VALID_IMAGES = "No readable image was found in {path} ({n_skipped} files skipped); add JPEG or PNG photos and try again."
+NO_VALID_IMAGES = (
+    "No readable image was found in {path} ({n_skipped} files skipped); add JPEG or PNG photos and try again."
+)
 ONE_CLASS = (
     "Only {present} images were found in {path}; training and evaluation need both real and fake images."
 )
@@ -49,9 +51,12 @@ CSV_DISAGREES = (
 )
 LABELS_CSV_COLUMNS = "labels.csv in {path} must have the columns 'path' and 'label'; it has {columns}."
 LABELS_CSV_BAD_LABEL = (
-    "labels.csv row {row} has label {label!r}; use 1 or 'real' for real photos and 0 or 'fake' for generated ones."
+    "labels.csv row {row} has label {label!r}; "
+    "use 1 or 'real' for real photos and 0 or 'fake' for generated ones."
 )
-LABELS_CSV_BAD_PATH = "labels.csv row {row} names {value!r}, which is outside the data folder; use paths relative to it."
+LABELS_CSV_BAD_PATH = (
+    "labels.csv row {row} names {value!r}, which is outside the data folder; use paths relative to it."
+)
 UNKNOWN_ATTRIBUTE = "This data set has no group attribute {attribute!r}; it has {available}."
 
 # --- models and runs --------------------------------------------------------------
@@ -60,7 +65,9 @@ BAD_RUN_ID = "{run_id!r} is not a valid run id; ids are letters, digits, '-' and
 NO_SUCH_RUN = "There is no saved run {run_id!r}; train one first or pick one from the list."
 NO_RUNS = "No run has been trained yet; train one first (python -m core train, or the Train page)."
 RUN_INCOMPLETE = "Run {run_id!r} is incomplete (missing {missing}); delete it and train again."
-MODEL_UNREADABLE = "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
+MODEL_UNREADABLE = (
+    "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
+)
 
 # --- settings ---------------------------------------------------------------------
 OUT_OF_RANGE = "{name} must be between {low} and {high}; got {value}."
@@ -105,9 +112,7 @@ class ImageError(DataError):
 # --- single images (core.images) --------------------------------------------------
 IMAGE_EMPTY = "{name} is empty (0 bytes), so it is not an image; copy or download it again."
 IMAGE_TRUNCATED = "{name} is cut short (truncated); the file is incomplete, so copy or download it again."
-IMAGE_NOT_AN_IMAGE = (
-    "{name} is not an image Unmask can read; use JPEG, PNG, WebP, GIF, BMP or TIFF files."
-)
+IMAGE_NOT_AN_IMAGE = "{name} is not an image Unmask can read; use JPEG, PNG, WebP, GIF, BMP or TIFF files."
 IMAGE_TOO_LARGE = (
     "{name} has {megapixels:.0f} megapixels, over the {limit_mp} megapixel limit that guards against "
     "decompression bombs; shrink it and try again."

@@ -66,9 +66,19 @@ class TrainingJob:
 
     def start(self) -> TrainingJob:
         config = self.config.resolved()
-        self._state = {"state": "starting", "epoch": 1, "epochs": config.epochs, "batch": 0, "n_batches": 0,
-                       "history": [], "run_id": None, "error": None, "decoded": (0, 0),
-                       "started": time.perf_counter(), "ended": None}
+        self._state = {
+            "state": "starting",
+            "epoch": 1,
+            "epochs": config.epochs,
+            "batch": 0,
+            "n_batches": 0,
+            "history": [],
+            "run_id": None,
+            "error": None,
+            "decoded": (0, 0),
+            "started": time.perf_counter(),
+            "ended": None,
+        }
         self._thread = threading.Thread(target=self._run, name=f"train-{os.getpid()}", daemon=True)
         self._thread.start()
         return self
@@ -87,8 +97,19 @@ class TrainingJob:
             history = list(s["history"])
         end = s["ended"] or time.perf_counter()
         elapsed = end - s["started"]
-        snap = JobSnapshot(s["state"], s["epoch"], s["epochs"], s["batch"], s["n_batches"], elapsed, None,
-                           history, s["run_id"], s["error"], s["decoded"])
+        snap = JobSnapshot(
+            s["state"],
+            s["epoch"],
+            s["epochs"],
+            s["batch"],
+            s["n_batches"],
+            elapsed,
+            None,
+            history,
+            s["run_id"],
+            s["error"],
+            s["decoded"],
+        )
         if s["state"] == "training" and snap.fraction > 0:
             snap.seconds_left = elapsed * (1 - snap.fraction) / snap.fraction
         return snap
@@ -104,8 +125,9 @@ class TrainingJob:
             self._set(state="decoding")
             faces = self.load(lambda done, total: self._set(decoded=(done, total)))
             self._set(state="training")
-            info = train_and_save(faces, self.config, on_batch=self._on_batch, on_epoch=self._on_epoch,
-                                  cancel=self._cancel)
+            info = train_and_save(
+                faces, self.config, on_batch=self._on_batch, on_epoch=self._on_epoch, cancel=self._cancel
+            )
             self._set(state=info.status, run_id=info.run_id)
         except UnmaskError as exc:
             self._set(state="failed", error=str(exc))

@@ -79,7 +79,12 @@ def train_and_save(
     config_record = {
         **result.config.to_dict(),
         "status": result.status,
-        "dataset": {"name": faceset.name, "root": str(faceset.root), "is_demo": faceset.is_demo, "n": len(faceset)},
+        "dataset": {
+            "name": faceset.name,
+            "root": str(faceset.root),
+            "is_demo": faceset.is_demo,
+            "n": len(faceset),
+        },
     }
     return runs.save_run(
         model=result.model,
@@ -111,7 +116,9 @@ def choose_attribute(faceset: FaceSet, attribute: str | None) -> str:
     if attribute is None:
         attribute = "race" if "race" in available else (available[0] if available else "race")
     if attribute not in available:
-        raise DataError(UNKNOWN_ATTRIBUTE.format(attribute=attribute, available=", ".join(available) or "none"))
+        raise DataError(
+            UNKNOWN_ATTRIBUTE.format(attribute=attribute, available=", ".join(available) or "none")
+        )
     return attribute
 
 

@@ -128,7 +128,14 @@ def run_info(run_id: str) -> RunInfo:
     metrics = _read_json(path / "metrics.json")
     if missing or config is None or metrics is None:
         what = ", ".join(missing) or "readable config.json and metrics.json"
-        return RunInfo(run_id, path, "incomplete", config or {}, metrics or {}, RUN_INCOMPLETE.format(run_id=run_id, missing=what))
+        return RunInfo(
+            run_id,
+            path,
+            "incomplete",
+            config or {},
+            metrics or {},
+            RUN_INCOMPLETE.format(run_id=run_id, missing=what),
+        )
     return RunInfo(run_id, path, str(config.get("status", "finished")), config, metrics)
 
 

@@ -101,11 +101,15 @@ def train(
     val_ds = batches(faceset, val_idx, batch_size=256)
     progress = _Progress(config.epochs, len(train_ds), on_epoch, on_batch, cancel)
     started = time.perf_counter()
-    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0, callbacks=[progress], shuffle=False)
+    model.fit(
+        train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0, callbacks=[progress], shuffle=False
+    )
     seconds = time.perf_counter() - started
     scores = predict_scores(model, faceset.images[val_idx])
     status: Status = "cancelled" if progress.cancelled else "finished"
-    return TrainResult(model, config, status, pd.DataFrame(progress.rows), train_idx, val_idx, scores, seconds)
+    return TrainResult(
+        model, config, status, pd.DataFrame(progress.rows), train_idx, val_idx, scores, seconds
+    )
 
 
 def predict_scores(model: object, images: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
@@ -152,5 +156,7 @@ class _Progress(_keras_callback_base()):  # type: ignore[misc]
         metrics = {k: float(v) for k, v in (logs or {}).items()}
         self.rows.append({"epoch": epoch + 1, **metrics})
         if self.on_epoch is not None:
-            report = EpochReport(epoch + 1, self.epochs, now - self.epoch_started, now - self.started, metrics)
+            report = EpochReport(
+                epoch + 1, self.epochs, now - self.epoch_started, now - self.started, metrics
+            )
             self.on_epoch(report)

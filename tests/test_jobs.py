@@ -55,8 +55,12 @@ def test_training_job_reports_data_errors_as_sentences():
 
 
 def test_two_jobs_at_once_each_save_their_own_run():
-    a = TrainingJob(TrainConfig(epochs=2, image_size=16, seed=1), load=lambda p: make_tiny_faceset(seed=1)).start()
-    b = TrainingJob(TrainConfig(epochs=3, image_size=16, seed=2), load=lambda p: make_tiny_faceset(seed=2)).start()
+    a = TrainingJob(
+        TrainConfig(epochs=2, image_size=16, seed=1), load=lambda p: make_tiny_faceset(seed=1)
+    ).start()
+    b = TrainingJob(
+        TrainConfig(epochs=3, image_size=16, seed=2), load=lambda p: make_tiny_faceset(seed=2)
+    ).start()
     snap_a, snap_b = _wait(a), _wait(b)
     assert (snap_a.state, snap_b.state) == ("finished", "finished")
     assert snap_a.run_id != snap_b.run_id

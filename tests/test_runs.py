@@ -117,4 +117,7 @@ def test_load_model_corrupted_file_is_a_sentence():
 
 
 def test_json_safe_replaces_nan_recursively():
-    assert runs.json_safe({"a": [1.0, float("nan")], "b": {"c": float("inf")}}) == {"a": [1.0, None], "b": {"c": None}}
+    assert runs.json_safe({"a": [1.0, float("nan")], "b": {"c": float("inf")}}) == {
+        "a": [1.0, None],
+        "b": {"c": None},
+    }

@@ -23,7 +23,14 @@ def test_train_loss_falls_and_reports_every_epoch(tiny_faceset):
     assert [r.epoch for r in reports] == [1, 2, 3]
     assert list(result.history["epoch"]) == [1, 2, 3]
     assert result.history["loss"].iloc[-1] < result.history["loss"].iloc[0]
-    for key in ("accuracy", "accuracy_at_threshold", "auc", "val_loss", "val_accuracy_at_threshold", "val_auc"):
+    for key in (
+        "accuracy",
+        "accuracy_at_threshold",
+        "auc",
+        "val_loss",
+        "val_accuracy_at_threshold",
+        "val_auc",
+    ):
         assert key in result.history.columns
     assert result.n_train + result.n_val == len(tiny_faceset)
     assert reports[-1].seconds_left == 0
@@ -45,7 +52,9 @@ def test_train_cancel_stops_within_a_batch(tiny_faceset):
         if len(batches) == 2:
             cancel.set()
 
-    result = train(tiny_faceset, TrainConfig(epochs=20, image_size=16, batch_size=4), on_batch=on_batch, cancel=cancel)
+    result = train(
+        tiny_faceset, TrainConfig(epochs=20, image_size=16, batch_size=4), on_batch=on_batch, cancel=cancel
+    )
     assert result.status == "cancelled"
     assert batches == [(1, 1), (1, 2)]
     assert len(result.history) == 0  # a partial epoch is not recorded as an epoch
