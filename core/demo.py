@@ -6,9 +6,10 @@ images really differ:
 
 * real: rendered at full resolution, then photographed: a slight lens blur, per-channel gain,
   signal-dependent sensor noise and an in-camera JPEG;
-* fake: rendered at half resolution with per-pixel noise injection (as StyleGAN does), then
-  upsampled 2x by a transposed convolution (zero insertion and a fixed, slightly uneven 4x4
-  kernel), which leaves a faint checkerboard: peaks at the Nyquist frequency of the spectrum.
+* fake: rendered at a quarter of the resolution, then upsampled 2x twice, as a GAN generator's
+  last blocks do: each stage injects per-pixel noise (as StyleGAN does) and is a transposed
+  convolution (zero insertion and a fixed, slightly uneven 4x4 kernel), which leaves faint
+  checkerboards: peaks at the Nyquist frequency of the spectrum and at half of it.
 
 Both classes are then saved at the same size as JPEG with the same settings, so no file-level
 marker (size, format, border, colour) tells them apart. Each image is seeded by (seed, label,
@@ -44,7 +45,9 @@ from core.paths import data_dir
 DEMO_NAME = "synthetic demo data"
 GENERATOR = "unmask-demo"
 #: Bump when the drawing changes, so that existing demo folders are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+#: Fakes are drawn this many times smaller, then upsampled 2x twice.
+UPSAMPLE_FACTOR = 4
 MANIFEST = "manifest.json"
 SKIN_TONES: tuple[str, ...] = ("light", "medium-light", "medium", "medium-dark", "dark")
 #: The final encoding, identical for both classes (4:4:4, so chroma keeps full resolution).
@@ -137,7 +140,7 @@ def _check_settings(seed: int, n_per_class: int, image_size: int) -> None:
     ]:
         if not low <= value <= high:
             raise ConfigError(OUT_OF_RANGE.format(name=name, low=low, high=high, value=value))
-    if image_size % 2:
+    if image_size % UPSAMPLE_FACTOR:
         raise ConfigError(DEMO_ODD_SIZE.format(value=image_size))
 
 
@@ -227,8 +230,8 @@ def _readme(m: dict[str, Any]) -> str:
         "No image shows a person: every face is drawn from random shapes, in five skin tones\n"
         f"({', '.join(SKIN_TONES)}), balanced in both classes (labels.csv, column skin_tone).\n\n"
         "real: drawn at full size, then a camera: lens blur, colour gain, sensor noise, JPEG.\n"
-        "fake: drawn at half size with noise injection, then upsampled 2x by a transposed\n"
-        "convolution, which leaves a faint checkerboard (peaks in the Fourier spectrum).\n"
+        "fake: drawn at quarter size, then upsampled 2x twice by transposed convolutions with\n"
+        "noise injection, which leaves faint checkerboards (peaks in the Fourier spectrum).\n"
         f"Both are saved as JPEG, quality {JPEG_SETTINGS['quality']}, no chroma subsampling.\n"
         "Labels: 1 = real, 0 = fake. Delete this folder to have it generated again.\n"
     )
@@ -261,10 +264,20 @@ def _photograph(face: dict[str, Any], size: int, rng: np.random.Generator) -> np
 
 
 def _generate(face: dict[str, Any], size: int, rng: np.random.Generator) -> np.ndarray:
-    low = _render(face, size // 2)
-    noise = rng.standard_normal(low.shape[:2])[..., None] * rng.uniform(0.0, 0.04)
-    low = np.pad(low + noise * rng.uniform(0.8, 1.2, 3), ((1, 1), (1, 1), (0, 0)), mode="edge")
-    # Transposed convolution, stride 2: pixels on every other row and column, zeros between.
+    # Like a GAN generator's last blocks: draw at a quarter size, then two upsampling stages,
+    # each with noise injection. The last stage's checkerboard sits at the Nyquist frequency;
+    # the one before survives a 2x downscale (the fast model's 64 px input).
+    img = _render(face, size // UPSAMPLE_FACTOR)
+    for _ in range(2):
+        noise = rng.standard_normal(img.shape[:2])[..., None] * rng.uniform(0.0, 0.03)
+        img = _upsample(img + noise * rng.uniform(0.8, 1.2, 3))
+    return img
+
+
+def _upsample(low: np.ndarray) -> np.ndarray:
+    """Transposed convolution, stride 2: pixels on every other row and column, zeros between."""
+    size = 2 * low.shape[0]
+    low = np.pad(low, ((1, 1), (1, 1), (0, 0)), mode="edge")
     sparse = np.zeros((2 * low.shape[0], 2 * low.shape[1], 3))
     sparse[::2, ::2] = low
     kernel = _UPSAMPLE * (4 / _UPSAMPLE.sum())

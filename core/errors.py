@@ -73,7 +73,7 @@ MODEL_UNREADABLE = (
 OUT_OF_RANGE = "{name} must be between {low} and {high}; got {value}."
 
 # --- demo data --------------------------------------------------------------------
-DEMO_ODD_SIZE = "The demo image_size must be even, because fakes are upsampled 2x; got {value}."
+DEMO_ODD_SIZE = "The demo image_size must be a multiple of 4, because fakes are upsampled 2x twice; got {value}."
 DEMO_NOT_WRITABLE = (
     "Could not write the demo data under {path} ({reason}); set UNMASK_DATA_DIR to a writable folder."
 )

@@ -112,14 +112,47 @@ def score_faceset(run_id: str, faceset: FaceSet) -> np.ndarray:
 
 def choose_attribute(faceset: FaceSet, attribute: str | None) -> str:
     """``attribute`` if the set has it; by default race, else the set's first attribute."""
-    available = faceset.attributes
+    return _choose(faceset.attributes, attribute)
+
+
+def _choose(available: list[str], attribute: str | None) -> str:
     if attribute is None:
         attribute = "race" if "race" in available else (available[0] if available else "race")
     if attribute not in available:
-        raise DataError(
-            UNKNOWN_ATTRIBUTE.format(attribute=attribute, available=", ".join(available) or "none")
-        )
+        choices = ", ".join(available) or "none"
+        raise DataError(UNKNOWN_ATTRIBUTE.format(attribute=attribute, available=choices))
     return attribute
+
+
+def bias_scores(
+    run_id: str,
+    *,
+    data: str | os.PathLike[str] | None = None,
+    attribute: str | None = None,
+    per_group: int = 100,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> tuple[str, pd.DataFrame]:
+    """Scores of up to ``per_group`` seeded images per group: ``(attribute, frame)``.
+
+    The frame has path, label, score and the group columns. When ``data`` is the run's
+    own training folder, only its validation images are used (the model trained on the
+    rest), with the scores stored in the run, so no model is loaded.
+    """
+    info = runs.run_info(run_id)
+    folder = data_folder(data)
+    if _same_folder(folder, info.config.get("dataset", {}).get("root")):
+        pool = runs.load_run(run_id).scores
+        attribute = _choose(list(pool.columns[3:]), attribute)
+        return attribute, pool.iloc[sample_per_group(pool[attribute], per_group, seed=seed)].reset_index(
+            drop=True
+        )
+    size = int(info.config.get("image_size") or 64)
+    faceset = datasets.load(folder, image_size=size, progress=progress)
+    attribute = choose_attribute(faceset, attribute)
+    chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
+    sample = faceset.subset(chosen)
+    return attribute, scores_frame(sample, np.arange(len(sample)), score_faceset(run_id, sample))
 
 
 def bias_table(
@@ -133,15 +166,18 @@ def bias_table(
     progress: Progress | None = None,
 ) -> GroupTable:
     """Share of real faces flagged as fake per group, on ``per_group`` seeded images per group."""
-    info = runs.run_info(run_id)
-    size = int(info.config.get("image_size") or 64)
-    faceset = load_faces(data, image_size=size, progress=progress)
-    attribute = choose_attribute(faceset, attribute)
-    chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
-    sample = faceset.subset(chosen)
-    scores = score_faceset(run_id, sample)
-    t = info.config.get("threshold", 0.75) if threshold is None else threshold
-    return group_table(sample.labels, scores, sample.groups[attribute].rename(attribute), threshold=t)
+    attribute, frame = bias_scores(
+        run_id, data=data, attribute=attribute, per_group=per_group, seed=seed, progress=progress
+    )
+    t = runs.run_info(run_id).config.get("threshold", 0.75) if threshold is None else threshold
+    return group_table(frame["label"], frame["score"], frame[attribute].rename(attribute), threshold=t)
+
+
+def _same_folder(a: Path, b: str | None) -> bool:
+    try:
+        return b is not None and a.resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def evaluate_folder(

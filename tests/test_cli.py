@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core import pipeline, runs
 from core.cli import EXIT_BAD_INPUT, main
 from core.paths import REPO_ROOT
 from tests.conftest import make_tiny_faceset
@@ -65,6 +66,10 @@ def test_main_bias_on_demo_set(capsys):
     assert all(g["n"] == 20 for g in bias["groups"])
     for g in bias["groups"]:
         assert g["ci_low"] <= g["flagged_fake_rate"] <= g["ci_high"]
+    # On the run's own training folder, only validation images count: the model trained on the rest.
+    _, frame = pipeline.bias_scores(trained["run_id"], per_group=1000)
+    assert len(frame) == trained["n_val"]
+    assert set(frame["path"]) == set(runs.load_run(trained["run_id"]).scores["path"])
 
 
 @pytest.mark.parametrize(
