@@ -16,12 +16,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency, fisher_exact
 
-from core.errors import GROUPS_LENGTH_DIFFER, SAMPLE_SIZE
+from core.errors import GROUPS_LENGTH_DIFFER, OUT_OF_RANGE, SAMPLE_SIZE
 from core.labels import CLASS_NAMES, DEFAULT_THRESHOLD, REAL
 from core.metrics import MetricsError, Rate, check_labels, check_labels_scores, check_threshold
 
 #: What a missing group value is called.
 UNKNOWN_GROUP = "unknown"
+#: Largest seed :func:`sample_per_group` takes (the same range as training's seed).
+MAX_SEED = 2**31 - 1
 
 NOTE_NO_REALS = "{groups}: no real images, so the share flagged as fake is undefined there"
 NOTE_NO_FAKES = "{groups}: no fake images, so the share of fakes passed as real is undefined there"
@@ -123,10 +125,12 @@ def sample_per_group(groups: pd.Series, n: int, *, seed: int = 0) -> np.ndarray:
     Raises
     ------
     MetricsError
-        If ``n`` is below 1.
+        If ``n`` is below 1, or ``seed`` is not between 0 and :data:`MAX_SEED`.
     """
     if n < 1:
         raise MetricsError(SAMPLE_SIZE.format(n=n))
+    if not 0 <= seed <= MAX_SEED:  # numpy refuses negative seeds with a bare ValueError
+        raise MetricsError(OUT_OF_RANGE.format(name="seed", low=0, high=MAX_SEED, value=seed))
     names = group_names(groups)
     rng = np.random.default_rng(seed)
     picks = [np.empty(0, dtype=np.int64)]

@@ -1,7 +1,8 @@
 """Command line: ``python -m core {train,evaluate,bias,reproduce,runs,download}``.
 
 With ``--json`` a command prints exactly one JSON object on stdout. Progress goes to
-stderr. Bad input ends with one sentence on stderr and exit status 2, never a traceback.
+stderr, and so do the files ``train`` skipped, with the reason (its JSON lists them under
+``skipped``). Bad input ends with one sentence on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from typing import Any
 from core import pipeline, runs
 from core.config import PRESETS, TrainConfig
 from core.errors import UnmaskError
+from core.faceset import SkippedFile
 from core.labels import DEFAULT_THRESHOLD, PAPER
 from core.report import bias_summary, paper_comparison_table, train_summary
 from core.reproduce import reproduce
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: Skipped files named one per line on stderr before the rest are only counted.
+MAX_SKIPPED_SHOWN = 20
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,9 +109,11 @@ def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         augment=args.augment,
     ).resolved()
     faces = pipeline.load_faces(args.data, image_size=config.image_size, progress=_decode_bar())
+    _show_skipped(faces.skipped)
     info = pipeline.train_and_save(faces, config, on_batch=_train_bar(config.epochs))
     summary = train_summary(info)
-    return summary, _lines(summary)
+    skipped = [{"path": s.path, "reason": s.reason} for s in faces.skipped]
+    return {**summary, "skipped": skipped}, _lines({**summary, "skipped": len(skipped)})
 
 
 def _evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
@@ -166,6 +172,14 @@ def _download(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
     path = download_kaggle(args.which)
     return {"which": args.which, "path": str(path)}, f"downloaded to {path}"
+
+
+def _show_skipped(skipped: Sequence[SkippedFile]) -> None:
+    """Name the files left out, and why, on stderr (``--json`` lists them all on stdout)."""
+    for s in skipped[:MAX_SKIPPED_SHOWN]:
+        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    if len(skipped) > MAX_SKIPPED_SHOWN:
+        print(f"skipped {len(skipped) - MAX_SKIPPED_SHOWN} more files", file=sys.stderr)
 
 
 def _lines(values: dict[str, Any]) -> str:

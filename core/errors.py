@@ -73,7 +73,9 @@ MODEL_UNREADABLE = (
 OUT_OF_RANGE = "{name} must be between {low} and {high}; got {value}."
 
 # --- demo data --------------------------------------------------------------------
-DEMO_ODD_SIZE = "The demo image_size must be a multiple of 4, because fakes are upsampled 2x twice; got {value}."
+DEMO_ODD_SIZE = (
+    "The demo image_size must be a multiple of 4, because fakes are upsampled 2x twice; got {value}."
+)
 DEMO_NOT_WRITABLE = (
     "Could not write the demo data under {path} ({reason}); set UNMASK_DATA_DIR to a writable folder."
 )
@@ -148,6 +150,7 @@ LEAKAGE_NO_SOURCE = (
 SKIP_NOT_IMAGE_TYPE = "not an image file type ({suffix}); Unmask reads {extensions}"
 SKIP_LINK_OUTSIDE = "it is a link to somewhere outside the data folder, which is not followed"
 SKIP_LINKED_FOLDER = "it is a link to a folder, which is not followed"
+SKIP_BROKEN_LINK = "it is a link to a file that does not exist"
 SKIP_LISTED_MISSING = "listed in labels.csv but not found"
 SKIP_LISTED_TWICE = "listed in labels.csv more than once; the first row is used"
 SKIP_UTKFACE_NAME = (

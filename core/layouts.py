@@ -16,9 +16,10 @@ No pixels are read here; :mod:`core.datasets` turns a :class:`Listing` into a Fa
   skipped with the reason; its groups are never guessed.
 
 Everywhere: hidden files and folders (``.DS_Store``, ``.git``, ``__MACOSX``) are ignored,
-links to folders are not followed, and a link to a file outside the data folder is
-skipped. Paths are kept as ``str`` exactly as the file system gives them, so names with
-non-UTF-8 bytes (surrogate-escaped by Python) still open.
+links to folders are not followed, and a link to a file outside the data folder, or to
+nothing (dangling, or a loop of links), is skipped. Paths are kept as ``str`` exactly as
+the file system gives them, so names with non-UTF-8 bytes (surrogate-escaped by Python)
+still open.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from core.errors import (
     LABELS_CSV_BAD_LABEL,
     LABELS_CSV_BAD_PATH,
     LABELS_CSV_COLUMNS,
+    SKIP_BROKEN_LINK,
     SKIP_LINK_OUTSIDE,
     SKIP_LINKED_FOLDER,
     SKIP_LISTED_MISSING,
@@ -123,6 +125,8 @@ def walk_images(folder: Path, root: Path, *, report_others: bool) -> tuple[list[
                         suffix=path.suffix or "no extension", extensions=", ".join(IMAGE_EXTENSIONS)
                     )
                     skipped.append(SkippedFile(_relative(path, root), reason))
+            elif path.is_symlink() and not path.exists():  # dangling, or a loop of links
+                skipped.append(SkippedFile(_relative(path, root), SKIP_BROKEN_LINK))
             elif path.is_symlink() and not _inside(path, root):
                 skipped.append(SkippedFile(_relative(path, root), SKIP_LINK_OUTSIDE))
             else:
@@ -254,9 +258,9 @@ def list_labels_csv(root: Path) -> Listing:
 def _listed_problem(full: Path, root: Path, seen: bool) -> str | None:
     if seen:
         return SKIP_LISTED_TWICE
-    if not _inside(full, root):
-        return SKIP_LINK_OUTSIDE
-    return None if full.is_file() else SKIP_LISTED_MISSING
+    if not full.is_file():  # first, so a dangling link or a loop of links reads as missing
+        return SKIP_LISTED_MISSING
+    return None if _inside(full, root) else SKIP_LINK_OUTSIDE
 
 
 def _safe_relative(value: str, row: int) -> str:
@@ -304,7 +308,10 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    return path.resolve().is_relative_to(root)
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)
+        return False
 
 
 def _link_reason(link: Path, root: Path) -> str:

@@ -45,7 +45,9 @@ def scores_frame(faceset: FaceSet, index: np.ndarray, scores: np.ndarray) -> pd.
     """Per-image scores with path, label and the group columns, for the images at ``index``."""
     frame = pd.DataFrame(
         {
-            "path": [faceset.paths[i] for i in index],
+            # object, not str: a file name that is not UTF-8 holds surrogate escapes, which
+            # pandas' Arrow-backed strings refuse.
+            "path": pd.Series([faceset.paths[i] for i in index], dtype=object),
             "label": faceset.labels[index].astype(np.int8),
             "score": np.asarray(scores, dtype=float),
         }
@@ -63,9 +65,9 @@ def train_and_save(
     cancel: threading.Event | None = None,
 ) -> runs.RunInfo:
     """Train, then save the run (finished or cancelled) with its validation scores and metrics."""
+    datasets.require_both_classes(faceset)  # before TensorFlow loads: bad data fails fast
     from core.train import train
 
-    datasets.require_both_classes(faceset)
     result = train(faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel)
     scores = scores_frame(faceset, result.val_index, result.val_scores)
     metrics = threshold_metrics(scores["label"], scores["score"], threshold=result.config.threshold).to_dict()

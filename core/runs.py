@@ -3,8 +3,9 @@
 A run folder holds ``model.keras``, ``config.json``, ``history.json``, ``scores.csv``
 (per-image validation scores with group columns) and ``metrics.json``. It is written
 into a hidden temporary folder and renamed into place in one step, so a crash
-mid-save never leaves a folder that lists as a run. Nothing is pickled; models load
-in Keras safe mode. Only :func:`load_model` imports Keras.
+mid-save never leaves a folder that lists as a run; the next save deletes what a killed
+one left behind. Nothing is pickled; models load in Keras safe mode. Only
+:func:`load_model` imports Keras.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ from core.paths import models_dir
 
 RUN_FILES = ("model.keras", "config.json", "history.json", "scores.csv", "metrics.json")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+_PARTIAL = re.compile(r"^\.partial-.+-(\d+)-[0-9a-f]{6}$")
+# Image paths are kept as the file system gives them: a name that is not UTF-8 carries
+# surrogate escapes, which must reach scores.csv (and come back) byte for byte.
+_PATH_ERRORS = "surrogateescape"
 
 
 @dataclass(frozen=True)
@@ -89,13 +94,14 @@ def save_run(
     run_id = validate_run_id(run_id or new_run_id(str(config.get("preset", "run"))))
     root = models_dir()
     root.mkdir(parents=True, exist_ok=True)
+    _remove_stale_partials(root)
     staging = root / f".partial-{run_id}-{os.getpid()}-{secrets.token_hex(3)}"
     staging.mkdir()
     try:
         model.save(staging / "model.keras")
         _write_json(staging / "config.json", {"run_id": run_id, **config})
         _write_json(staging / "history.json", history.to_dict(orient="records"))
-        scores.to_csv(staging / "scores.csv", index=False)
+        scores.to_csv(staging / "scores.csv", index=False, errors=_PATH_ERRORS)
         _write_json(staging / "metrics.json", metrics)
         os.replace(staging, root / run_id)  # the single step that makes the run exist
     finally:
@@ -124,8 +130,8 @@ def run_info(run_id: str) -> RunInfo:
     """How one run lists; never raises for a damaged folder, only for a bad or unknown id."""
     path = _run_path(run_id)
     missing = [f for f in RUN_FILES if not (path / f).is_file()]
-    config = _read_json(path / "config.json")
-    metrics = _read_json(path / "metrics.json")
+    config = _read_object(path / "config.json")
+    metrics = _read_object(path / "metrics.json")
     if missing or config is None or metrics is None:
         what = ", ".join(missing) or "readable config.json and metrics.json"
         return RunInfo(
@@ -144,9 +150,17 @@ def load_run(run_id: str) -> Run:
     info = run_info(run_id)
     if info.status == "incomplete":
         raise ModelError(info.problem)
-    history = pd.DataFrame(_read_json(info.path / "history.json") or [])
+    records = _read_json(info.path / "history.json")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing="readable history.json"))
+    history = pd.DataFrame(records)
     try:
-        scores = pd.read_csv(info.path / "scores.csv", keep_default_na=False, dtype={"path": str})
+        scores = pd.read_csv(
+            info.path / "scores.csv",
+            keep_default_na=False,
+            dtype={"path": object},
+            encoding_errors=_PATH_ERRORS,
+        )
         scores["label"] = scores["label"].astype(np.int8)
         scores["score"] = scores["score"].astype(float)
     except (ValueError, KeyError, pd.errors.ParserError) as exc:
@@ -204,6 +218,36 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def _remove_stale_partials(root: Path) -> None:
+    """Delete staging folders left by a save that was killed (its process no longer runs).
+
+    A folder of a process that is still running, on this machine, is left alone: it may be
+    mid-save. Only POSIX can ask whether a process runs without disturbing it.
+    """
+    if os.name != "posix":
+        return
+    for entry in root.iterdir():
+        found = _PARTIAL.match(entry.name)
+        if found and entry.is_dir() and not entry.is_symlink() and not _process_running(int(found.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except (ProcessLookupError, OverflowError):  # no such process, or no such pid at all
+        return False
+    except OSError:  # e.g. it exists but belongs to another user
+        return True
+    return True
+
+
+def _read_object(path: Path) -> dict[str, Any] | None:
+    """A JSON file holding an object, or None when it is unreadable or holds anything else."""
+    value = _read_json(path)
+    return value if isinstance(value, dict) else None
 
 
 def _read_json(path: Path) -> Any:

@@ -222,6 +222,12 @@ def test_sample_per_group_rejects_n_below_one(n: int) -> None:
         sample_per_group(pd.Series(list("AB")), n)
 
 
+@pytest.mark.parametrize("seed", [-1, 2**31])
+def test_sample_per_group_rejects_seed_out_of_range(seed: int) -> None:
+    with _raises(OUT_OF_RANGE.format(name="seed", low=0, high=2**31 - 1, value=seed)):
+        sample_per_group(pd.Series(list("AB")), 1, seed=seed)
+
+
 # --- group_names and count_by_group -----------------------------------------------
 
 

@@ -15,6 +15,7 @@ from core.errors import (
     LABELS_CSV_BAD_LABEL,
     LABELS_CSV_BAD_PATH,
     LABELS_CSV_COLUMNS,
+    SKIP_BROKEN_LINK,
     SKIP_LINK_OUTSIDE,
     SKIP_LISTED_MISSING,
     SKIP_LISTED_TWICE,
@@ -222,3 +223,25 @@ def test_list_labels_csv_link_outside_is_skipped(tmp_path):
     (root / "link.jpg").symlink_to(outside)
     _csv(root / "labels.csv", "path,label\nlink.jpg,1\n")
     assert list_labels_csv(root.resolve()).skipped == [SkippedFile("link.jpg", SKIP_LINK_OUTSIDE)]
+
+
+def test_list_real_fake_dangling_link_and_link_loop_are_skipped(tmp_path):
+    _jpeg(tmp_path / "real" / "a.jpg")
+    (tmp_path / "real" / "gone.jpg").symlink_to(tmp_path / "real" / "deleted.jpg")
+    (tmp_path / "fake" / "loop.jpg").parent.mkdir()
+    (tmp_path / "fake" / "loop.jpg").symlink_to(tmp_path / "fake" / "loop.jpg")
+    listing = list_real_fake(tmp_path.resolve())
+    assert listing.paths == ["real/a.jpg"]
+    assert listing.skipped == [
+        SkippedFile("fake/loop.jpg", SKIP_BROKEN_LINK),
+        SkippedFile("real/gone.jpg", SKIP_BROKEN_LINK),
+    ]
+
+
+def test_list_labels_csv_link_loop_is_missing(tmp_path):
+    _jpeg(tmp_path / "a.jpg")
+    (tmp_path / "loop.jpg").symlink_to(tmp_path / "loop.jpg")
+    _csv(tmp_path / "labels.csv", "path,label\na.jpg,1\nloop.jpg,0\n")
+    listing = list_labels_csv(tmp_path.resolve())
+    assert listing.paths == ["a.jpg"]
+    assert listing.skipped == [SkippedFile("loop.jpg", SKIP_LISTED_MISSING)]

@@ -1,12 +1,14 @@
 """The run store: atomic saves, listing, validation of ids, damaged folders."""
 
 import json
+import os
+import re
 
 import pandas as pd
 import pytest
 
 from core import runs
-from core.errors import ModelError
+from core.errors import RUN_INCOMPLETE, ModelError
 from core.paths import models_dir
 
 
@@ -85,6 +87,45 @@ def test_run_with_unreadable_json_lists_as_incomplete():
     info = _save("run-1")
     (info.path / "config.json").write_text("{ not json")
     assert runs.run_info("run-1").status == "incomplete"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("config.json", "[]"), ("metrics.json", "5"), ("config.json", "null")]
+)
+def test_run_with_json_that_is_not_an_object_lists_as_incomplete(name, text):
+    info = _save("run-1")
+    (info.path / name).write_text(text)
+    listed = runs.run_info("run-1")
+    assert listed.status == "incomplete"
+    assert isinstance(listed.config, dict) and isinstance(listed.metrics, dict)
+    assert listed.problem == RUN_INCOMPLETE.format(
+        run_id="run-1", missing="readable config.json and metrics.json"
+    )
+
+
+@pytest.mark.parametrize("text", ['{"epoch": 1}', "[1, 2]", "{ not json"])
+def test_load_run_history_that_is_not_a_list_of_rows_raises(text):
+    info = _save("run-1")
+    (info.path / "history.json").write_text(text)
+    with pytest.raises(
+        ModelError, match=re.escape("Run 'run-1' is incomplete (missing readable history.json)")
+    ):
+        runs.load_run("run-1")
+
+
+def test_save_and_load_run_keep_non_utf8_paths_byte_for_byte():
+    odd = os.fsdecode(b"real/caf\xe9 \xff.jpg")  # a file name that is not UTF-8
+    runs.save_run(
+        model=_FakeModel(),
+        config={"preset": "fast", "status": "finished"},
+        history=pd.DataFrame({"epoch": [1]}),
+        scores=pd.DataFrame(
+            {"path": pd.Series([odd, "fake/b.jpg"], dtype=object), "label": [1, 0], "score": [0.9, 0.1]}
+        ),
+        metrics={"accuracy": 1.0},
+        run_id="run-1",
+    )
+    assert runs.load_run("run-1").scores["path"].tolist() == [odd, "fake/b.jpg"]
 
 
 @pytest.mark.parametrize("bad", ["../etc", "..", "a/b", "/abs", "", "x" * 81, "run id", "..\\x", ".hidden"])
