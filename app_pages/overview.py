@@ -1,0 +1,133 @@
+"""Overview: what the study is, the run's numbers beside the paper's, and a one-click reproduction."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from core import runs
+from core.errors import UnmaskError
+from core.labels import PAPER
+from core.report import train_summary
+
+st.title("Unmask: real photo or AI-generated face?")
+st.markdown(
+    """
+Unmask tells real face photos from AI-generated ones, and shows **how well** it does and
+**for whom**, with error bars. It follows the study *AI Betrays AI* (Mao et al.): a small
+convolutional network learns from 1,289 faces (589 real photos, 700 StyleGAN2 fakes), is
+judged on a held-out quarter of them, and is then given 100 real faces per race group to
+count how many it wrongly calls fake.
+
+**How to read the numbers.** The model gives every image a score, the probability that it is
+a real photo. An image is *called real* when its score is above the **threshold** (0.75 by
+default) and *called fake* otherwise. Every share comes with its count, its **n** (how many
+images it was measured on) and its **95% interval**: the range the true value most likely
+lies in. Small n means wide intervals.
+
+**What each page does.** *Data* shows what is in the data set in use; *Train* trains a model
+and lists past runs; *Confusion* shows the run's mistakes at any threshold; *Bias by group*
+measures who gets flagged; *Try an image* scores your own photos. The sidebar picks the data
+set and the run; the built-in demo set is **synthetic demo data** (drawn faces, no real
+people), so every page works on a fresh machine.
+"""
+)
+ui.show_job_message()
+
+st.header("The run in use, beside the paper")
+run_id = st.session_state.get(ui.RUN)
+if not run_id:
+    st.info(ui.NO_RUN_YET)
+    st.page_link("app_pages/train.py", label="Go to the Train page", icon=":material/model_training:")
+else:
+    try:
+        info = runs.run_info(run_id)
+    except UnmaskError as exc:
+        st.error(str(exc))
+        st.info("Pick another run in the sidebar.")
+        st.stop()
+    s, m = train_summary(info), info.metrics
+    low, high = s["val_accuracy_ci"] or (None, None)
+    base_low, base_high = m.get("majority_baseline_ci") or (None, None)
+    left, middle, right = st.columns(3)
+    left.metric(f"This run: validation accuracy at {s['threshold']:g}", ui.pct(s["val_accuracy"]))
+    left.caption(
+        f"{s['val_correct']} of {s['n_val']} correct · 95% CI {ui.ci_text(low, high)} · {s['dataset']}"
+    )
+    middle.metric("The paper", ui.pct(PAPER["val_accuracy_reported"], 2))
+    middle.caption(
+        f"reported; its own count, {PAPER['val_correct_reported']} of {PAPER['n_val']}, is "
+        f"{ui.pct(PAPER['val_accuracy_from_counts'], 2)} · no interval given"
+    )
+    right.metric("Majority-class baseline", ui.pct(s["majority_baseline"]))
+    right.caption(
+        f"always answering the larger class: {max(m.get('n_real', 0), m.get('n_fake', 0))} of {m.get('n')} "
+        f"· 95% CI {ui.ci_text(base_low, base_high)}"
+    )
+    if info.status == "cancelled":
+        st.warning(f"This run was stopped early: {s['epochs_done']} of {s['epochs']} epochs.")
+    rows = [
+        ("data", "Fake-Vs-Real-Faces (Hard), 589 real + 700 fake", str(s["dataset"])),
+        ("model", "paper CNN, 300 px", f"{s['preset']} preset, {s['image_size']} px"),
+        (
+            "training / validation images",
+            f"{PAPER['n_train']} / {PAPER['n_val']}",
+            f"{s['n_train']} / {s['n_val']}",
+        ),
+        ("epochs", str(PAPER["epochs"]), f"{s['epochs_done']} of {s['epochs']}"),
+        (
+            "ROC AUC (n = validation images)",
+            "not reported",
+            f"{s['val_auc']:.3f} (n={s['n_val']})" if s["val_auc"] is not None else "n/a",
+        ),
+        ("training time", "not reported", f"{s['train_seconds']:.1f} s"),
+    ]
+    st.dataframe(pd.DataFrame(rows, columns=["", "paper", "this run"]), hide_index=True)
+
+    summary = ui.bias_summary(run_id)
+    st.subheader("Who gets flagged")
+    if summary is None:
+        st.info("No bias check yet for this run: open *Bias by group*, or reproduce the study below.")
+        st.page_link("app_pages/bias.py", label="Go to Bias by group", icon=":material/groups:")
+    else:
+        groups = pd.DataFrame(
+            [
+                {
+                    "group": g["group"],
+                    "real faces flagged as fake": f"{g['flagged_fake']} of {g['n_real']}",
+                    "share": ui.pct(g["flagged_fake_rate"]),
+                    "95% CI": ui.ci_text(g["ci_low"], g["ci_high"]),
+                    "paper": f"< {ui.pct(PAPER['bias_flagged_fake_rate_below'], 0)} (n=100)",
+                }
+                for g in summary["groups"]
+            ]
+        )
+        st.caption(
+            f"{summary['attribute']} on {summary.get('data', 'the bias data')}, "
+            f"threshold {summary['threshold']:g}"
+        )
+        st.dataframe(groups, hide_index=True)
+        if summary["max_gap_groups"]:
+            high_group, low_group = summary["max_gap_groups"]
+            verdict = (
+                "their intervals do not overlap"
+                if summary["distinguishable"]
+                else "their intervals overlap, so this sample cannot tell them apart"
+            )
+            st.markdown(
+                f"Largest gap: **{ui.pct(summary['max_gap'])}** between {high_group} and {low_group}; "
+                f"{verdict}."
+            )
+
+st.header("Reproduce the study")
+st.markdown(
+    "One click runs the paper's protocol on the data set in use: a stratified 75/25 split, "
+    f"{PAPER['epochs']} epochs, threshold {PAPER['threshold']}, then {PAPER['bias_per_group']} seeded "
+    "faces per group of the bias data (the *Bias by group* page's choice; the demo set by default). "
+    "It uses the *fast* model preset at 64 px, which takes a minute or two on a laptop."
+)
+if ui.job() is not None:
+    ui.job_panel()
+else:
+    st.button(
+        "Reproduce the study", type="primary", icon=":material/play_arrow:", on_click=ui.start_reproduction
+    )
