@@ -1,0 +1,24 @@
+"""The dashboard's safe defaults (.streamlit/config.toml), as the README's Security section states them."""
+
+import tomllib
+
+from core.paths import REPO_ROOT
+from core.uploads import MAX_UPLOAD_MB
+
+
+def _config() -> dict:
+    return tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+
+
+def test_config_binds_to_localhost():
+    assert _config()["server"]["address"] == "localhost"
+
+
+def test_config_keeps_xsrf_protection_and_caps_uploads():
+    server = _config()["server"]
+    assert server["enableXsrfProtection"] is True
+    assert server["maxUploadSize"] == MAX_UPLOAD_MB
+
+
+def test_config_turns_usage_statistics_off():
+    assert _config()["browser"]["gatherUsageStats"] is False
