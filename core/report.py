@@ -2,11 +2,71 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import pandas as pd
 
 from core.bias import GroupTable
 from core.labels import PAPER
+from core.metrics import Rate, ThresholdMetrics
 from core.runs import RunInfo
+
+NO_INTERVAL = "not a simple share: no closed-form interval"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    """``0.973`` -> ``"97.3%"``; None or NaN -> ``"n/a"``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{100 * value:.{digits}f}%"
+
+
+def ci_text(low: float | None, high: float | None, digits: int = 1) -> str:
+    """A 95% interval as ``"93.1%–98.9%"``; ``"n/a"`` when undefined."""
+    if low is None or high is None or math.isnan(low):
+        return "n/a"
+    return f"{pct(low, digits)}–{pct(high, digits)}"
+
+
+def rate_text(rate: Rate, digits: int = 1) -> str:
+    """``"97.3% (146/150; 95% CI 93.1%–98.9%)"``."""
+    interval = ci_text(rate.ci_low, rate.ci_high, digits)
+    return f"{pct(rate.rate, digits)} ({rate.count}/{rate.n}; 95% CI {interval})"
+
+
+def metric_rows(m: ThresholdMetrics) -> pd.DataFrame:
+    """Every metric at one threshold, a row each: value, 95% interval for shares, count, n, and why NaN.
+
+    Recall, specificity and precision are shares too (of reals, of fakes, of those
+    called real), so they get Wilson intervals like accuracy.
+    """
+    shares = [
+        ("accuracy", "accuracy", m.accuracy),
+        ("real faces flagged as fake", "flagged_fake_rate", m.flagged_fake_rate),
+        ("fakes passed as real", "passed_real_rate", m.passed_real_rate),
+        ("recall: reals called real", "recall", Rate.from_counts(m.tp, m.n_real)),
+        ("specificity: fakes called fake", "specificity", Rate.from_counts(m.tn, m.n_fake)),
+        ("precision: called real that are real", "precision", Rate.from_counts(m.tp, m.tp + m.fp)),
+        ("majority-class baseline", "majority_baseline", m.majority_baseline),
+    ]
+    rows = [
+        (name, pct(r.rate), ci_text(r.ci_low, r.ci_high), f"{r.count}/{r.n}", r.n, m.undefined.get(key, ""))
+        for name, key, r in shares
+    ]
+    scores = [
+        ("F1", "f1"),
+        ("balanced accuracy", "balanced_accuracy"),
+        ("MCC", "mcc"),
+        ("ROC AUC", "roc_auc"),
+        ("average precision", "average_precision"),
+        ("equal error rate", "eer"),
+    ]
+    for name, key in scores:
+        value = getattr(m, key)
+        shown = "n/a" if math.isnan(value) else f"{value:.3f}"
+        rows.append((name, shown, "—", "", m.n, m.undefined.get(key, NO_INTERVAL)))
+    return pd.DataFrame(rows, columns=["metric", "value", "95% CI", "count", "n", "note"])
 
 
 def train_summary(info: RunInfo) -> dict[str, Any]:
@@ -50,7 +110,7 @@ def bias_summary(table: GroupTable) -> dict[str, Any]:
 
 
 def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.2f}%"
+    return pct(value, 2)
 
 
 def paper_comparison_table(result: dict[str, Any]) -> str:
