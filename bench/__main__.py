@@ -1,0 +1,61 @@
+"""``python -m bench``: measure everything, write bench/RESULTS.md and bench/results.json.
+
+Runs on the real Hard set when it is beside the checkout (``core.paths.shared_datasets_dir()``),
+else on the built-in demo set, and says which. Caches, the demo set and runs go to a
+temporary folder: the checkout's data/ and models/ are never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.report import BENCH_DIR, write_report
+from bench.suite import full_plan, quick_plan, run_suite
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.quick and args.out is None:
+        print(
+            "--quick needs --out DIR: a quick run must not overwrite the committed results", file=sys.stderr
+        )
+        return 2
+    plan = (
+        quick_plan() if args.quick else full_plan(skip=frozenset(args.skip), load_seconds=args.load_seconds)
+    )
+    out_dir = (args.out or BENCH_DIR).resolve()
+    with tempfile.TemporaryDirectory(prefix="unmask-bench-") as tmp:
+        os.environ["UNMASK_DATA_DIR"], os.environ["UNMASK_MODELS_DIR"] = f"{tmp}/data", f"{tmp}/models"
+        results = run_suite(
+            plan, data=args.data, log=lambda line: print(f"[bench] {line}", file=sys.stderr, flush=True)
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(
+        json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    print(write_report(out_dir))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="CI smoke run: tiny, under a minute, needs --out"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="folder for results.json and RESULTS.md (default: bench/)"
+    )
+    parser.add_argument("--data", default=None, help="data folder (default: the Hard set, else the demo set)")
+    parser.add_argument("--load-seconds", type=float, default=30.0, help="length of the app load test")
+    parser.add_argument("--skip", nargs="+", choices=("paper", "app"), default=[], help="steps to leave out")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

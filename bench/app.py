@@ -1,0 +1,226 @@
+"""The dashboard in a real Chromium: first page, confusion-matrix page, concurrent sessions.
+
+``python -m bench.app`` measures this step alone and prints its JSON (for checking while
+the dashboard is written); ``python -m bench`` records it with everything else. The app
+runs with ``streamlit run streamlit_app.py`` on a free port, headless, with temporary
+data and models folders; a tiny run is trained into the models folder first so the
+confusion-matrix page has a run to show. A step that cannot run (no app yet, no
+confusion page yet) is skipped with the reason recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bench.timing import load_average
+from core.paths import REPO_ROOT
+
+APP_FILE = "streamlit_app.py"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT_S = 60
+PAGE_TIMEOUT_MS = 60_000
+#: True once the script run that drew the page has finished and ``selector`` is on it.
+RENDERED_JS = """(selector) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
+    && document.querySelector(selector) !== null;
+}"""
+EXCEPTION_SELECTOR = '[data-testid="stException"]'
+#: The matrix, drawn: a chart's canvas or SVG (the dashboard's heatmap), or a table, in the main area.
+MATRIX_SELECTOR = (
+    '[data-testid="stMain"] :is([data-testid="stVegaLiteChart"] :is(canvas, svg), [data-testid="stTable"])'
+)
+#: Folders that may hold the pages: st.navigation's (this app's) and Streamlit's old multipage one.
+PAGE_FOLDERS = ("app_pages", "pages")
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """Where the app is and how to recognise its pages; the defaults fit a Streamlit multipage app."""
+
+    app_root: Path = REPO_ROOT
+    main_selector: str = '[data-testid="stMain"] h1'
+    confusion_url: str | None = None  # e.g. "/confusion?run={run_id}"; default: found in PAGE_FOLDERS
+    matrix_selector: str = MATRIX_SELECTOR
+    slider_selector: str = (
+        '[data-testid="stMain"] [data-testid="stSlider"] :is(input[type="range"], [role="slider"])'
+    )
+    sessions: int = 4
+    load_seconds: float = 30.0
+
+
+def app_section(options: AppOptions, *, data: Path) -> dict[str, Any]:
+    """All app figures; ``skipped`` (with the reason) where a step could not run."""
+    if not (options.app_root / APP_FILE).is_file():
+        return {"skipped": f"no {APP_FILE} in {options.app_root} yet"}
+    with tempfile.TemporaryDirectory(prefix="unmask-bench-app-") as tmp:
+        env = {**os.environ, "UNMASK_DATA_DIR": f"{tmp}/data", "UNMASK_MODELS_DIR": f"{tmp}/models"}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+        path, reason = confusion_path(options)
+        run_id = train_tiny_run(data, env=env) if path else None
+        out = measure_pages(options, env=env, log=Path(tmp, "streamlit.log"), confusion=path, run_id=run_id)
+        if reason:
+            out["confusion_skipped"] = reason
+        if "load" not in out:
+            out["load_skipped"] = out.get("confusion_skipped") or "--load-seconds 0"
+        out["load_average"] = load_average()
+        return out
+
+
+def confusion_path(options: AppOptions) -> tuple[str | None, str]:
+    """The confusion-matrix page's URL (with ``{run_id}`` to fill), or None and why not."""
+    if options.confusion_url:
+        return options.confusion_url, ""
+    pages = [p for folder in PAGE_FOLDERS for p in sorted((options.app_root / folder).glob("*onfusion*.py"))]
+    if not pages:
+        return None, f"no confusion-matrix page ({' or '.join(PAGE_FOLDERS)}/*confusion*.py) yet"
+    name = re.sub(r"^[0-9]*[_ -]*", "", pages[0].stem).replace(" ", "_")
+    return f"/{name}?run={{run_id}}", ""
+
+
+def train_tiny_run(data: Path, *, env: dict[str, str]) -> str:
+    """Train one epoch at 32x32 into ``env``'s models folder with the CLI; returns the run id."""
+    argv = [sys.executable, "-m", "core", "train", "--data", str(data), "--epochs", "1", "--image-size", "32"]
+    done = subprocess.run([*argv, "--json"], capture_output=True, text=True, env=env, cwd=REPO_ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"training the tiny run failed: {done.stderr[-1000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["run_id"]
+
+
+def measure_pages(
+    options: AppOptions, *, env: dict[str, str], log: Path, confusion: str | None, run_id: str | None
+) -> dict[str, Any]:
+    """Start the server, then time the first page and the confusion page, then the load test."""
+    from playwright.sync_api import sync_playwright
+
+    from bench.load import load_test
+
+    out: dict[str, Any] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        started = time.perf_counter()  # the browser is up already: its launch is not the app's cost
+        with streamlit_server(options.app_root, env=env, log=log) as base:
+            out["server_ready_seconds"] = time.perf_counter() - started
+            out["first_page_seconds"] = open_page(browser, base, options.main_selector, since=started)
+            url = None
+            if confusion and run_id:
+                out["confusion_url"] = confusion.format(run_id=run_id)
+                try:
+                    seconds = open_page(browser, base + out["confusion_url"], options.matrix_selector)
+                    out["confusion_page_seconds"], url = seconds, base + out["confusion_url"]
+                except Exception as exc:  # e.g. the page is not there yet: the matrix never shows
+                    out["confusion_skipped"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            browser.close()
+            if url and options.load_seconds > 0:
+                out["load"] = load_test(url, options)
+    return out
+
+
+def open_page(browser: Any, url: str, selector: str, *, since: float | None = None) -> float:
+    """Seconds until ``url`` is rendered in a new session (from ``since``, else from now).
+
+    Raises
+    ------
+    RuntimeError
+        If the page shows an exception instead.
+    """
+    start = time.perf_counter() if since is None else since
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url, timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_function(RENDERED_JS, arg=selector, timeout=PAGE_TIMEOUT_MS, polling="raf")
+        elapsed = time.perf_counter() - start
+        if page.locator(EXCEPTION_SELECTOR).count():
+            raise RuntimeError(
+                f"{url} shows an exception: {page.locator(EXCEPTION_SELECTOR).first.inner_text()}"
+            )
+        return elapsed
+    finally:
+        context.close()
+
+
+@contextlib.contextmanager
+def streamlit_server(app_root: Path, *, env: dict[str, str], log: Path) -> Iterator[str]:
+    """``streamlit run`` on a free port until the block ends; yields its base URL once healthy."""
+    port = free_port()
+    argv = [sys.executable, "-m", "streamlit", "run", APP_FILE, "--server.headless", "true"]
+    argv += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    with open(log, "wb") as sink:
+        server = subprocess.Popen(argv, cwd=app_root, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_healthy(base, server, log)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(base: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.perf_counter() + SERVER_START_TIMEOUT_S
+    while time.perf_counter() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited ({server.returncode}): {log.read_text()[-1000:]}")
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{base}/_stcore/health", timeout=1) as answer,
+        ):
+            if answer.status == 200:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"streamlit did not answer within {SERVER_START_TIMEOUT_S} s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.app", description=__doc__)
+    parser.add_argument("--data", default=None, help="data for the tiny run (default: Hard set, else demo)")
+    parser.add_argument("--load-seconds", type=float, default=30.0)
+    parser.add_argument("--app-root", type=Path, default=REPO_ROOT)
+    parser.add_argument("--confusion-url", default=None, help='e.g. "/confusion?run={run_id}"')
+    args = parser.parse_args(argv)
+    from bench.datasource import choose_data
+
+    with tempfile.TemporaryDirectory(prefix="unmask-bench-") as tmp:
+        os.environ["UNMASK_DATA_DIR"] = tmp
+        folder, _ = choose_data(args.data)
+        options = AppOptions(app_root=args.app_root.resolve(), load_seconds=args.load_seconds)
+        options = replace(options, confusion_url=args.confusion_url)
+        print(json.dumps(app_section(options, data=folder), indent=2))
+
+
+if __name__ == "__main__":
+    main()

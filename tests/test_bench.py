@@ -1,0 +1,106 @@
+"""The benchmark harness: its quick mode runs end to end and writes every key, as numbers.
+
+Timings are never checked against targets here: speed belongs in ``bench/`` (STYLE.md 16).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.experiments import round_order
+from bench.report import table
+from bench.targets import TARGETS, check, lookup
+from core.paths import REPO_ROOT
+
+NUMBER_KEYS = (
+    "fast.train_seconds",
+    "fast.val_accuracy_mean",
+    "fast.auc_mean",
+    "fast.flops_fraction",
+    "fast.peak_rss_mb",
+    "paper.train_seconds",
+    "paper.peak_rss_mb",
+    "speedup",
+    "data.cold_seconds",
+    "data.warm_seconds",
+    "metrics.threshold_ms",
+    "metrics.groups_ms",
+    "machine.cores",
+    "machine.numpy_matmul_gflops",
+)
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", NUMBER_KEYS)
+def test_quick_mode_writes_key_as_number(quick_results: tuple[Path, dict], key: str) -> None:
+    value = lookup(quick_results[1], key)
+    assert isinstance(value, int | float) and not isinstance(value, bool), f"{key} = {value!r}"
+    assert math.isfinite(value)
+
+
+@pytest.mark.slow
+def test_quick_mode_writes_report_and_says_what_it_skipped(quick_results: tuple[Path, dict]) -> None:
+    out, results = quick_results
+    report = (out / "RESULTS.md").read_text(encoding="utf-8")
+    assert results["mode"] == "quick"
+    assert "Quick mode" in report and "## Headline" in report
+    assert results["app"]["skipped"]
+    assert results["dataset"]["n"] == results["data"]["n"] > 0
+    assert len(results["targets"]) == len(TARGETS)
+
+
+def test_quick_mode_without_out_refuses_to_overwrite_committed_results() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "--quick needs --out" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "met"),
+    [(19.9, True), (20, True), (20.1, False), (None, None), (float("nan"), None)],
+)
+def test_check_fast_train_seconds(value: float | None, met: bool | None) -> None:
+    row = next(r for r in check({"fast": {"train_seconds": value}}) if r["key"] == "fast.train_seconds")
+    assert row["met"] is met
+
+
+def test_check_strict_target_fails_at_the_limit() -> None:
+    row = next(
+        r for r in check({"app": {"load": {"p95_seconds": 1.0}}}) if r["key"] == "app.load.p95_seconds"
+    )
+    assert row["met"] is False
+
+
+def test_lookup_missing_part_is_none() -> None:
+    assert lookup({"app": {"skipped": "no app"}}, "app.first_page_seconds") is None
+
+
+def test_round_order_baseline_first_and_middle_others_rotated() -> None:
+    assert round_order(["baseline", "a", "b", "c", "d"], 0) == ["baseline", "a", "b", "baseline", "c", "d"]
+    assert round_order(["baseline", "a", "b", "c", "d"], 1) == ["baseline", "b", "c", "baseline", "d", "a"]
+
+
+def test_table_markdown() -> None:
+    assert table(["a", "b"], [[1, "x"]]) == "| a | b |\n|---|---|\n| 1 | x |"
