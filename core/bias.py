@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency, fisher_exact
 
 from core.errors import GROUPS_LENGTH_DIFFER, OUT_OF_RANGE, SAMPLE_SIZE
 from core.labels import CLASS_NAMES, DEFAULT_THRESHOLD, REAL
@@ -236,6 +235,8 @@ def _compare(table: pd.DataFrame, *, attribute: str, threshold: float, notes: li
 
 def _equal_rates_test(valid: pd.DataFrame, notes: list[str]) -> tuple[float, str]:
     """p-value that all groups flag the same share of reals: Fisher for 2 groups, chi-square above."""
+    from scipy.stats import chi2_contingency, fisher_exact  # slow to import; needed only here
+
     if len(valid) < 2:
         return math.nan, ""
     flagged = valid["flagged_fake"].to_numpy()

@@ -22,14 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
-from sklearn.metrics import (
-    average_precision_score,
-    confusion_matrix,
-    precision_recall_curve,
-    roc_auc_score,
-    roc_curve,
-)
 
 from core.errors import (
     BAD_LABELS,
@@ -54,6 +46,14 @@ NO_REALS_REASON = "there are no real images, so {metric} has nothing to count"
 NO_FAKES_REASON = "there are no fake images, so {metric} has nothing to count"
 F1_REASON = "there are no real images and none was called real, so F1 has nothing to count"
 MCC_REASON = "MCC needs both classes among the actual labels and among the calls"
+
+
+def _sk() -> Any:
+    """scikit-learn's metrics, imported on first use: it costs about a second, which pages
+    that only show stored results (the first page a visitor sees) should not pay."""
+    import sklearn.metrics
+
+    return sklearn.metrics
 
 
 class MetricsError(UnmaskError):
@@ -110,6 +110,8 @@ def wilson_interval(count: int, n: int, *, confidence: float = 0.95) -> tuple[fl
         raise MetricsError(OUT_OF_RANGE.format(name="count", low=0, high=n, value=count))
     if n == 0:
         return math.nan, math.nan
+    from scipy.stats import binomtest  # scipy.stats costs ~0.6 s to import: only when a rate is asked for
+
     ci = binomtest(int(count), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return float(ci.low), float(ci.high)
 
@@ -225,12 +227,12 @@ def _threshold_free(label_bytes: bytes, score_bytes: bytes) -> ThresholdFreeMetr
         names["eer_threshold"] = names["eer"]
         undefined = {k: ONE_CLASS_REASON.format(present=present, metric=v) for k, v in names.items()}
         return ThresholdFreeMetrics(math.nan, math.nan, math.nan, math.nan, undefined)
-    fpr, tpr, thresholds = roc_curve(y, s, drop_intermediate=False)
+    fpr, tpr, thresholds = _sk().roc_curve(y, s, drop_intermediate=False)
     fnr = 1 - tpr
     best = int(np.argmin(np.abs(fnr - fpr)))
     return ThresholdFreeMetrics(
-        roc_auc=float(roc_auc_score(y, s)),
-        average_precision=float(average_precision_score(y, s)),
+        roc_auc=float(_sk().roc_auc_score(y, s)),
+        average_precision=float(_sk().average_precision_score(y, s)),
         eer=float((fpr[best] + fnr[best]) / 2),
         eer_threshold=float(_app_thresholds(thresholds, s.min())[best]),
         undefined={},
@@ -316,7 +318,7 @@ def threshold_metrics(labels: Any, scores: Any, *, threshold: float = DEFAULT_TH
     y, s = check_labels_scores(labels, scores)
     threshold = check_threshold(threshold)
     free = threshold_free_metrics(y, s)
-    tn, fp, fn, tp = (int(v) for v in confusion_matrix(y, s > threshold, labels=[FAKE, REAL]).ravel())
+    tn, fp, fn, tp = (int(v) for v in _sk().confusion_matrix(y, s > threshold, labels=[FAKE, REAL]).ravel())
     n, n_real, n_fake = len(y), tp + fn, tn + fp
     undefined = dict(free.undefined)
     precision = _ratio(tp, tp + fp, "precision", NO_CALLED_REAL_REASON, undefined)
@@ -380,7 +382,7 @@ def roc_points(labels: Any, scores: Any) -> pd.DataFrame:
         If the inputs are invalid or only one class is present.
     """
     y, s = _both_classes(labels, scores, curve="ROC")
-    fpr, tpr, thresholds = roc_curve(y, s, drop_intermediate=False)
+    fpr, tpr, thresholds = _sk().roc_curve(y, s, drop_intermediate=False)
     return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": _app_thresholds(thresholds, s.min())})
 
 
@@ -400,7 +402,7 @@ def pr_points(labels: Any, scores: Any) -> pd.DataFrame:
         If the inputs are invalid or only one class is present.
     """
     y, s = _both_classes(labels, scores, curve="precision-recall")
-    precision, recall, thresholds = precision_recall_curve(y, s)
+    precision, recall, thresholds = _sk().precision_recall_curve(y, s)
     first = 0.0 if s.min() > 0 else math.nan
     return pd.DataFrame({"recall": recall, "precision": precision, "threshold": np.r_[first, thresholds]})
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from core.errors import LEAKAGE_NO_SOURCE, OUT_OF_RANGE, SPLIT_TOO_SMALL, ConfigError, DataError
 from core.faceset import FaceSet
@@ -47,6 +46,8 @@ def split_indices(
     DataError
         ``SPLIT_TOO_SMALL`` if a class has too few images for both parts to get some.
     """
+    from sklearn.model_selection import train_test_split  # slow to import; only when splitting
+
     labels = np.asarray(labels)
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(OUT_OF_RANGE.format(name="val_fraction", low=0, high=1, value=val_fraction))
