@@ -200,7 +200,7 @@ def _compare(table: pd.DataFrame, *, attribute: str, threshold: float, notes: li
     table["overlaps_best"] = pd.Series(pd.NA, index=table.index, dtype="boolean")
     gap, gap_groups, distinguishable = math.nan, None, False
     if len(valid):
-        best, worst = valid["flagged_fake_rate"].idxmin(), valid["flagged_fake_rate"].idxmax()
+        best = valid["flagged_fake_rate"].idxmin()
         best_rate = valid.at[best, "flagged_fake_rate"]
         if best_rate > 0:
             table["ratio_to_best"] = valid["flagged_fake_rate"] / best_rate
@@ -211,6 +211,7 @@ def _compare(table: pd.DataFrame, *, attribute: str, threshold: float, notes: li
         )
         table.loc[valid.index, "overlaps_best"] = overlaps
     if len(valid) > 1:
+        worst = valid["flagged_fake_rate"].drop(best).idxmax()  # on a tie, still two different groups
         gap = float(valid.at[worst, "flagged_fake_rate"] - best_rate)
         gap_groups = (str(worst), str(best))
         distinguishable = bool(

@@ -143,6 +143,11 @@ def test_group_table_same_rate_everywhere_has_no_p_value(scores: list[float], wh
     assert NOTE_SAME_RATE.format(which=which) in result.notes
 
 
+def test_group_table_tied_rates_name_two_different_groups() -> None:
+    result = group_table([1] * 6, [0.1] * 6, pd.Series(list("AABBCC")))
+    assert (result.max_gap, result.max_gap_groups) == (0.0, ("B", "A"))
+
+
 def test_group_table_uses_positions_not_index() -> None:
     groups = pd.Series(list("AABB"), index=[40, 30, 20, 10])
     table = group_table([1, 1, 1, 1], [0.1, 0.9, 0.9, 0.9], groups).table
