@@ -75,7 +75,43 @@ on one machine. Re-run with `python -m bench` (a few minutes; `--quick --out DIR
 - **Versions:** {", ".join(f"{k} {v[k]}" for k in v)}."""
 
 
+README_START = "<!-- bench:headline:start (written by python -m bench; do not edit) -->"
+README_END = "<!-- bench:headline:end -->"
+
+
+def readme_block(r: dict[str, Any]) -> str:
+    """The README's speed section body: the headline table and where its figures come from."""
+    fast, paper = r["fast"], r["paper"]
+    return "\n".join(
+        [
+            README_START,
+            _headline_table(r),
+            "",
+            f"Measured by `{r['command']}` on {r['date'][:10]}, {r['machine']['cores']} CPU cores, on "
+            f"{r['dataset']['description']} ({r['dataset']['n']} images; validation n = {fast['val_n']} "
+            f"per seed, seeds {', '.join(str(s) for s in fast['seeds'])}). `paper` was timed on "
+            f"{paper['measured_epochs']} epoch and extrapolated to {paper['epochs']}. Every figure, with "
+            "intervals and the experiments behind the settings: [bench/RESULTS.md](bench/RESULTS.md).",
+            README_END,
+        ]
+    )
+
+
+def update_readme(r: dict[str, Any], readme: Path) -> bool:
+    """Replace the block between the README's markers with :func:`readme_block`; False if none."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    readme.write_text(text[:start] + readme_block(r) + text[end + len(README_END) :], encoding="utf-8")
+    return True
+
+
 def _headline(r: dict[str, Any]) -> str:
+    return "## Headline\n\n" + _headline_table(r)
+
+
+def _headline_table(r: dict[str, Any]) -> str:
     rows = [
         [
             f"{t['what']} (`{t['key']}`)",
@@ -85,7 +121,7 @@ def _headline(r: dict[str, Any]) -> str:
         ]
         for t in r["targets"]
     ]
-    return "## Headline\n\n" + table(["Figure", "Target", "Measured", "Met"], rows)
+    return table(["Figure", "Target", "Measured", "Met"], rows)
 
 
 def _training(r: dict[str, Any]) -> str:
