@@ -1,7 +1,7 @@
 """Unmask's dashboard: the router. Start it with ``streamlit run streamlit_app.py``.
 
-The pages live in ``app_pages/``; the sidebar, session state and cached loaders in ``ui.py``;
-all computing in ``core``. The folder is not called ``pages/`` on purpose: Streamlit treats a
+The pages live in ``app_pages/``; the sidebar, session state and cached loaders in the ``ui``
+package; all computing in ``core``. The folder is not called ``pages/`` on purpose: Streamlit treats a
 ``pages/`` folder as an old-style multipage app until ``st.navigation`` first runs, so a server's
 first visitor arriving by a copied link (``/confusion?run=...``) would get the page file alone,
 without this router or its sidebar.

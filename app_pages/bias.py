@@ -3,13 +3,12 @@
 import streamlit as st
 
 import ui
-from core import charts, runs
+from core import charts
 from core.bias import group_table
 from core.errors import UnmaskError
 from core.labels import PAPER
 from core.metrics import wilson_interval
-from core.pipeline import choose_attribute
-from core.report import bias_summary
+from core.report import bias_summary, pct
 
 st.title("Who gets flagged: bias by group")
 st.markdown(
@@ -17,13 +16,6 @@ st.markdown(
     "count how many real ones it calls fake. A fair detector flags about the same share in every group."
 )
 run_id = ui.run_id_or_stop()
-try:
-    size = int(runs.run_info(run_id).config.get("image_size") or 64)
-except UnmaskError as exc:
-    st.error(str(exc))
-    st.info("Pick another run in the sidebar.")
-    st.stop()
-
 path = st.text_input(
     "Bias data: a UTKFace folder (leave empty for the synthetic demo data)",
     key="bias_path",
@@ -40,36 +32,59 @@ if path:
 else:
     folder = ui.demo_folder()
 st.session_state["bias_folder"] = folder if path else None
-faces = ui.load_faces_or_stop(folder, size)
-if not faces.attributes:
+try:
+    pool = ui.bias_pool(run_id, folder)
+except UnmaskError as exc:
+    st.error(str(exc))
+    st.info("Pick another run in the sidebar, or another bias data folder.")
+    st.stop()
+if not pool.attributes:
     st.error(
-        f"{faces.name} carries no group attribute (race, gender, age band, skin tone); pick a UTKFace folder."
+        f"{pool.name} carries no group attribute (race, gender, age band, skin tone); pick a UTKFace folder."
     )
     st.stop()
+if pool.validation_only:
+    st.info(
+        f"**{pool.name}** is the data run {run_id} trained on, so only the run's {pool.n} validation "
+        "images are used: the model trained on the rest. N per group stops at what they hold."
+    )
 
 settings = st.columns(3)
 attribute = settings[0].selectbox(
     "Group attribute",
-    faces.attributes,
-    index=faces.attributes.index(choose_attribute(faces, None)),
+    pool.attributes,
+    index=pool.attributes.index(pool.default_attribute),
     key="bias_attribute",
 )
+most = min(5000, pool.largest_group(attribute))
 per_group = int(
-    settings[1].number_input("Faces per group (N)", min_value=1, max_value=5000, value=100, step=10)
+    settings[1].number_input(
+        "Faces per group (N)",
+        min_value=1,
+        max_value=most,
+        value=min(100, most),
+        step=10,
+        help=f"At most {most}: the largest {attribute} group here has that many faces.",
+    )
 )
 seed = int(settings[2].number_input("Sampling seed", min_value=0, max_value=2**31 - 1, value=0, step=1))
 try:
-    frame = ui.bias_scores(run_id, folder, faces, attribute=attribute, per_group=per_group, seed=seed)
+    frame = ui.bias_scores(run_id, folder, attribute=attribute, per_group=per_group, seed=seed)
 except UnmaskError as exc:
     st.error(str(exc))
     st.info("Pick another run in the sidebar, or delete this one on the Train page and train again.")
     st.stop()
 threshold = ui.threshold_slider()
 table = group_table(frame["label"], frame["score"], frame[attribute], threshold=threshold)
-ui.remember_bias(run_id, {**bias_summary(table), "data": faces.name})
+ui.remember_bias(run_id, {**bias_summary(table), "data": pool.name})
+scored = (
+    f"as run {run_id} scored them when it was validated"
+    if pool.validation_only
+    else f"scored once by run {run_id}"
+)
 st.caption(
-    f"{len(frame)} faces of **{faces.name}** ({int(frame['label'].sum())} real), up to {per_group} per "
-    f"{attribute}, seed {seed}, scored once by run {run_id}; the threshold recomputes from these scores."
+    f"{len(frame)} faces of **{pool.name}** ({int(frame['label'].sum())} real), up to {per_group} per "
+    f"{attribute}, seed {seed}, {scored}; the threshold recomputes from these scores."
 )
 
 st.subheader("Share of real faces flagged as fake")
@@ -89,7 +104,7 @@ if table.max_gap_groups:
         else "their intervals overlap, so this sample cannot tell the two apart"
     )
     st.markdown(
-        f"**Largest gap: {ui.pct(table.max_gap)}** between {high_group} "
+        f"**Largest gap: {pct(table.max_gap)}** between {high_group} "
         f"({rows.at[high_group, 'flagged_fake']}/{rows.at[high_group, 'n_real']}) and {low_group} "
         f"({rows.at[low_group, 'flagged_fake']}/{rows.at[low_group, 'n_real']}); {verdict}."
     )
@@ -129,8 +144,8 @@ low5, high5 = wilson_interval(5, 100)
 low15, high15 = wilson_interval(15, 100)
 st.subheader("What N per group can and cannot show")
 st.markdown(
-    f"With 100 real faces per group, 5 flagged (5%) has a 95% interval of {ui.pct(low5)} to {ui.pct(high5)}, "
-    f"and 15 flagged of {ui.pct(low15)} to {ui.pct(high15)}: two groups must differ by several points before "
+    f"With 100 real faces per group, 5 flagged (5%) has a 95% interval of {pct(low5)} to {pct(high5)}, "
+    f"and 15 flagged of {pct(low15)} to {pct(high15)}: two groups must differ by several points before "
     "their intervals separate, so 100 per group can reveal a large bias but cannot show that small ones are "
     "absent. More faces per group narrow the intervals."
 )

@@ -7,7 +7,7 @@ import ui
 from core import runs
 from core.errors import UnmaskError
 from core.labels import PAPER
-from core.report import train_summary
+from core.report import ci_text, pct, train_summary
 
 st.title("Unmask: real photo or AI-generated face?")
 st.markdown(
@@ -49,19 +49,17 @@ else:
     low, high = s["val_accuracy_ci"] or (None, None)
     base_low, base_high = m.get("majority_baseline_ci") or (None, None)
     left, middle, right = st.columns(3)
-    left.metric(f"This run: validation accuracy at {s['threshold']:g}", ui.pct(s["val_accuracy"]))
-    left.caption(
-        f"{s['val_correct']} of {s['n_val']} correct · 95% CI {ui.ci_text(low, high)} · {s['dataset']}"
-    )
-    middle.metric("The paper", ui.pct(PAPER["val_accuracy_reported"], 2))
+    left.metric(f"This run: validation accuracy at {s['threshold']:g}", pct(s["val_accuracy"]))
+    left.caption(f"{s['val_correct']} of {s['n_val']} correct · 95% CI {ci_text(low, high)} · {s['dataset']}")
+    middle.metric("The paper", pct(PAPER["val_accuracy_reported"], 2))
     middle.caption(
         f"reported; its own count, {PAPER['val_correct_reported']} of {PAPER['n_val']}, is "
-        f"{ui.pct(PAPER['val_accuracy_from_counts'], 2)} · no interval given"
+        f"{pct(PAPER['val_accuracy_from_counts'], 2)} · no interval given"
     )
-    right.metric("Majority-class baseline", ui.pct(s["majority_baseline"]))
+    right.metric("Majority-class baseline", pct(s["majority_baseline"]))
     right.caption(
         f"always answering the larger class: {max(m.get('n_real', 0), m.get('n_fake', 0))} of {m.get('n')} "
-        f"· 95% CI {ui.ci_text(base_low, base_high)}"
+        f"· 95% CI {ci_text(base_low, base_high)}"
     )
     if info.status == "cancelled":
         st.warning(f"This run was stopped early: {s['epochs_done']} of {s['epochs']} epochs.")
@@ -94,9 +92,9 @@ else:
                 {
                     "group": g["group"],
                     "real faces flagged as fake": f"{g['flagged_fake']} of {g['n_real']}",
-                    "share": ui.pct(g["flagged_fake_rate"]),
-                    "95% CI": ui.ci_text(g["ci_low"], g["ci_high"]),
-                    "paper": f"< {ui.pct(PAPER['bias_flagged_fake_rate_below'], 0)} (n=100)",
+                    "share": pct(g["flagged_fake_rate"]),
+                    "95% CI": ci_text(g["ci_low"], g["ci_high"]),
+                    "paper": f"< {pct(PAPER['bias_flagged_fake_rate_below'], 0)} (n=100)",
                 }
                 for g in summary["groups"]
             ]
@@ -114,8 +112,7 @@ else:
                 else "their intervals overlap, so this sample cannot tell them apart"
             )
             st.markdown(
-                f"Largest gap: **{ui.pct(summary['max_gap'])}** between {high_group} and {low_group}; "
-                f"{verdict}."
+                f"Largest gap: **{pct(summary['max_gap'])}** between {high_group} and {low_group}; {verdict}."
             )
 
 st.header("Reproduce the study")
@@ -123,6 +120,8 @@ st.markdown(
     "One click runs the paper's protocol on the data set in use: a stratified 75/25 split, "
     f"{PAPER['epochs']} epochs, threshold {PAPER['threshold']}, then {PAPER['bias_per_group']} seeded "
     "faces per group of the bias data (the *Bias by group* page's choice; the demo set by default). "
+    "When the bias data is the data set trained on, only the run's validation images are used: the "
+    "model trained on the rest. "
     "It uses the *fast* model preset at 64 px, which takes a minute or two on a laptop."
 )
 if ui.job() is not None:

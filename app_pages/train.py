@@ -8,6 +8,7 @@ from core import runs
 from core.config import PRESET_DEFAULTS, PRESETS, TrainConfig
 from core.errors import UnmaskError
 from core.labels import DEFAULT_THRESHOLD
+from core.report import pct, rate_text, stored_accuracy
 
 st.title("Train")
 ui.show_job_message()
@@ -88,12 +89,12 @@ if run_id:
         st.error(str(exc))
     else:
         cols = st.columns(3)
-        cols[0].metric(f"Accuracy at {value:g}", ui.pct(m.accuracy.rate))
-        cols[0].caption(ui.rate_text(m.accuracy))
-        cols[1].metric("Real faces flagged as fake", ui.pct(m.flagged_fake_rate.rate))
-        cols[1].caption(ui.rate_text(m.flagged_fake_rate))
-        cols[2].metric("Fakes passed as real", ui.pct(m.passed_real_rate.rate))
-        cols[2].caption(ui.rate_text(m.passed_real_rate))
+        cols[0].metric(f"Accuracy at {value:g}", pct(m.accuracy.rate))
+        cols[0].caption(rate_text(m.accuracy))
+        cols[1].metric("Real faces flagged as fake", pct(m.flagged_fake_rate.rate))
+        cols[1].caption(rate_text(m.flagged_fake_rate))
+        cols[2].metric("Fakes passed as real", pct(m.passed_real_rate.rate))
+        cols[2].caption(rate_text(m.passed_real_rate))
 
 st.header("Past runs")
 listed = runs.list_runs()
@@ -113,11 +114,11 @@ else:
                 "learning rate": r.config.get("learning_rate"),
                 "augment": r.config.get("augment"),
                 "threshold": r.config.get("threshold"),
-                "validation accuracy (correct/n; 95% CI)": ui.stored_accuracy(r.metrics),
+                "validation accuracy (correct/n; 95% CI)": stored_accuracy(r.metrics),
                 "ROC AUC": "n/a"
                 if r.metrics.get("roc_auc") is None
                 else f"{r.metrics['roc_auc']:.3f} (n={r.metrics.get('n')})",
-                "majority baseline": ui.pct(r.metrics.get("majority_baseline")),
+                "majority baseline": pct(r.metrics.get("majority_baseline")),
                 "seconds": r.metrics.get("train_seconds"),
                 "problem": r.problem,
             }

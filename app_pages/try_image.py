@@ -8,6 +8,7 @@ from core import runs
 from core.errors import UnmaskError
 from core.images import MAX_UPLOAD_IMAGE_MB, decode_upload
 from core.labels import called_real
+from core.report import rate_text
 
 st.title("Try an image")
 run_id = ui.run_id_or_stop()
@@ -48,7 +49,7 @@ except UnmaskError as exc:
     st.stop()
 st.caption(
     f"One score per photo has no error bar of its own. For scale: at threshold {threshold:g} this run's "
-    f"validation accuracy is {ui.rate_text(m.accuracy)}."
+    f"validation accuracy is {rate_text(m.accuracy)}."
 )
 for name, image, score in zip(names, pixels, scores, strict=True):
     picture, verdict = st.columns([1, 3])

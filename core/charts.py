@@ -1,8 +1,8 @@
 """Altair charts of numbers computed elsewhere: this module only draws.
 
-Every function takes what :mod:`core.metrics` or :mod:`core.bias` computed (or plain
-labels and scores, which Vega-Lite bins or summarises itself) and returns an Altair
-chart; no metric is computed here. Colours for the two classes are the same everywhere.
+Every function takes what :mod:`core.metrics`, :mod:`core.thresholds` or :mod:`core.bias`
+computed (or plain labels and scores, which Vega-Lite bins or summarises itself) and
+returns an Altair chart; no metric is computed here. Colours for the two classes are the same everywhere.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def confusion_heatmap(m: ThresholdMetrics) -> alt.LayerChart:
     """2x2 counts: rows are the actual class, columns the call; each cell shows count and row share.
 
     The row shares are the metrics' own rates (recall, flagged-as-fake, passed-as-real,
-    specificity); a row without images shows its count only.
+    specificity); a row without images shows its count only. The threshold is in the data
+    (the cells), never in the chart's titles, so a new threshold changes the data alone and
+    the browser updates the chart in place instead of drawing it anew.
     """
     cells = [
         (REAL, REAL, m.tp, m.recall, "correct"),
@@ -64,18 +66,21 @@ def confusion_heatmap(m: ThresholdMetrics) -> alt.LayerChart:
         ]
     )
     base = alt.Chart(data).encode(
-        x=alt.X("called:N", sort=CLASS_ORDER, title=f"called (threshold {m.threshold:g})"),
+        x=alt.X("called:N", sort=CLASS_ORDER, title="called"),
         y=alt.Y("actual:N", sort=CLASS_ORDER, title="actual"),
     )
     rect = base.mark_rect().encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
-        tooltip=["actual:N", "called:N", "outcome:N", "count:Q", alt.Tooltip("share:Q", format=".1%")],
+        tooltip=[
+            *_tips("actual:N", "called:N", "outcome:N", "count:Q"),
+            alt.Tooltip("share:Q", format=".1%"),
+        ],
     )
-    return alt.layer(rect, base.mark_text(fontSize=16).encode(text="label:N"))
+    return alt.layer(rect, base.mark_text(fontSize=16).encode(text=alt.Text("label:N")))
 
 
 def roc_chart(points_df: pd.DataFrame, *, current: tuple[float, float] | None = None) -> alt.LayerChart:
-    """ROC curve from :func:`core.metrics.roc_points`, the chance diagonal, and the current point.
+    """ROC curve from :func:`core.thresholds.roc_points`, the chance diagonal, and the current point.
 
     Parameters
     ----------
@@ -90,19 +95,19 @@ def roc_chart(points_df: pd.DataFrame, *, current: tuple[float, float] | None = 
     curve = (
         alt.Chart(points_df.assign(step=range(len(points_df))))
         .mark_line(point=True)
-        .encode(x=x, y=y, order="step:Q", tooltip=_tooltips(["fpr", "tpr", "threshold"]))
+        .encode(x=x, y=y, order=alt.Order("step:Q"), tooltip=_tooltips(["fpr", "tpr", "threshold"]))
     )
     chance = alt.Chart(pd.DataFrame({"fpr": [0.0, 1.0], "tpr": [0.0, 1.0]})).mark_line(
         strokeDash=[4, 4], color="gray"
     )
-    layers = [chance.encode(x="fpr:Q", y="tpr:Q"), curve]
+    layers = [chance.encode(x=alt.X("fpr:Q"), y=alt.Y("tpr:Q")), curve]
     if current is not None:
         layers.append(_current_point({"fpr": current[0], "tpr": current[1]}, x="fpr", y="tpr"))
     return alt.layer(*layers)
 
 
 def pr_chart(points_df: pd.DataFrame, *, current: tuple[float, float] | None = None) -> alt.LayerChart:
-    """Precision-recall curve from :func:`core.metrics.pr_points`, with the current point.
+    """Precision-recall curve from :func:`core.thresholds.pr_points`, with the current point.
 
     Parameters
     ----------
@@ -115,7 +120,7 @@ def pr_chart(points_df: pd.DataFrame, *, current: tuple[float, float] | None = N
     curve = (
         alt.Chart(points_df.assign(step=range(len(points_df))))
         .mark_line(point=True)
-        .encode(x=x, y=y, order="step:Q", tooltip=_tooltips(["recall", "precision", "threshold"]))
+        .encode(x=x, y=y, order=alt.Order("step:Q"), tooltip=_tooltips(["recall", "precision", "threshold"]))
     )
     layers = [curve]
     if current is not None:
@@ -186,7 +191,7 @@ def training_curves(history: pd.DataFrame) -> alt.HConcatChart:
                     y=alt.Y("value:Q", title=panel),
                     color=alt.Color("split:N", sort=["train", "validation"]),
                     strokeDash=alt.StrokeDash("measure:N"),
-                    tooltip=["epoch:Q", "split:N", "measure:N", alt.Tooltip("value:Q", format=".4f")],
+                    tooltip=[*_tips("epoch:Q", "split:N", "measure:N"), alt.Tooltip("value:Q", format=".4f")],
                 )
             )
     return alt.hconcat(*panels)
@@ -209,14 +214,14 @@ def group_bars(
     data["n_label"] = [f"n={k}" for k in data["n_real"]]
     x = alt.X("group:N", sort=list(data["group"]), title=table.attribute)
     base = alt.Chart(data).encode(x=x)
-    tooltip = ["group:N", "n_real:Q", "flagged_fake:Q"] + _tooltips(
+    tooltip = _tips("group:N", "n_real:Q", "flagged_fake:Q") + _tooltips(
         ["flagged_fake_rate", "ci_low", "ci_high"]
     )
     bars = base.mark_bar().encode(
         y=alt.Y("flagged_fake_rate:Q", title="real faces flagged as fake", axis=RATE_AXIS), tooltip=tooltip
     )
-    whiskers = base.mark_rule(color="black").encode(y="ci_low:Q", y2="ci_high:Q")
-    counts = base.mark_text(dy=-8).encode(y="ci_high:Q", text="n_label:N")
+    whiskers = base.mark_rule(color="black").encode(y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q"))
+    counts = base.mark_text(dy=-8).encode(y=alt.Y("ci_high:Q"), text=alt.Text("n_label:N"))
     layers = [bars, whiskers, counts]
     if reference_rate is not None:
         label = reference_label if reference_label is not None else f"paper's {reference_rate:.0%}"
@@ -231,15 +236,17 @@ def ratio_chart(table: GroupTable, *, band: tuple[float, float] = (0.8, 1.25)) -
     """
     data = pd.DataFrame(table.to_records())
     shade = pd.DataFrame({"low": [band[0]], "high": [band[1]]})
-    shaded = alt.Chart(shade).mark_rect(opacity=0.15, color="green").encode(y="low:Q", y2="high:Q")
-    parity = alt.Chart(pd.DataFrame({"ratio": [1.0]})).mark_rule(color="gray").encode(y="ratio:Q")
+    shaded = (
+        alt.Chart(shade).mark_rect(opacity=0.15, color="green").encode(y=alt.Y("low:Q"), y2=alt.Y2("high:Q"))
+    )
+    parity = alt.Chart(pd.DataFrame({"ratio": [1.0]})).mark_rule(color="gray").encode(y=alt.Y("ratio:Q"))
     points = (
         alt.Chart(data)
         .mark_point(filled=True, size=80)
         .encode(
             x=alt.X("group:N", sort=list(data["group"]), title=table.attribute),
             y=alt.Y("ratio_to_best:Q", title="flagged rate / best group's"),
-            tooltip=["group:N", "n_real:Q", alt.Tooltip("ratio_to_best:Q", format=".2f")],
+            tooltip=[*_tips("group:N", "n_real:Q"), alt.Tooltip("ratio_to_best:Q", format=".2f")],
         )
     )
     return alt.layer(shaded, parity, points)
@@ -275,7 +282,7 @@ def class_balance(counts_df: pd.DataFrame) -> alt.Chart:
         "x": alt.X("split:N", title="split") if split else alt.X("class:N", sort=CLASS_ORDER),
         "y": alt.Y("count:Q", title="images"),
         "color": alt.Color("class:N", scale=CLASS_COLORS),
-        "tooltip": ["split:N", "class:N", "count:Q"] if split else ["class:N", "count:Q"],
+        "tooltip": _tips("split:N", "class:N", "count:Q") if split else _tips("class:N", "count:Q"),
     }
     if split:
         encoding["xOffset"] = alt.XOffset("class:N", sort=CLASS_ORDER)
@@ -292,7 +299,7 @@ def group_counts(counts_df: pd.DataFrame) -> alt.Chart:
             x=alt.X("group:N", title="group"),
             y=alt.Y("count:Q", title="images"),
             color=alt.Color("class:N", scale=CLASS_COLORS),
-            tooltip=["group:N", "class:N", "count:Q"],
+            tooltip=_tips("group:N", "class:N", "count:Q"),
         )
     )
 
@@ -301,16 +308,17 @@ def _threshold_rule(threshold: float, *, axis: str) -> list[alt.Chart]:
     data = pd.DataFrame(
         {"threshold": [threshold], "label": [f"threshold {threshold:g}: above is called real"]}
     )
-    rule = alt.Chart(data).mark_rule(strokeDash=[6, 4], color="black").encode(**{axis: "threshold:Q"})
+    position = {"x": alt.X, "y": alt.Y}[axis]("threshold:Q")
+    rule = alt.Chart(data).mark_rule(strokeDash=[6, 4], color="black").encode(**{axis: position})
     text = alt.Chart(data).mark_text(align="left", dx=4, dy=-4, baseline="top")
-    return [rule, text.encode(**{axis: "threshold:Q"}, text="label:N")]
+    return [rule, text.encode(**{axis: position}, text=alt.Text("label:N"))]
 
 
 def _reference_rule(rate: float, label: str) -> list[alt.Chart]:
     data = pd.DataFrame({"rate": [rate], "label": [label]})
-    rule = alt.Chart(data).mark_rule(strokeDash=[6, 4], color="red").encode(y="rate:Q")
-    text = alt.Chart(data).mark_text(align="left", dy=-6, color="red").encode(y="rate:Q", text="label:N")
-    return [rule, text]
+    rule = alt.Chart(data).mark_rule(strokeDash=[6, 4], color="red").encode(y=alt.Y("rate:Q"))
+    text = alt.Chart(data).mark_text(align="left", dy=-6, color="red")
+    return [rule, text.encode(y=alt.Y("rate:Q"), text=alt.Text("label:N"))]
 
 
 def _current_point(values: dict[str, float], *, x: str, y: str) -> alt.Chart:
@@ -318,12 +326,18 @@ def _current_point(values: dict[str, float], *, x: str, y: str) -> alt.Chart:
     return (
         alt.Chart(data)
         .mark_point(color="red", size=120, filled=True)
-        .encode(x=f"{x}:Q", y=f"{y}:Q", tooltip=["label:N", *_tooltips([x, y])])
+        .encode(x=alt.X(f"{x}:Q"), y=alt.Y(f"{y}:Q"), tooltip=[*_tips("label:N"), *_tooltips([x, y])])
     )
 
 
 def _tooltips(columns: Iterable[str]) -> list[alt.Tooltip]:
     return [alt.Tooltip(f"{c}:Q", format=".3f") for c in columns]
+
+
+def _tips(*shorthands: str) -> list[alt.Tooltip]:
+    # Channel objects, not bare "field:type" strings: Altair turns each string into a channel
+    # by matching it against its whole schema, which made up a third of a Confusion-page rerun.
+    return [alt.Tooltip(s) for s in shorthands]
 
 
 def _need(frame: pd.DataFrame, needed: list[str], *, chart: str) -> None:

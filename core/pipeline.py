@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,67 @@ def _choose(available: list[str], attribute: str | None) -> str:
     return attribute
 
 
+@dataclass(frozen=True)
+class BiasPool:
+    """The images a run's bias check samples from, before any is decoded or scored.
+
+    Attributes
+    ----------
+    name : str
+        The data set's name, e.g. ``"synthetic demo data"``.
+    folder : Path
+        The data folder.
+    validation_only : bool
+        True when ``folder`` is the run's own training folder: then only the run's
+        validation images are used (the model trained on the rest), with the scores the
+        run stored for them.
+    groups : DataFrame
+        One row per image of the pool, one column per group attribute.
+    """
+
+    name: str
+    folder: Path
+    validation_only: bool
+    groups: pd.DataFrame
+
+    @property
+    def n(self) -> int:
+        """Images in the pool."""
+        return len(self.groups)
+
+    @property
+    def attributes(self) -> list[str]:
+        """The group attributes the pool carries."""
+        return list(self.groups.columns)
+
+    @property
+    def default_attribute(self) -> str:
+        """Race if the pool has it, else its first attribute (see :func:`choose_attribute`)."""
+        return _choose(self.attributes, None)
+
+    def largest_group(self, attribute: str) -> int:
+        """Images in the largest group of ``attribute``: more per group than this changes nothing."""
+        return int(self.groups[attribute].value_counts().max()) if self.n else 0
+
+
+def bias_pool(run_id: str, *, data: str | os.PathLike[str] | None = None) -> BiasPool:
+    """What :func:`bias_scores` would sample from for ``run_id`` and ``data``; nothing is decoded.
+
+    Raises
+    ------
+    UnmaskError
+        If the run or the folder cannot be read.
+    """
+    info = runs.run_info(run_id)
+    folder = data_folder(data)
+    dataset = info.config.get("dataset", {})
+    if _same_folder(folder, dataset.get("root")):
+        stored = runs.load_run(run_id).scores
+        return BiasPool(dataset.get("name") or folder.name, folder, True, stored.iloc[:, 3:])
+    listed = datasets.scan(folder)
+    return BiasPool(listed.name, folder, False, listed.groups)
+
+
 def bias_scores(
     run_id: str,
     *,
@@ -139,7 +201,7 @@ def bias_scores(
 
     The frame has path, label, score and the group columns. When ``data`` is the run's
     own training folder, only its validation images are used (the model trained on the
-    rest), with the scores stored in the run, so no model is loaded.
+    rest), with the scores stored in the run, so no model is loaded (see :func:`bias_pool`).
     """
     info = runs.run_info(run_id)
     folder = data_folder(data)

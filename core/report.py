@@ -35,6 +35,18 @@ def rate_text(rate: Rate, digits: int = 1) -> str:
     return f"{pct(rate.rate, digits)} ({rate.count}/{rate.n}; 95% CI {interval})"
 
 
+def stored_accuracy(m: dict[str, Any]) -> str:
+    """A saved run's validation accuracy from its ``metrics.json``, with counts and interval.
+
+    ``{"accuracy": 0.5, "correct": 1, "n": 2, "accuracy_ci": [0.09, 0.91]}`` gives
+    ``"50.0% (1/2; 95% CI 9.0%–91.0%)"``; a run without an accuracy gives ``"n/a"``.
+    """
+    if m.get("accuracy") is None:
+        return "n/a"
+    low, high = m.get("accuracy_ci") or (None, None)
+    return f"{pct(m['accuracy'])} ({m.get('correct')}/{m.get('n')}; 95% CI {ci_text(low, high)})"
+
+
 def metric_rows(m: ThresholdMetrics) -> pd.DataFrame:
     """Every metric at one threshold, a row each: value, 95% interval for shares, count, n, and why NaN.
 

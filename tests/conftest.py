@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,56 @@ def make_tiny_faceset(n_per_class: int = 24, size: int = 16, seed: int = 0):
 @pytest.fixture()
 def tiny_faceset():
     return make_tiny_faceset()
+
+
+#: The metrics' hand example (tests/test_metrics.py, tests/test_thresholds.py): two fakes (0.1, 0.4)
+#: and two reals (0.35, 0.8). At 0.75 only 0.8 is called real: tp=1 (0.8), fn=1 (0.35), tn=2, fp=0.
+HAND_LABELS = [0, 0, 1, 1]
+HAND_SCORES = [0.1, 0.4, 0.35, 0.8]
+
+
+def raises_metrics_error(message: str):
+    """``pytest.raises`` for a MetricsError that says exactly ``message``."""
+    from core.metrics import MetricsError
+
+    return pytest.raises(MetricsError, match=re.escape(message))
+
+
+class StandInModel:
+    """What runs.save_run needs of a Keras model: ``.save(path)``."""
+
+    def save(self, path: Path) -> None:
+        path.write_bytes(b"not a keras file")
+
+
+def save_stand_in_run(run_id: str, *, data: Path | None = None) -> Path:
+    """A run with no real model, trained on ``data`` (default elsewhere): four stored scores, two tones.
+
+    Reals 0.9 (light) and 0.8 (dark), fakes 0.2 (light) and 0.1 (dark); returns the run's folder.
+    """
+    import pandas as pd
+
+    from core import runs
+
+    info = runs.save_run(
+        model=StandInModel(),
+        config={
+            "preset": "fast",
+            "status": "finished",
+            "threshold": 0.75,
+            "image_size": 16,
+            "dataset": {"name": "faces", "root": str(data) if data else "/elsewhere"},
+        },
+        history=pd.DataFrame({"epoch": [1], "loss": [0.6]}),
+        scores=pd.DataFrame(
+            {
+                "path": ["real/a.png", "real/b.png", "fake/c.png", "fake/d.png"],
+                "label": [1, 1, 0, 0],
+                "score": [0.9, 0.8, 0.2, 0.1],
+                "skin_tone": ["light", "dark", "light", "dark"],
+            }
+        ),
+        metrics={"accuracy": 1.0, "n": 4},
+        run_id=run_id,
+    )
+    return info.path

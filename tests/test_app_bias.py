@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from app_support import app, chart_with, texts, use_trained_run
+from app_support import app, chart_with, data_dir, texts, use_trained_run
 
 import core.train
 import ui
+from core import runs
 from core.errors import NO_SUCH_FOLDER
 from core.metrics import wilson_interval
+from core.report import pct
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +28,8 @@ def _bars(at):
     return chart_with(at, "n_label")
 
 
-def test_demo_one_bar_per_skin_tone_with_n_and_interval(at) -> None:
+def test_demo_one_bar_per_skin_tone_with_n_and_interval(at, monkeypatch: pytest.MonkeyPatch) -> None:
+    n_val = len(runs.load_run(use_trained_run(monkeypatch)).scores)
     assert at.title[0].value == "Who gets flagged: bias by group"
     bars = _bars(at)
     assert len(bars) == 5 and bars["group"].is_unique
@@ -34,7 +38,7 @@ def test_demo_one_bar_per_skin_tone_with_n_and_interval(at) -> None:
     ).all()
     assert list(bars["n_label"]) == [f"n={k}" for k in bars["n_real"]]
     assert at.main.selectbox(key="bias_attribute").value == "skin_tone"
-    assert "500 faces of **synthetic demo data**" in texts(at)  # 100 of each of the 5 tones
+    assert f"{n_val} faces of **synthetic demo data**" in texts(at)  # fewer than 100 of each tone
     assert chart_with(at, "rate")["rate"][0] == 0.15  # the paper's line
     assert len(chart_with(at, "ratio_to_best")) == 5
     table = next(d.value for d in at.main.dataframe if "flagged_fake_rate" in d.value.columns)
@@ -44,10 +48,27 @@ def test_demo_one_bar_per_skin_tone_with_n_and_interval(at) -> None:
 
 def test_note_on_what_n_per_group_can_show_uses_real_intervals(at) -> None:
     low, high = wilson_interval(5, 100)
-    assert f"5 flagged (5%) has a 95% interval of {ui.pct(low)} to {ui.pct(high)}" in texts(at)
+    assert f"5 flagged (5%) has a 95% interval of {pct(low)} to {pct(high)}" in texts(at)
 
 
-def test_threshold_recomputes_without_scoring_again(at, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_training_folder_uses_only_the_validation_images(at, monkeypatch: pytest.MonkeyPatch) -> None:
+    stored = runs.load_run(use_trained_run(monkeypatch)).scores
+    said = f"only the run's {len(stored)} validation images are used: the model trained on the rest"
+    assert said in texts(at)
+    assert sorted(_bars(at)["n"]) == sorted(stored["skin_tone"].value_counts())  # every validation image
+    most = int(stored["skin_tone"].value_counts().max())
+    per_group = at.main.number_input[0]
+    assert (per_group.value, per_group.max) == (most, most)  # N stops at the largest group
+    assert "as run " in texts(at) and "scored them when it was validated" in texts(at)
+
+
+def test_threshold_recomputes_without_scoring_again(
+    at, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    copy = shutil.copytree(data_dir() / "demo", tmp_path / "faces")  # not the run's own folder: scored
+    at.text_input(key="bias_path").set_value(str(copy)).run()
+    assert "500 faces of **synthetic demo data**" in texts(at)  # 100 of each of the 5 tones
+    assert "scored once by run" in texts(at)
     calls = []
     real_predict = core.train.predict_scores
     monkeypatch.setattr(

@@ -12,6 +12,7 @@ import ui
 from core import runs
 from core.config import TrainConfig
 from core.labels import PAPER
+from core.report import ci_text, pct
 
 
 def test_headline_numbers_with_counts_interval_and_paper(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,14 +20,12 @@ def test_headline_numbers_with_counts_interval_and_paper(monkeypatch: pytest.Mon
     at = app()
     m = runs.run_info(run_id).metrics
     metrics = {x.label: x.value for x in at.main.metric}
-    assert metrics["This run: validation accuracy at 0.75"] == ui.pct(m["accuracy"])
+    assert metrics["This run: validation accuracy at 0.75"] == pct(m["accuracy"])
     assert metrics["The paper"] == "99.07%"
-    assert metrics["Majority-class baseline"] == ui.pct(m["majority_baseline"])
+    assert metrics["Majority-class baseline"] == pct(m["majority_baseline"])
     shown = texts(at)
     low, high = m["accuracy_ci"]
-    assert (
-        f"{m['correct']} of {m['n']} correct · 95% CI {ui.ci_text(low, high)} · synthetic demo data" in shown
-    )
+    assert f"{m['correct']} of {m['n']} correct · 95% CI {ci_text(low, high)} · synthetic demo data" in shown
     assert "its own count, 319 of 323, is 98.76%" in shown
     table = at.main.dataframe[0].value
     assert list(table.columns) == ["", "paper", "this run"]

@@ -11,6 +11,7 @@ from app_support import app, run_until, texts, trained_models_dir, use_no_runs, 
 import ui
 from core import runs
 from core.errors import NO_SUCH_FOLDER
+from core.report import pct
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +61,7 @@ def test_tiny_run_from_the_page_appears_in_runs_table(at) -> None:
     assert table["epochs"][0] == "1 of 1"
     m = info.metrics
     assert table["validation accuracy (correct/n; 95% CI)"][0].startswith(
-        f"{ui.pct(m['accuracy'])} ({m['correct']}/{m['n']}; 95% CI"
+        f"{pct(m['accuracy'])} ({m['correct']}/{m['n']}; 95% CI"
     )
     assert at.sidebar.selectbox(key=ui._RUN_WIDGET).value == info.run_id
     assert at.query_params["run"] == info.run_id

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 
@@ -75,6 +74,7 @@ from core.errors import (
 )
 from core.images import IMAGE_EXTENSIONS, MAX_PIXELS, MAX_UPLOAD_IMAGE_MB, MIN_SIDE, decode_upload
 from core.paths import REPO_ROOT
+from tests.conftest import save_stand_in_run
 
 RED, BLUE, GREEN, WHITE = (255, 0, 0), (0, 0, 255), (0, 200, 0), (255, 255, 255)
 MB = 1024 * 1024
@@ -177,38 +177,6 @@ def _zip(entries: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) 
         for name, content in entries.items():
             archive.writestr(zipfile.ZipInfo(name), content, compress_type=compression)
     return buffer.getvalue()
-
-
-class _StandInModel:
-    """What runs.save_run needs of a Keras model: ``.save(path)``."""
-
-    def save(self, path: Path) -> None:
-        path.write_bytes(b"not a keras file")
-
-
-def _stand_in_run(run_id: str, *, data: Path | None = None) -> Path:
-    info = runs.save_run(
-        model=_StandInModel(),
-        config={
-            "preset": "fast",
-            "status": "finished",
-            "threshold": 0.75,
-            "image_size": 16,
-            "dataset": {"name": "faces", "root": str(data) if data else "/elsewhere"},
-        },
-        history=pd.DataFrame({"epoch": [1], "loss": [0.6]}),
-        scores=pd.DataFrame(
-            {
-                "path": ["real/a.png", "real/b.png", "fake/c.png", "fake/d.png"],
-                "label": [1, 1, 0, 0],
-                "score": [0.9, 0.8, 0.2, 0.1],
-                "skin_tone": ["light", "dark", "light", "dark"],
-            }
-        ),
-        metrics={"accuracy": 1.0, "n": 4},
-        run_id=run_id,
-    )
-    return info.path
 
 
 # --- how a case is driven, and what it must say -------------------------------------------------------
@@ -388,12 +356,12 @@ def delete_run_id_climbing_out(w: World):
 
 
 def evaluate_run_missing_scores(w: World):
-    (_stand_in_run("run-1") / "scores.csv").unlink()
+    (save_stand_in_run("run-1") / "scores.csv").unlink()
     return Cli(["evaluate", "--run", "run-1"]), RUN_INCOMPLETE.format(run_id="run-1", missing="scores.csv")
 
 
 def evaluate_run_missing_model_and_metrics(w: World):
-    path = _stand_in_run("run-1")
+    path = save_stand_in_run("run-1")
     (path / "model.keras").unlink()
     (path / "metrics.json").unlink()
     expected = RUN_INCOMPLETE.format(run_id="run-1", missing="model.keras, metrics.json")
@@ -401,13 +369,13 @@ def evaluate_run_missing_model_and_metrics(w: World):
 
 
 def evaluate_run_config_not_an_object(w: World):
-    (_stand_in_run("run-1") / "config.json").write_text("[]")
+    (save_stand_in_run("run-1") / "config.json").write_text("[]")
     expected = RUN_INCOMPLETE.format(run_id="run-1", missing="readable config.json and metrics.json")
     return Cli(["evaluate", "--run", "run-1"]), expected
 
 
 def evaluate_run_history_not_a_list(w: World):
-    (_stand_in_run("run-1") / "history.json").write_text('{"epoch": 1}')
+    (save_stand_in_run("run-1") / "history.json").write_text('{"epoch": 1}')
     expected = RUN_INCOMPLETE.format(run_id="run-1", missing="readable history.json")
     return Cli(["evaluate", "--run", "run-1"]), expected
 
@@ -415,7 +383,7 @@ def evaluate_run_history_not_a_list(w: World):
 def evaluate_corrupted_keras_file(w: World):
     pytest.importorskip("keras")
     faces = _good_folder(w.inputs / "faces")
-    _write(_stand_in_run("run-1") / "model.keras", np.random.default_rng(2).bytes(5000))
+    _write(save_stand_in_run("run-1") / "model.keras", np.random.default_rng(2).bytes(5000))
     expected = _parts(MODEL_UNREADABLE, run_id="run-1")
     return Cli(["evaluate", "--run", "run-1", "--data", str(faces)]), expected
 
@@ -425,7 +393,7 @@ def evaluate_truncated_keras_file(w: World):
     from core.models import build_model
 
     faces = _good_folder(w.inputs / "faces")
-    model_file = _stand_in_run("run-1") / "model.keras"
+    model_file = save_stand_in_run("run-1") / "model.keras"
     build_model("fast", image_size=16).save(model_file)
     model_file.write_bytes(model_file.read_bytes()[: model_file.stat().st_size // 2])
     expected = _parts(MODEL_UNREADABLE, run_id="run-1")
@@ -434,14 +402,14 @@ def evaluate_truncated_keras_file(w: World):
 
 def bias_negative_seed(w: World):
     faces = _good_folder(w.inputs / "faces")
-    _stand_in_run("run-1", data=faces)
+    save_stand_in_run("run-1", data=faces)
     expected = OUT_OF_RANGE.format(name="seed", low=0, high=2**31 - 1, value=-1)
     return Cli(["bias", "--run", "run-1", "--data", str(faces), "--seed", "-1"]), expected
 
 
 def bias_unknown_attribute(w: World):
     faces = _good_folder(w.inputs / "faces")
-    _stand_in_run("run-1", data=faces)
+    save_stand_in_run("run-1", data=faces)
     expected = UNKNOWN_ATTRIBUTE.format(attribute="shoe_size", available="skin_tone")
     return Cli(["bias", "--run", "run-1", "--data", str(faces), "--attribute", "shoe_size"]), expected
 

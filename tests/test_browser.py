@@ -271,7 +271,11 @@ def test_pages_with_a_run_show_its_numbers(page: Page, server: Server, run_id: s
     expect(page.get_by_role("heading", name="Share of real faces flagged as fake")).to_be_visible(
         timeout=SLOW_MS
     )
-    expect(page.get_by_text(re.compile(rf"scored once by run {run_id}"))).to_be_visible()
+    # The demo set is the run's own training data: only its validation images, with their stored scores.
+    validation_only = r"only the run's \d+ validation images are used: the model trained on the rest"
+    expect(page.get_by_text(re.compile(validation_only))).to_be_visible()
+    stored = rf"as run {run_id} scored them when it was validated"
+    expect(page.get_by_text(re.compile(stored))).to_be_visible()
     gap = page.get_by_text(re.compile(r"^Largest gap: \d+\.\d% between "))
     expect(gap).to_be_visible()
     named = re.search(r"between (.+?) \(\d+/\d+\) and (.+?) \(\d+/\d+\)", gap.inner_text())

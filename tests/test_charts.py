@@ -25,7 +25,8 @@ from core.charts import (
     training_curves,
 )
 from core.errors import CHART_COLUMNS, HISTORY_COLUMNS, OUT_OF_RANGE
-from core.metrics import MetricsError, pr_points, roc_points, threshold_metrics
+from core.metrics import MetricsError, threshold_metrics
+from core.thresholds import pr_points, roc_points
 
 LABELS = [0, 0, 1, 1]
 SCORES = [0.1, 0.4, 0.35, 0.8]
@@ -76,7 +77,7 @@ def test_confusion_heatmap_cells_show_count_and_row_share() -> None:
     assert rect["encoding"]["x"]["field"] == "called"
     assert rect["encoding"]["y"]["field"] == "actual"
     assert rect["encoding"]["y"]["sort"] == ["real", "fake"]
-    assert rect["encoding"]["x"]["title"] == "called (threshold 0.75)"
+    assert rect["encoding"]["x"]["title"] == "called"  # the threshold is in the caption beside it
     assert text["encoding"]["text"]["field"] == "label"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import warnings
 
 import numpy as np
@@ -13,12 +12,8 @@ import pytest
 
 from core.errors import (
     BAD_LABELS,
-    COSTS_ALL_ZERO,
-    CURVE_NEEDS_BOTH,
-    FLAG_RATE_UNREACHABLE,
     LENGTHS_DIFFER,
     NO_IMAGES,
-    NO_REAL_IMAGES,
     NOT_FLAT,
     OUT_OF_RANGE,
     SCORES_MISSING,
@@ -33,26 +28,14 @@ from core.metrics import (
     NO_FAKES_REASON,
     NO_REALS_REASON,
     ONE_CLASS_REASON,
-    MetricsError,
     Rate,
-    cost_threshold,
-    pr_points,
-    roc_points,
-    threshold_for_flag_rate,
+    only_class,
+    strict_thresholds,
     threshold_free_metrics,
     threshold_metrics,
     wilson_interval,
 )
-
-# Two fakes (0.1, 0.4) and two reals (0.35, 0.8). At 0.75 only 0.8 is called real:
-# tp=1 (0.8), fn=1 (0.35), tn=2, fp=0.
-LABELS = [0, 0, 1, 1]
-SCORES = [0.1, 0.4, 0.35, 0.8]
-
-
-def _raises(message: str) -> pytest.RaisesExc:
-    return pytest.raises(MetricsError, match=re.escape(message))
-
+from tests.conftest import HAND_LABELS, HAND_SCORES, raises_metrics_error
 
 # --- wilson_interval and Rate -----------------------------------------------------
 
@@ -93,7 +76,7 @@ def test_wilson_interval_wider_at_higher_confidence() -> None:
     ],
 )
 def test_wilson_interval_rejects_bad_input(count: int, n: int, confidence: float, message: str) -> None:
-    with _raises(message):
+    with raises_metrics_error(message):
         wilson_interval(count, n, confidence=confidence)
 
 
@@ -117,7 +100,7 @@ def test_rate_to_dict_nan_is_none() -> None:
 
 
 def test_threshold_metrics_hand_example() -> None:
-    m = threshold_metrics(LABELS, SCORES)
+    m = threshold_metrics(HAND_LABELS, HAND_SCORES)
     assert (m.n, m.n_real, m.n_fake, m.threshold) == (4, 2, 2, 0.75)
     assert (m.tp, m.fp, m.tn, m.fn) == (1, 0, 2, 1)
     assert (m.accuracy.count, m.accuracy.n, m.accuracy.rate) == (3, 4, 0.75)
@@ -148,7 +131,7 @@ def test_threshold_metrics_hand_example() -> None:
     ],
 )
 def test_threshold_metrics_confusion_per_threshold(threshold: float, confusion: tuple[int, ...]) -> None:
-    m = threshold_metrics(LABELS, SCORES, threshold=threshold)
+    m = threshold_metrics(HAND_LABELS, HAND_SCORES, threshold=threshold)
     assert (m.tp, m.fp, m.tn, m.fn) == confusion
 
 
@@ -220,12 +203,12 @@ def test_threshold_metrics_paper_counts() -> None:
 
 
 def test_threshold_metrics_accepts_column_vector_and_series() -> None:
-    m = threshold_metrics(pd.Series(LABELS, index=[7, 8, 9, 10]), np.array(SCORES).reshape(-1, 1))
+    m = threshold_metrics(pd.Series(HAND_LABELS, index=[7, 8, 9, 10]), np.array(HAND_SCORES).reshape(-1, 1))
     assert (m.tp, m.fp, m.tn, m.fn) == (1, 0, 2, 1)
 
 
 def test_threshold_metrics_to_dict_is_json() -> None:
-    d = threshold_metrics(LABELS, SCORES).to_dict()
+    d = threshold_metrics(HAND_LABELS, HAND_SCORES).to_dict()
     assert d["confusion"] == {"tp": 1, "fp": 0, "tn": 2, "fn": 1}
     assert (d["n"], d["correct"], d["accuracy"]) == (4, 3, 0.75)
     assert d["accuracy_ci"] == pytest.approx([0.300642, 0.954413], abs=1e-6)
@@ -261,14 +244,14 @@ def test_threshold_metrics_to_dict_nan_is_none() -> None:
     ],
 )
 def test_threshold_metrics_rejects_bad_input(labels: list, scores: list, message: str) -> None:
-    with _raises(message):
+    with raises_metrics_error(message):
         threshold_metrics(labels, scores)
 
 
 @pytest.mark.parametrize("threshold", [-0.1, 1.1, math.nan])
 def test_threshold_metrics_rejects_bad_threshold(threshold: float) -> None:
-    with _raises(OUT_OF_RANGE.format(name="threshold", low=0, high=1, value=threshold)):
-        threshold_metrics(LABELS, SCORES, threshold=threshold)
+    with raises_metrics_error(OUT_OF_RANGE.format(name="threshold", low=0, high=1, value=threshold)):
+        threshold_metrics(HAND_LABELS, HAND_SCORES, threshold=threshold)
 
 
 def test_threshold_metrics_error_is_an_unmask_error() -> None:
@@ -282,7 +265,7 @@ def test_threshold_metrics_error_is_an_unmask_error() -> None:
 @pytest.mark.parametrize(
     ("labels", "scores", "expected"),
     [
-        (LABELS, SCORES, (0.75, 5 / 6, 0.5, 0.35)),
+        (HAND_LABELS, HAND_SCORES, (0.75, 5 / 6, 0.5, 0.35)),
         # Perfect separation: at 0.2 both reals are called real and both fakes fake.
         ([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9], (1.0, 1.0, 0.0, 0.2)),
         # Reversed: at the EER point (0.2) every call is wrong. AP: the reals come third
@@ -310,157 +293,19 @@ def test_threshold_free_metrics_returns_a_fresh_undefined_dict() -> None:
     assert "roc_auc" in threshold_free_metrics([1, 1], [0.1, 0.2]).undefined
 
 
-# --- curves -----------------------------------------------------------------------
+# --- shared with core.thresholds ----------------------------------------------------
 
 
-def test_roc_points_hand_example() -> None:
-    expected = pd.DataFrame(
-        {
-            "fpr": [0.0, 0.0, 0.5, 0.5, 1.0],
-            "tpr": [0.0, 0.5, 0.5, 1.0, 1.0],
-            "threshold": [0.8, 0.4, 0.35, 0.1, 0.0],
-        }
-    )
-    pd.testing.assert_frame_equal(roc_points(LABELS, SCORES), expected)
+@pytest.mark.parametrize(("labels", "expected"), [([1, 1], "real"), ([0], "fake"), ([0, 1], None)])
+def test_only_class_cases(labels: list[int], expected: str | None) -> None:
+    assert only_class(np.array(labels)) == expected
 
 
-def test_roc_points_thresholds_reproduce_each_point() -> None:
-    points = roc_points(LABELS, SCORES)
-    for row in points.itertuples():
-        m = threshold_metrics(LABELS, SCORES, threshold=row.threshold)
-        assert (m.passed_real_rate.rate, m.recall) == (row.fpr, row.tpr)
+def test_strict_thresholds_shift_by_one_distinct_score() -> None:
+    # roc_curve's thresholds for scores 0.8, 0.4, 0.1 (score >= t): inf, 0.8, 0.4, 0.1.
+    shifted = strict_thresholds(np.array([np.inf, 0.8, 0.4, 0.1]), 0.1)
+    assert list(shifted) == [0.8, 0.4, 0.1, 0.0]
 
 
-def test_roc_points_zero_score_has_no_threshold_calling_it_real() -> None:
-    points = roc_points([0, 1], [0.0, 1.0])
-    assert math.isnan(points["threshold"].iloc[-1])
-    assert list(points["threshold"].iloc[:-1]) == [1.0, 0.0]
-
-
-def test_pr_points_hand_example() -> None:
-    expected = pd.DataFrame(
-        {
-            "recall": [1.0, 1.0, 0.5, 0.5, 0.0],
-            "precision": [0.5, 2 / 3, 0.5, 1.0, 1.0],
-            "threshold": [0.0, 0.1, 0.35, 0.4, 0.8],
-        }
-    )
-    pd.testing.assert_frame_equal(pr_points(LABELS, SCORES), expected)
-
-
-def test_pr_points_thresholds_reproduce_each_point() -> None:
-    points = pr_points(LABELS, SCORES)
-    # The last row is scikit-learn's (recall 0, precision 1) end point, where nothing is called real.
-    for row in points.iloc[:-1].itertuples():
-        m = threshold_metrics(LABELS, SCORES, threshold=row.threshold)
-        assert (m.recall, m.precision) == pytest.approx((row.recall, row.precision))
-
-
-@pytest.mark.parametrize(
-    ("function", "curve", "labels", "present"),
-    [
-        (roc_points, "ROC", [1, 1], "real"),
-        (roc_points, "ROC", [0, 0], "fake"),
-        (pr_points, "precision-recall", [1, 1], "real"),
-    ],
-)
-def test_curve_points_need_both_classes(function, curve: str, labels: list[int], present: str) -> None:
-    with _raises(CURVE_NEEDS_BOTH.format(curve=curve, present=present)):
-        function(labels, [0.2, 0.6])
-
-
-# --- cost_threshold ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("cost_fake_passed", "cost_real_flagged", "expected"),
-    [
-        # Candidates 0, 0.1, 0.35, 0.4, 0.8, 1 make 2, 1, 2, 1, 2, 2 mistakes: 0.1 and 0.4
-        # tie, and 0.4 is closer to 0.75.
-        (1.0, 1.0, 0.4),
-        (3.0, 1.0, 0.4),
-        # Flagging a real costs 3: at 0.1 one fake passes (cost 1), at 0.4 one real is flagged (3).
-        (1.0, 3.0, 0.1),
-        (0.0, 1.0, 0.1),
-        # Only passed fakes cost: 0.4, 0.8 and 1 pass none, and 0.8 is closest to 0.75.
-        (1.0, 0.0, 0.8),
-    ],
-)
-def test_cost_threshold_hand_example(
-    cost_fake_passed: float, cost_real_flagged: float, expected: float
-) -> None:
-    found = cost_threshold(
-        LABELS, SCORES, cost_fake_passed=cost_fake_passed, cost_real_flagged=cost_real_flagged
-    )
-    assert found == expected
-
-
-def test_cost_threshold_equal_distance_tie_goes_higher() -> None:
-    # 0.7, 0.8 and 1 each cost one mistake; 0.7 and 0.8 are both 0.05 from 0.75.
-    assert cost_threshold([0, 1, 0], [0.7, 0.8, 0.8]) == 0.8
-
-
-def test_cost_threshold_only_real_images() -> None:
-    assert cost_threshold([1, 1], [0.3, 0.6]) == 0.0
-
-
-@pytest.mark.parametrize(
-    ("costs", "message"),
-    [
-        (
-            {"cost_fake_passed": -1.0},
-            OUT_OF_RANGE.format(name="cost_fake_passed", low=0, high="infinity", value=-1.0),
-        ),
-        (
-            {"cost_real_flagged": math.inf},
-            OUT_OF_RANGE.format(name="cost_real_flagged", low=0, high="infinity", value=math.inf),
-        ),
-        ({"cost_fake_passed": 0.0, "cost_real_flagged": 0.0}, COSTS_ALL_ZERO),
-    ],
-)
-def test_cost_threshold_rejects_bad_costs(costs: dict[str, float], message: str) -> None:
-    with _raises(message):
-        cost_threshold(LABELS, SCORES, **costs)
-
-
-# --- threshold_for_flag_rate ------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("target", "expected"),
-    [
-        (0.0, 0.1),  # 0.1 is the highest candidate below the lowest real (0.35)
-        (0.49, 0.1),
-        (0.5, 0.4),  # flags the real 0.35 only: 1 of 2
-        (0.99, 0.4),
-        (1.0, 1.0),
-    ],
-)
-def test_threshold_for_flag_rate_hand_example(target: float, expected: float) -> None:
-    assert threshold_for_flag_rate(LABELS, SCORES, target=target) == expected
-
-
-def test_threshold_for_flag_rate_only_real_images() -> None:
-    # One of four may be flagged: 0.2 flags one, 0.4 would flag two.
-    assert threshold_for_flag_rate([1, 1, 1, 1], [0.2, 0.4, 0.6, 0.8], target=0.25) == 0.2
-
-
-def test_threshold_for_flag_rate_result_meets_the_target() -> None:
-    labels, scores = [1] * 20, [i / 20 for i in range(1, 21)]
-    threshold = threshold_for_flag_rate(labels, scores, target=0.15)
-    assert threshold == 0.15
-    assert threshold_metrics(labels, scores, threshold=threshold).flagged_fake_rate.rate == 0.15
-
-
-@pytest.mark.parametrize(
-    ("labels", "scores", "target", "message"),
-    [
-        ([1, 1], [0.0, 0.5], 0.0, FLAG_RATE_UNREACHABLE.format(target=0.0, n_zero=1)),
-        ([0, 0], [0.2, 0.5], 0.1, NO_REAL_IMAGES),
-        ([1, 0], [0.2, 0.5], 1.5, OUT_OF_RANGE.format(name="target", low=0, high=1, value=1.5)),
-        ([1, 0], [0.2, 0.5], -0.1, OUT_OF_RANGE.format(name="target", low=0, high=1, value=-0.1)),
-    ],
-)
-def test_threshold_for_flag_rate_rejects(labels: list, scores: list, target: float, message: str) -> None:
-    with _raises(message):
-        threshold_for_flag_rate(labels, scores, target=target)
+def test_strict_thresholds_zero_score_has_none() -> None:
+    assert math.isnan(strict_thresholds(np.array([np.inf, 0.5, 0.0]), 0.0)[-1])

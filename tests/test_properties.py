@@ -22,12 +22,8 @@ from sklearn.metrics import (
 )
 
 from core.bias import group_names, group_table
-from core.metrics import (
-    cost_threshold,
-    roc_points,
-    threshold_for_flag_rate,
-    threshold_metrics,
-)
+from core.metrics import threshold_metrics
+from core.thresholds import cost_threshold, roc_points, threshold_for_flag_rate
 
 # A coarse grid makes ties between scores and the threshold common, where off-by-one
 # errors in "strictly above" hide.

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from core.metrics import Rate, threshold_metrics
-from core.report import NO_INTERVAL, ci_text, metric_rows, pct, rate_text
+from core.report import NO_INTERVAL, ci_text, metric_rows, pct, rate_text, stored_accuracy
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,22 @@ def test_ci_text_undefined_and_defined():
 def test_rate_text_shows_counts_and_interval():
     rate = Rate.from_counts(1, 2)
     assert rate_text(rate) == f"50.0% (1/2; 95% CI {pct(rate.ci_low)}–{pct(rate.ci_high)})"
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (
+            {"accuracy": 0.5, "correct": 1, "n": 2, "accuracy_ci": [0.094531, 0.905469]},
+            "50.0% (1/2; 95% CI 9.5%–90.5%)",
+        ),
+        ({"accuracy": 0.75, "correct": 3, "n": 4}, "75.0% (3/4; 95% CI n/a)"),  # an older run: no interval
+        ({"accuracy": None, "n": 0}, "n/a"),
+        ({}, "n/a"),
+    ],
+)
+def test_stored_accuracy_cases(stored, expected):
+    assert stored_accuracy(stored) == expected
 
 
 def test_metric_rows_counts_n_and_reasons():

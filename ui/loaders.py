@@ -1,0 +1,235 @@
+"""Cached loaders: data sets, runs, metrics, models and bias scores, each computed once.
+
+Models and decoded face sets go through ``st.cache_resource`` (large, only read); runs,
+metrics and scores through ``st.cache_data``. Keys carry the models folder, so tests
+that point ``UNMASK_MODELS_DIR`` elsewhere never see another folder's runs. Nothing here
+imports TensorFlow at import time: the functions that run a model import
+:mod:`core.train` when they are called.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+from core import datasets, metrics, pipeline, runs, thresholds
+from core.datasets import DEMO_NAME
+from core.errors import UnmaskError
+from core.faceset import FaceSet
+from core.images import decode_image
+from core.paths import models_dir
+from ui.state import data_choice
+
+
+def folder_error(path: str) -> str | None:
+    """Why ``path`` cannot be used as a data folder, or None when it can (cached for 30 s)."""
+    return _scan_error(str(Path(path).expanduser()))
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _scan_error(path: str) -> str | None:
+    try:
+        datasets.scan(path)
+    except UnmaskError as exc:
+        return str(exc)
+    return None
+
+
+def demo_folder() -> str:
+    """The built-in demo set's folder, generating it the first time."""
+    with st.spinner("Generating the synthetic demo data (600 images, once)…"):
+        return str(pipeline.data_folder(None))
+
+
+def data_folder_or_stop() -> tuple[str, str]:
+    """``(folder, name)`` of the data set in use; shows the problem and stops the page if unusable.
+
+    The demo set is generated on first use (a few seconds, once).
+    """
+    choice = data_choice()
+    if choice.error:
+        st.error(choice.error)
+        st.info("Pick another data set in the sidebar; the built-in demo set always works.")
+        st.stop()
+    if choice.folder is None:
+        return demo_folder(), DEMO_NAME
+    return choice.folder, choice.name
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _face_slot(folder: str, image_size: int) -> dict[str, Any]:
+    """One decoded face set per (folder, image_size), filled by :func:`load_faces`.
+
+    st.cache_resource, not st.cache_data: a decoded set is a large array (600 images at
+    128 px is 29 MB, UTKFace far more) that pages only read, and cache_data would pickle
+    and copy it on every rerun. The slot is filled outside the cached function so the
+    decoding progress bar can be drawn (a cached function cannot draw into the page).
+    """
+    return {"lock": threading.Lock()}
+
+
+def load_faces(folder: str, image_size: int) -> FaceSet:
+    """The decoded face set, decoded once per (folder, image_size) with a progress bar.
+
+    Raises
+    ------
+    UnmaskError
+        If the folder cannot be read (see :func:`core.datasets.load`).
+    """
+    slot = _face_slot(folder, image_size)
+    with slot["lock"]:
+        if "faces" not in slot:
+            bar = st.progress(0.0, text="Decoding images…")
+
+            def progress(done: int, total: int) -> None:
+                bar.progress(done / max(total, 1), text=f"Decoding images: {done} of {total}")
+
+            try:
+                slot["faces"] = pipeline.load_faces(folder, image_size=image_size, progress=progress)
+            finally:
+                bar.empty()
+    return slot["faces"]
+
+
+def load_faces_or_stop(folder: str, image_size: int) -> FaceSet:
+    """:func:`load_faces`, showing the problem and stopping the page when it fails."""
+    try:
+        return load_faces(folder, image_size)
+    except UnmaskError as exc:
+        st.error(str(exc))
+        st.info("Fix the folder, or pick another data set in the sidebar.")
+        st.stop()
+
+
+def load_run(run_id: str) -> runs.Run:
+    """A run's history and per-image scores (cached; no model)."""
+    return _load_run(str(models_dir()), run_id)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _load_run(root: str, run_id: str) -> runs.Run:
+    return runs.load_run(run_id)
+
+
+def run_or_stop(run_id: str) -> runs.Run:
+    """:func:`load_run`, showing the problem and stopping the page when it fails."""
+    try:
+        return load_run(run_id)
+    except UnmaskError as exc:
+        st.error(str(exc))
+        st.info("Pick another run in the sidebar, or delete this one on the Train page and train again.")
+        st.stop()
+
+
+def metrics_at(run_id: str, value: float) -> metrics.ThresholdMetrics:
+    """Every metric of the run's stored validation scores at threshold ``value`` (cached)."""
+    return _metrics_at(str(models_dir()), run_id, value)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _metrics_at(root: str, run_id: str, value: float) -> metrics.ThresholdMetrics:
+    scores = _load_run(root, run_id).scores
+    return metrics.threshold_metrics(scores["label"], scores["score"], threshold=value)
+
+
+def curve_points(run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's ROC and precision-recall points, computed once per run: no threshold moves them.
+
+    Raises
+    ------
+    UnmaskError
+        If the run's stored scores hold one class only (see :func:`core.thresholds.roc_points`).
+    """
+    return _curve_points(str(models_dir()), run_id)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _curve_points(root: str, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    scores = _load_run(root, run_id).scores
+    labels, values = scores["label"], scores["score"]
+    return thresholds.roc_points(labels, values), thresholds.pr_points(labels, values)
+
+
+def thumbnail(root: str, path: str) -> bytes:
+    """The image ``path`` under ``root`` as a 128 x 128 px JPEG, centre-cropped (made once, then cached).
+
+    Encoded bytes, not pixels: ``st.image`` would encode an array again on every rerun.
+
+    Raises
+    ------
+    UnmaskError
+        If the file is missing or not an image.
+    """
+    return _thumbnail(str(Path(root, path)))
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)  # about 5 kB each
+def _thumbnail(file: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(decode_image(Path(file), size=128)).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def model(run_id: str) -> Any:
+    """The run's Keras model, loaded once per run (imports TensorFlow the first time)."""
+    with st.spinner("Loading the model (TensorFlow takes a few seconds to start the first time)…"):
+        return _model(str(models_dir()), run_id)
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _model(root: str, run_id: str) -> Any:
+    return runs.load_model(run_id)
+
+
+def score(run_id: str, images: np.ndarray) -> np.ndarray:
+    """P(real) for each of ``images`` (n, s, s, 3) with the run's model."""
+    from core.train import predict_scores  # TensorFlow: only when a model runs
+
+    loaded = model(run_id)
+    with st.spinner(f"Scoring {len(images)} image(s)…"):
+        return predict_scores(loaded, images)
+
+
+def bias_pool(run_id: str, folder: str) -> pipeline.BiasPool:
+    """What the bias check of ``run_id`` on ``folder`` samples from (cached; nothing decoded).
+
+    Raises
+    ------
+    UnmaskError
+        If the run or the folder cannot be read.
+    """
+    return _bias_pool(str(models_dir()), run_id, folder)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _bias_pool(root: str, run_id: str, folder: str) -> pipeline.BiasPool:
+    return pipeline.bias_pool(run_id, data=folder)
+
+
+def bias_scores(run_id: str, folder: str, *, attribute: str, per_group: int, seed: int) -> pd.DataFrame:
+    """Scores of up to ``per_group`` seeded images per group (path, label, score, groups).
+
+    :func:`core.pipeline.bias_scores`, as the CLI runs it: on the run's own training
+    folder only its validation images, with their stored scores. Scored once per (run,
+    folder, attribute, N, seed); a new threshold only recomputes :func:`core.bias.group_table`.
+
+    Raises
+    ------
+    UnmaskError
+        If the run, its model or the folder cannot be read.
+    """
+    return _bias_scores(str(models_dir()), run_id, folder, attribute, per_group, seed)
+
+
+@st.cache_data(max_entries=32, show_spinner="Reading and scoring the sampled faces…")
+def _bias_scores(
+    root: str, run_id: str, folder: str, attribute: str, per_group: int, seed: int
+) -> pd.DataFrame:
+    return pipeline.bias_scores(run_id, data=folder, attribute=attribute, per_group=per_group, seed=seed)[1]

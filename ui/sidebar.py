@@ -1,0 +1,167 @@
+"""The sidebar: the data set and run pickers, and the run and threshold mirrored in the URL.
+
+The run and the threshold are kept in the URL (``?run=...&threshold=...``) so a copied
+link reopens the same view; a link's values are read once per session, and refused with
+a sentence when they cannot be used.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from core import download, runs, uploads
+from core.datasets import DEMO_NAME
+from core.errors import ModelError, UnmaskError
+from core.report import pct
+from ui.jobs import finish_job_if_done, job_status
+from ui.loaders import folder_error
+from ui.state import _RUN_WIDGET, DATA, RUN, THRESHOLD, DataChoice, select_run, url_threshold
+
+SOURCES = {
+    "demo": "Built-in demo (synthetic demo data)",
+    "folder": "A folder on this computer",
+    "zip": "Upload a .zip",
+    "kaggle": "Download from Kaggle",
+}
+BAD_URL_THRESHOLD = "The link's threshold {value!r} is not a number; using the run's threshold instead."
+URL_RUN_FALLBACK = "{error} Showing the latest run instead."
+ASK_FOR_FOLDER = "Type the path of a folder of face images in the sidebar, or pick another data set."
+ASK_FOR_ZIP = "Upload a .zip of a data folder in the sidebar, or pick another data set."
+ASK_FOR_DOWNLOAD = "Press Download in the sidebar, or pick another data set."
+
+
+def sidebar() -> None:
+    """Read the URL once per session, draw the data and run pickers, and write the URL back."""
+    url_notes = _read_url_once()
+    finish_job_if_done()
+    with st.sidebar:
+        st.subheader("Data set in use")
+        _data_picker()
+        st.subheader("Run in use")
+        _run_picker()
+        job_status()
+    for note in url_notes:
+        st.warning(note)
+    _write_url()
+
+
+def _read_url_once() -> list[str]:
+    """Take the run and threshold from the link on a session's first run; say what was refused."""
+    if "_url_read" in st.session_state:
+        return []
+    st.session_state["_url_read"] = True
+    notes: list[str] = []
+    run_id, value = st.query_params.get("run"), st.query_params.get("threshold")
+    if run_id:
+        try:
+            info = runs.run_info(runs.validate_run_id(run_id))
+            if info.status == "incomplete":
+                raise ModelError(info.problem)
+            st.session_state[RUN] = run_id
+        except UnmaskError as exc:
+            notes.append(URL_RUN_FALLBACK.format(error=exc))
+    if value:
+        try:
+            threshold = float(value)
+            if math.isnan(threshold):
+                raise ValueError(value)
+            st.session_state[THRESHOLD] = min(1.0, max(0.0, threshold))  # clamp to [0, 1]
+        except ValueError:
+            notes.append(BAD_URL_THRESHOLD.format(value=value))
+    return notes
+
+
+def _write_url() -> None:
+    """Mirror the run and threshold in the query string (only when they changed)."""
+    wanted = {"threshold": url_threshold()}
+    if st.session_state.get(RUN):
+        wanted["run"] = st.session_state[RUN]
+    elif "run" in st.query_params:
+        del st.query_params["run"]
+    for key, value in wanted.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def _data_picker() -> None:
+    source = st.radio("Where the images come from", list(SOURCES), format_func=SOURCES.get, key="data_source")
+    if source == "demo":
+        choice = DataChoice(None, DEMO_NAME)
+    elif source == "folder":
+        path = st.text_input("Folder path", key="data_folder_path", placeholder="/path/to/faces").strip()
+        choice = _folder_choice(path) if path else DataChoice(None, "", ASK_FOR_FOLDER)
+    elif source == "zip":
+        choice = _zip_choice(st.file_uploader("A .zip of a data folder", type=["zip"], key="data_zip"))
+    else:
+        choice = _kaggle_choice()
+    st.session_state[DATA] = choice
+    if choice.error:
+        st.error(choice.error)
+    else:
+        st.caption(f"Using **{choice.name}**" + (f" ({choice.folder})" if choice.folder else ""))
+
+
+def _folder_choice(path: str) -> DataChoice:
+    folder = Path(path).expanduser()
+    return DataChoice(str(folder), folder.name, folder_error(str(folder)))
+
+
+def _zip_choice(uploaded: Any) -> DataChoice:
+    if uploaded is None:
+        return DataChoice(None, "", ASK_FOR_ZIP)
+    cached = st.session_state.get("_zip")
+    if cached is None or cached[0] != uploaded.file_id:
+        try:
+            with st.spinner("Unpacking the archive…"):
+                folder = str(uploads.extract_zip(uploaded.getvalue()))
+            cached = (uploaded.file_id, DataChoice(folder, uploaded.name, folder_error(folder)))
+        except UnmaskError as exc:
+            cached = (uploaded.file_id, DataChoice(None, uploaded.name, str(exc)))
+        st.session_state["_zip"] = cached
+    return cached[1]
+
+
+def _kaggle_choice() -> DataChoice:
+    names = {k: s.title for k, s in download.KAGGLE_SETS.items()}
+    which = st.selectbox("Data set", list(names), format_func=names.get, key="kaggle_which")
+    done = st.session_state.setdefault("_kaggle", {})
+    if st.button("Download", key="kaggle_download"):
+        try:
+            with st.spinner(f"Downloading {names[which]} from Kaggle (can take minutes)…"):
+                folder = str(download.download_kaggle(which))
+            done[which] = DataChoice(folder, names[which], folder_error(folder))
+        except UnmaskError as exc:
+            done[which] = DataChoice(None, names[which], str(exc))
+    return done.get(which, DataChoice(None, names[which], ASK_FOR_DOWNLOAD))
+
+
+def _run_picker() -> None:
+    listed = runs.list_runs()
+    usable = {r.run_id: r for r in listed if r.status != "incomplete"}
+    if not usable:
+        st.session_state[RUN] = None
+        st.info("No run yet: train one on the Train page.")
+    else:
+        previous = st.session_state.get(RUN)
+        if previous not in usable:  # first visit, or the run was deleted: take the latest
+            select_run(next(iter(usable)), keep_threshold=previous is None and THRESHOLD in st.session_state)
+        elif THRESHOLD not in st.session_state:
+            select_run(previous)
+        st.session_state[_RUN_WIDGET] = st.session_state[RUN]
+        st.selectbox(
+            "Run",
+            list(usable),
+            key=_RUN_WIDGET,
+            format_func=lambda i: f"{i} · {usable[i].status} · acc {pct(usable[i].metrics.get('accuracy'))}",
+            on_change=lambda: select_run(st.session_state[_RUN_WIDGET]),
+            help="Newest first. The model and its stored validation scores come from this run.",
+        )
+    broken = [r for r in listed if r.status == "incomplete"]
+    if broken:
+        with st.expander(f"{len(broken)} incomplete run(s), not selectable"):
+            for info in broken:
+                st.caption(info.problem)
