@@ -13,7 +13,7 @@ from core.report import rate_text
 st.title("Try an image")
 run_id = ui.run_id_or_stop()
 try:
-    size = int(runs.run_info(run_id).config.get("image_size") or 64)
+    size = runs.run_info(run_id).image_size
 except UnmaskError as exc:
     st.error(str(exc))
     st.info("Pick another run in the sidebar.")

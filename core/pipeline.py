@@ -211,7 +211,7 @@ def bias_scores(
         return attribute, pool.iloc[sample_per_group(pool[attribute], per_group, seed=seed)].reset_index(
             drop=True
         )
-    size = int(info.config.get("image_size") or 64)
+    size = info.image_size
     faceset = datasets.load(folder, image_size=size, progress=progress)
     attribute = choose_attribute(faceset, attribute)
     chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
@@ -253,7 +253,7 @@ def evaluate_folder(
 ) -> dict[str, Any]:
     """A run's metrics on every image of another folder (scored now with the run's model)."""
     info = runs.run_info(run_id)
-    faceset = load_faces(data, image_size=int(info.config.get("image_size") or 64), progress=progress)
+    faceset = load_faces(data, image_size=info.image_size, progress=progress)
     scores = score_faceset(run_id, faceset)
     t = info.config.get("threshold", 0.75) if threshold is None else threshold
     result = threshold_metrics(faceset.labels, scores, threshold=t).to_dict()

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.config import PRESET_DEFAULTS
 from core.errors import (
     BAD_RUN_ID,
     MODEL_UNREADABLE,
@@ -51,6 +52,11 @@ class RunInfo:
     config: dict[str, Any]
     metrics: dict[str, Any]
     problem: str = ""  # why an incomplete run cannot be used
+
+    @property
+    def image_size(self) -> int:
+        """Side of the square images the run's model takes (older configs: the fast preset's)."""
+        return int(self.config.get("image_size") or PRESET_DEFAULTS["fast"]["image_size"])
 
 
 @dataclass(frozen=True)

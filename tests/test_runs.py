@@ -162,3 +162,7 @@ def test_json_safe_replaces_nan_recursively():
         "a": [1.0, None],
         "b": {"c": None},
     }
+
+
+def test_run_info_image_size_from_config():
+    assert _save("run-1").image_size == 32
