@@ -3,12 +3,12 @@
 import streamlit as st
 
 import ui
-from core import charts
-from core.bias import group_table
 from core.errors import UnmaskError
+from core.evaluation import charts
+from core.evaluation.bias import group_table
+from core.evaluation.rates import wilson_interval
+from core.evaluation.report import bias_summary, pct
 from core.labels import PAPER
-from core.metrics import wilson_interval
-from core.report import bias_summary, pct
 
 st.title("Who gets flagged: bias by group")
 st.markdown(

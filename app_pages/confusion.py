@@ -9,12 +9,13 @@ import json
 import streamlit as st
 
 import ui
-from core import charts, imagestats, thresholds
+from core.data import imagestats
 from core.errors import UnmaskError
+from core.evaluation import charts, thresholds
+from core.evaluation.metrics import ThresholdMetrics
+from core.evaluation.report import metric_rows
 from core.labels import CLASS_NAMES, FAKE, REAL
-from core.metrics import ThresholdMetrics
-from core.report import metric_rows
-from core.runs import Run, json_safe
+from core.runs.store import Run, json_safe
 
 CELLS = {  # name -> (actual, called)
     "real called real": (REAL, REAL),

@@ -4,11 +4,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import charts, imagestats
-from core.bias import count_by_group
+from core.data import imagestats
+from core.data.split import leakage_report, split_indices
 from core.errors import UnmaskError
+from core.evaluation import charts
+from core.evaluation.bias import count_by_group
 from core.labels import CLASS_NAMES, FAKE, REAL
-from core.split import leakage_report, split_indices
 
 st.title("Data")
 folder, name = ui.data_folder_or_stop()

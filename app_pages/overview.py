@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import runs
 from core.errors import UnmaskError
+from core.evaluation.report import ci_text, pct, train_summary
 from core.labels import PAPER
-from core.report import ci_text, pct, train_summary
+from core.runs import store
 
 st.title("Unmask: real photo or AI-generated face?")
 st.markdown(
@@ -40,7 +40,7 @@ if not run_id:
     st.page_link("app_pages/train.py", label="Go to the Train page", icon=":material/model_training:")
 else:
     try:
-        info = runs.run_info(run_id)
+        info = store.run_info(run_id)
     except UnmaskError as exc:
         st.error(str(exc))
         st.info("Pick another run in the sidebar.")

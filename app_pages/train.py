@@ -4,11 +4,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from core import runs
-from core.config import PRESET_DEFAULTS, PRESETS, TrainConfig
 from core.errors import UnmaskError
+from core.evaluation.report import pct, rate_text, stored_accuracy
 from core.labels import DEFAULT_THRESHOLD
-from core.report import pct, rate_text, stored_accuracy
+from core.model.config import PRESET_DEFAULTS, PRESETS, TrainConfig
+from core.runs import store
 
 st.title("Train")
 ui.show_job_message()
@@ -97,7 +97,7 @@ if run_id:
         cols[2].caption(rate_text(m.passed_real_rate))
 
 st.header("Past runs")
-listed = runs.list_runs()
+listed = store.list_runs()
 if not listed:
     st.info("No run yet: start one above.")
 else:

@@ -4,16 +4,16 @@ import numpy as np
 import streamlit as st
 
 import ui
-from core import runs
+from core.data.images import MAX_UPLOAD_IMAGE_MB, decode_upload
 from core.errors import UnmaskError
-from core.images import MAX_UPLOAD_IMAGE_MB, decode_upload
+from core.evaluation.report import rate_text
 from core.labels import called_real
-from core.report import rate_text
+from core.runs import store
 
 st.title("Try an image")
 run_id = ui.run_id_or_stop()
 try:
-    size = runs.run_info(run_id).image_size
+    size = store.run_info(run_id).image_size
 except UnmaskError as exc:
     st.error(str(exc))
     st.info("Pick another run in the sidebar.")

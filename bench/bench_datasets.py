@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datasets import decode_files, load, scan
-from core.images import decode_image
+from core.data.datasets import decode_files, load, scan
+from core.data.images import decode_image
 from core.paths import shared_datasets_dir
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from bench.timing import load_average, repeat_seconds, seconds
 from core import pipeline
-from core.cache import clear_cache
+from core.data.cache import clear_cache
 
 WARM_REPEATS = 5
 

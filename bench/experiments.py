@@ -30,7 +30,7 @@ from bench.report import table
 from bench.timing import load_average
 from bench.training import run_worker
 from bench.variants import BASELINE, VARIANTS
-from core.config import PRESET_DEFAULTS
+from core.model.config import PRESET_DEFAULTS
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_FILE = BENCH_DIR / "experiments.json"
@@ -45,9 +45,9 @@ NOTES: tuple[str, ...] = (
     "because where the face sits in the frame is part of the signal; Flatten kept.",
     "XLA (`jit_compile=True`) is about 5x slower here (median 5.3x wall, 3.2x CPU over 3 rounds); "
     "Keras leaves it off on CPU by default. Not adopted: no `jit_compile` option in "
-    "`core.models.compile_model`.",
+    "`core.model.presets.compile_model`.",
     "tf.data: dropping `.cache()` (1.4x) or `.prefetch()` (1.1x) makes training slower; "
-    "`core.tfdata.batches` keeps both. Thread settings: TensorFlow's default (intra-op = cores) wins; "
+    "`core.model.tfdata.batches` keeps both. Thread settings: TensorFlow's default (intra-op = cores) wins; "
     "intra 2 / inter 1 is 1.2x and one thread 1.8x slower.",
     "Baseline `fast` misses 99.5% at 0.75 on seed 1 (99.38%: 2 of 323 wrong; AUC 0.9994); its mean over "
     "seeds 0-2 (99.79%) meets the target. batch64, batch128, the learning rates, stride-2 first conv, "

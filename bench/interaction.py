@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from bench.timing import load_average
-from core.bias import group_table
-from core.metrics import threshold_metrics
+from core.evaluation.bias import group_table
+from core.evaluation.metrics import threshold_metrics
 
 GROUPS = ("White", "Black", "Asian", "Indian", "Others")
 

@@ -12,7 +12,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 
 #: The stable keys of results.json (nested dicts: results["fast"]["train_seconds"]), as documented.
 KEYS: tuple[tuple[str, str], ...] = (
-    ("fast.train_seconds", "fast, 10 epochs: warm data load + core.train.train wall seconds, mean of seeds"),
+    (
+        "fast.train_seconds",
+        "fast, 10 epochs: warm data load + core.model.train.train wall seconds, mean of seeds",
+    ),
     ("fast.val_accuracy_mean", "fast: validation accuracy at threshold 0.75, mean of seeds"),
     ("fast.auc_mean", "fast: validation ROC AUC, mean of seeds"),
     ("fast.flops_fraction", "fast: training FLOPs/image x images/s ÷ machine.numpy_matmul_gflops"),
@@ -139,10 +142,10 @@ def _training(r: dict[str, Any]) -> str:
     speedup = f"\n\n**Speedup**, paper ÷ fast wall time: **{r['speedup']:.1f} x**." if "speedup" in r else ""
     return f"""## Training
 
-Both presets through `core.train.train` (the product's code), each preset in its own
+Both presets through `core.model.train.train` (the product's code), each preset in its own
 process. Wall time = a cached `core.pipeline.load_faces` + the whole `train()` call (build,
 fit with a validation pass per epoch, scoring the validation set). Images/s = training
-images x epochs ÷ fit seconds. Training FLOPs/image from `core.models.training_flops_per_image`
+images x epochs ÷ fit seconds. Training FLOPs/image from `core.model.presets.training_flops_per_image`
 (3 x forward multiply-adds x 2); the share is that rate over numpy's matmul rate, and errs low
 because fit time includes the validation passes.
 
@@ -208,7 +211,7 @@ def _scoring(r: dict[str, Any]) -> str:
         rows.append([preset, s["n"], f"{s['batch_first_seconds']:.3f}", f"{s['batch_seconds']:.3f}"])
         rows[-1] += [f"{s['single_image_ms']:.1f}", f"{s.get('single_image_direct_ms', float('nan')):.1f}"]
     return (
-        "## Scoring\n\n`core.train.predict_scores` on the validation images with the trained model; "
+        "## Scoring\n\n`core.model.train.predict_scores` on the validation images with the trained model; "
         "one image: median of 20 calls, through `predict_scores` and calling the Keras model "
         "directly.\n\n" + table(header, rows)
     )
@@ -218,12 +221,12 @@ def _interaction(r: dict[str, Any]) -> str:
     m = r["metrics"]
     rows = [
         [
-            "`core.metrics.threshold_metrics`, AUC/EER cached as on a slider",
+            "`core.evaluation.metrics.threshold_metrics`, AUC/EER cached as on a slider",
             m["threshold_n"],
             m["threshold_ms"],
         ],
         ["the same with new scores (AUC/EER computed)", m["threshold_n"], m["threshold_first_ms"]],
-        [f"`core.bias.group_table`, {m['groups_k']} groups", m["groups_n"], m["groups_ms"]],
+        [f"`core.evaluation.bias.group_table`, {m['groups_k']} groups", m["groups_n"], m["groups_ms"]],
     ]
     rows = [[what, n, f"{ms:.2f}"] for what, n, ms in rows]
     return "## Interaction\n\n" + table(["Recompute on a threshold move", "Scores", "Median ms"], rows)

@@ -16,7 +16,7 @@ from bench.interaction import interaction_section
 from bench.targets import check
 from bench.timing import load_average
 from bench.training import PAPER_MEASURED_EPOCHS, add_flops_fraction, run_worker, summarise
-from core.config import PRESET_DEFAULTS
+from core.model.config import PRESET_DEFAULTS
 
 SCHEMA = 1
 

@@ -54,7 +54,7 @@ def run_worker(
 def summarise(worker: dict[str, Any], *, target_epochs: int) -> dict[str, Any]:
     """Mean and range over seeds; a run measured on fewer epochs is extrapolated to ``target_epochs``.
 
-    Extrapolated wall time is the warm data load, plus what :func:`core.train.train` spends
+    Extrapolated wall time is the warm data load, plus what :func:`core.model.train.train` spends
     outside ``fit`` (building, scoring the validation set), plus ``target_epochs`` times
     the measured time per epoch. The first epoch also pays for graph tracing, so the
     extrapolation errs high; accuracy and AUC stay those after the measured epochs.

@@ -3,7 +3,7 @@
 A :class:`Variant` is data; :func:`apply_variant` sets it up in a fresh worker process
 before anything trains, by swapping one module attribute of ``core`` (the filter counts,
 the body, ``compile_model``, the tf.data pipeline) or one TensorFlow setting. Everything
-else is the product's own code path (:func:`core.train.train`).
+else is the product's own code path (:func:`core.model.train.train`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Variant:
     precision: Precision = "float32"
 
     def config_overrides(self) -> dict[str, Any]:
-        """The :class:`core.config.TrainConfig` fields this variant sets."""
+        """The :class:`core.model.config.TrainConfig` fields this variant sets."""
         names = ("batch_size", "learning_rate", "image_size")
         return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
 
@@ -42,7 +42,7 @@ class Variant:
         return dataclasses.asdict(self)
 
 
-BASELINE = Variant("baseline", "fast preset as it is in core (see core.config / core.models)")
+BASELINE = Variant("baseline", "fast preset as it is in core (see core.model.config / core.model.presets)")
 
 VARIANTS: dict[str, Variant] = {
     v.name: v
@@ -80,21 +80,21 @@ VARIANTS: dict[str, Variant] = {
 
 def apply_variant(variant: Variant) -> None:
     """Set ``variant`` up in this process; call before the first TensorFlow op runs."""
-    import core.models
+    import core.model.presets
 
     _apply_runtime(variant)
     if variant.filters is not None:
-        core.models.FAST_FILTERS = variant.filters
+        core.model.presets.FAST_FILTERS = variant.filters
     if variant.units is not None:
-        core.models.FAST_UNITS = variant.units
+        core.model.presets.FAST_UNITS = variant.units
     if variant.stride2_first:
-        core.models._fast_body = _stride2_body
+        core.model.presets._fast_body = _stride2_body
     if variant.jit_compile:
-        core.models.compile_model = _with_jit(core.models.compile_model)
+        core.model.presets.compile_model = _with_jit(core.model.presets.compile_model)
     if variant.pipeline != "tfdata":
-        import core.tfdata
+        import core.model.tfdata
 
-        core.tfdata.batches = _pipeline(variant.pipeline)
+        core.model.tfdata.batches = _pipeline(variant.pipeline)
 
 
 def _apply_runtime(variant: Variant) -> None:
@@ -113,16 +113,16 @@ def _stride2_body(x: Any) -> Any:
     """The fast body with its first conv + pool replaced by one stride-2 conv (a quarter of the work)."""
     from keras import layers
 
-    import core.models
+    import core.model.presets
 
-    for i, filters in enumerate(core.models.FAST_FILTERS):
+    for i, filters in enumerate(core.model.presets.FAST_FILTERS):
         if i == 0:
             x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
         else:
             x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
             x = layers.MaxPooling2D()(x)
     x = layers.Flatten()(x)
-    return layers.Dense(core.models.FAST_UNITS, activation="relu")(x)
+    return layers.Dense(core.model.presets.FAST_UNITS, activation="relu")(x)
 
 
 def _with_jit(compile_model: Any) -> Any:
@@ -134,7 +134,7 @@ def _with_jit(compile_model: Any) -> Any:
 
 
 def _pipeline(kind: Pipeline) -> Any:
-    """``core.tfdata.batches`` with its cache or its prefetch left out."""
+    """``core.model.tfdata.batches`` with its cache or its prefetch left out."""
     import tensorflow as tf
 
     def batches(faceset: Any, index: Any, *, batch_size: int, shuffle_seed: int | None = None) -> Any:

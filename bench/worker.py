@@ -1,6 +1,6 @@
 """One training process: ``python -m bench.worker --preset fast --seeds 0 1 2 ...``.
 
-Loads the (already cached) data set, trains each seed with :func:`core.train.train`,
+Loads the (already cached) data set, trains each seed with :func:`core.model.train.train`,
 optionally times scoring, and prints one JSON object on the last line of stdout, with
 the process's own peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``) at the end: the
 memory a training run of this preset needs, TensorFlow included. Run in its own process
@@ -44,11 +44,11 @@ _LAST: dict[str, Any] = {}  # the last seed's model and validation images, for s
 
 
 def _train_seed(args: argparse.Namespace, variant: Any, seed: int) -> dict[str, Any]:
-    """Warm load + :func:`core.train.train` for one seed, with accuracy at the threshold and AUC."""
-    from core.config import TrainConfig
-    from core.metrics import threshold_metrics
-    from core.models import training_flops_per_image
-    from core.train import train
+    """Warm load + :func:`core.model.train.train` for one seed, with accuracy at the threshold and AUC."""
+    from core.evaluation.metrics import threshold_metrics
+    from core.model.config import TrainConfig
+    from core.model.presets import training_flops_per_image
+    from core.model.train import train
 
     overrides = {"image_size": args.image_size, **variant.config_overrides()}
     config = TrainConfig(preset=args.preset, epochs=args.epochs, seed=seed, **overrides).resolved()
@@ -91,7 +91,7 @@ def _faces(data: str, image_size: int, limit: int | None) -> Any:
 
 def _scoring(model: Any, images: np.ndarray) -> dict[str, Any]:
     """Batch scoring of the validation images (first call and warm median) and one-image latency."""
-    from core.train import predict_scores
+    from core.model.train import predict_scores
 
     first_s, _ = seconds(lambda: predict_scores(model, images))
     batch = repeat_seconds(lambda: predict_scores(model, images), times=BATCH_REPEATS)

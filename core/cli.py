@@ -14,13 +14,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from core import pipeline, runs
-from core.config import PRESETS, TrainConfig
+from core import pipeline
+from core.data.faceset import SkippedFile
 from core.errors import UnmaskError
-from core.faceset import SkippedFile
+from core.evaluation.report import bias_summary, paper_comparison_table, train_summary
 from core.labels import DEFAULT_THRESHOLD, PAPER
-from core.report import bias_summary, paper_comparison_table, train_summary
+from core.model.config import PRESETS, TrainConfig
 from core.reproduce import reproduce
+from core.runs import store
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     if args.json:
-        print(json.dumps(runs.json_safe(result), allow_nan=False))
+        print(json.dumps(store.json_safe(result), allow_nan=False))
     else:
         print(text)
     return 0
@@ -117,7 +118,7 @@ def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def _evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    run_id = args.run or runs.latest_run_id()
+    run_id = args.run or store.latest_run_id()
     if args.data is None:
         result = pipeline.evaluate_run(run_id, threshold=args.threshold)
     else:
@@ -126,7 +127,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def _bias(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    run_id = args.run or runs.latest_run_id()
+    run_id = args.run or store.latest_run_id()
     table = pipeline.bias_table(
         run_id,
         data=args.data,
@@ -161,14 +162,14 @@ def _runs(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
             "val_accuracy": r.metrics.get("accuracy"),
             "n_val": r.metrics.get("n"),
         }
-        for r in runs.list_runs()
+        for r in store.list_runs()
     ]
     text = "\n".join(f"{r['run_id']}  {r['status']}  acc={r['val_accuracy']}  n={r['n_val']}" for r in listed)
     return {"runs": listed}, text or "no runs yet"
 
 
 def _download(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from core.download import download_kaggle
+    from core.data.download import download_kaggle
 
     path = download_kaggle(args.which)
     return {"which": args.which, "path": str(path)}, f"downloaded to {path}"

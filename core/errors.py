@@ -111,7 +111,7 @@ class ImageError(DataError):
     """One image file could not be decoded."""
 
 
-# --- single images (core.images) --------------------------------------------------
+# --- single images (core.data.images) --------------------------------------------------
 IMAGE_EMPTY = "{name} is empty (0 bytes), so it is not an image; copy or download it again."
 IMAGE_TRUNCATED = "{name} is cut short (truncated); the file is incomplete, so copy or download it again."
 IMAGE_NOT_AN_IMAGE = "{name} is not an image Unmask can read; use JPEG, PNG, WebP, GIF, BMP or TIFF files."
@@ -129,7 +129,7 @@ IMAGE_UPLOAD_TOO_BIG = (
     "The uploaded image is {size_mb:.1f} MB, over the {limit_mb} MB limit; upload a smaller one."
 )
 
-# --- data sets (core.datasets, core.layouts) --------------------------------------
+# --- data sets (core.data.datasets, core.data.layouts) --------------------------------------
 UNKNOWN_LAYOUT_CHOICE = "Unknown layout {layout!r}; choose one of {choices}."
 LAYOUT_MISMATCH = "{path} is not laid out as {layout}: {why}; pick another layout or 'auto'."
 CSV_UNREADABLE = "{file} in {path} could not be read ({reason}); save it as a UTF-8 CSV file."
@@ -158,7 +158,7 @@ SKIP_UTKFACE_NAME = (
     "so its groups are not guessed"
 )
 
-# --- downloads (core.download) ----------------------------------------------------
+# --- downloads (core.data.download) ----------------------------------------------------
 UNKNOWN_DOWNLOAD = "Unknown data set {which!r}; choose one of {choices}."
 DOWNLOAD_FAILED = (
     "Could not download {title} from Kaggle ({reason}); download it by hand from {url}, unzip it, "
@@ -169,7 +169,7 @@ DOWNLOAD_UNEXPECTED = (
     "and point Unmask at the unzipped folder with --data DIR or the sidebar's folder path."
 )
 
-# --- uploads (core.uploads) -------------------------------------------------------
+# --- uploads (core.data.uploads) -------------------------------------------------------
 UPLOAD_TOO_BIG = "The upload is {size_mb:.1f} MB, over the {limit_mb} MB limit; upload a smaller archive."
 UPLOAD_NOT_ZIP = "The upload is not a .zip archive; zip the folder of images and upload the .zip file."
 UPLOAD_CORRUPT = (

@@ -1,7 +1,7 @@
 """The steps a user asks for, end to end: load data, train and save, evaluate, bias.
 
 The CLI and the dashboard both call these, so they show the same numbers. Only the
-functions that run a model import TensorFlow (through :mod:`core.train`).
+functions that run a model import TensorFlow (through :mod:`core.model.train`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core import datasets, runs
-from core.bias import GroupTable, group_table, sample_per_group
-from core.config import TrainConfig
+from core.data import datasets
+from core.data.faceset import FaceSet
 from core.errors import UNKNOWN_ATTRIBUTE, DataError
-from core.faceset import FaceSet
-from core.metrics import threshold_metrics
+from core.evaluation.bias import GroupTable, group_table, sample_per_group
+from core.evaluation.metrics import threshold_metrics
+from core.model.config import TrainConfig
+from core.runs import store
 
 Progress = Callable[[int, int], None]
 
@@ -29,7 +30,7 @@ Progress = Callable[[int, int], None]
 def data_folder(data: str | os.PathLike[str] | None) -> Path:
     """The folder to read: ``data`` itself, or the built-in demo set (generated on first use)."""
     if data is None:
-        from core.demo import ensure_demo
+        from core.data.demo import ensure_demo
 
         return ensure_demo()
     return Path(data).expanduser()
@@ -38,7 +39,7 @@ def data_folder(data: str | os.PathLike[str] | None) -> Path:
 def load_faces(
     data: str | os.PathLike[str] | None, *, image_size: int, progress: Progress | None = None
 ) -> FaceSet:
-    """Decode a data folder (or the demo set) at ``image_size``; see :func:`core.datasets.load`."""
+    """Decode a data folder (or the demo set) at ``image_size``; see :func:`core.data.datasets.load`."""
     return datasets.load(data_folder(data), image_size=image_size, progress=progress)
 
 
@@ -64,10 +65,10 @@ def train_and_save(
     on_epoch: Callable[..., None] | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
     cancel: threading.Event | None = None,
-) -> runs.RunInfo:
+) -> store.RunInfo:
     """Train, then save the run (finished or cancelled) with its validation scores and metrics."""
     datasets.require_both_classes(faceset)  # before TensorFlow loads: bad data fails fast
-    from core.train import train
+    from core.model.train import train
 
     result = train(faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel)
     scores = scores_frame(faceset, result.val_index, result.val_scores)
@@ -89,7 +90,7 @@ def train_and_save(
             "n": len(faceset),
         },
     }
-    return runs.save_run(
+    return store.save_run(
         model=result.model,
         config=config_record,
         history=result.history,
@@ -100,7 +101,7 @@ def train_and_save(
 
 def evaluate_run(run_id: str, *, threshold: float | None = None) -> dict[str, Any]:
     """A run's metrics at ``threshold`` (the run's own by default), from its stored scores."""
-    run = runs.load_run(run_id)
+    run = store.load_run(run_id)
     t = run.info.config.get("threshold", 0.75) if threshold is None else threshold
     result = threshold_metrics(run.scores["label"], run.scores["score"], threshold=t).to_dict()
     return {"run_id": run_id, "n_train": run.info.metrics.get("n_train"), **result}
@@ -108,9 +109,9 @@ def evaluate_run(run_id: str, *, threshold: float | None = None) -> dict[str, An
 
 def score_faceset(run_id: str, faceset: FaceSet) -> np.ndarray:
     """P(real) for every image of ``faceset`` with the run's model (loads TensorFlow)."""
-    from core.train import predict_scores
+    from core.model.train import predict_scores
 
-    return predict_scores(runs.load_model(run_id), faceset.images)
+    return predict_scores(store.load_model(run_id), faceset.images)
 
 
 def choose_attribute(faceset: FaceSet, attribute: str | None) -> str:
@@ -178,11 +179,11 @@ def bias_pool(run_id: str, *, data: str | os.PathLike[str] | None = None) -> Bia
     UnmaskError
         If the run or the folder cannot be read.
     """
-    info = runs.run_info(run_id)
+    info = store.run_info(run_id)
     folder = data_folder(data)
     dataset = info.config.get("dataset", {})
     if _same_folder(folder, dataset.get("root")):
-        stored = runs.load_run(run_id).scores
+        stored = store.load_run(run_id).scores
         return BiasPool(dataset.get("name") or folder.name, folder, True, stored.iloc[:, 3:])
     listed = datasets.scan(folder)
     return BiasPool(listed.name, folder, False, listed.groups)
@@ -203,10 +204,10 @@ def bias_scores(
     own training folder, only its validation images are used (the model trained on the
     rest), with the scores stored in the run, so no model is loaded (see :func:`bias_pool`).
     """
-    info = runs.run_info(run_id)
+    info = store.run_info(run_id)
     folder = data_folder(data)
     if _same_folder(folder, info.config.get("dataset", {}).get("root")):
-        pool = runs.load_run(run_id).scores
+        pool = store.load_run(run_id).scores
         attribute = _choose(list(pool.columns[3:]), attribute)
         return attribute, pool.iloc[sample_per_group(pool[attribute], per_group, seed=seed)].reset_index(
             drop=True
@@ -233,7 +234,7 @@ def bias_table(
     attribute, frame = bias_scores(
         run_id, data=data, attribute=attribute, per_group=per_group, seed=seed, progress=progress
     )
-    t = runs.run_info(run_id).config.get("threshold", 0.75) if threshold is None else threshold
+    t = store.run_info(run_id).config.get("threshold", 0.75) if threshold is None else threshold
     return group_table(frame["label"], frame["score"], frame[attribute].rename(attribute), threshold=t)
 
 
@@ -252,7 +253,7 @@ def evaluate_folder(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """A run's metrics on every image of another folder (scored now with the run's model)."""
-    info = runs.run_info(run_id)
+    info = store.run_info(run_id)
     faceset = load_faces(data, image_size=info.image_size, progress=progress)
     scores = score_faceset(run_id, faceset)
     t = info.config.get("threshold", 0.75) if threshold is None else threshold

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from core import pipeline
-from core.config import Preset, TrainConfig
+from core.evaluation.report import bias_summary, train_summary
 from core.labels import DEFAULT_THRESHOLD, PAPER
-from core.report import bias_summary, train_summary
+from core.model.config import Preset, TrainConfig
 
 PROTOCOL_SEED = 0
 

@@ -1,14 +1,24 @@
-"""Shared fixtures: every test writes under its own tmp folder, never the repo's data/ or models/."""
+"""Shared fixtures and markers.
+
+Every test writes under its own tmp folder, never the repo's data/ or models/. Each test is
+marked with the kind of its folder (``unit``, ``model``, ``cli``, ``app``, ``browser``,
+``faults``, ``bench``), so ``-m unit`` runs one kind; browser tests are also ``slow``. The fast
+inner loop is ``python -m pytest -m "not slow and not browser"``.
+"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+from support.factories import make_tiny_faceset
 
 from core.paths import shared_datasets_dir
 
+TESTS_DIR = Path(__file__).resolve().parent
+KINDS = ("unit", "model", "cli", "app", "browser", "faults", "bench")
+#: Kinds that are slow as a whole: each test drives the app through AppTest or a real browser.
+SLOW_KINDS = ("browser", "app")
 HARD_SET = "hardfakevsrealfaces"
 UTKFACE = "utkface"
 
@@ -40,84 +50,18 @@ def utkface_dir() -> Path:
     return _shared(UTKFACE)
 
 
-def make_tiny_faceset(n_per_class: int = 24, size: int = 16, seed: int = 0):
-    """A FaceSet a model can learn in two epochs: reals are bright on the left, fakes on the right."""
-    import numpy as np
-    import pandas as pd
-
-    from core.faceset import FaceSet
-
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 60, size=(2 * n_per_class, size, size, 3), dtype=np.uint8)
-    images[:n_per_class, :, : size // 2] += 150
-    images[n_per_class:, :, size // 2 :] += 150
-    labels = np.array([1] * n_per_class + [0] * n_per_class, dtype=np.int8)
-    tones = np.array(["light", "dark"] * n_per_class)
-    return FaceSet(
-        name="tiny test set",
-        root="/nonexistent/tiny",
-        layout="labels_csv",
-        paths=tuple(f"{'real' if y else 'fake'}/{i}.png" for i, y in enumerate(labels)),
-        labels=labels,
-        groups=pd.DataFrame({"skin_tone": tones}),
-        images=images,
-        image_size=size,
-    )
-
-
 @pytest.fixture()
 def tiny_faceset():
     return make_tiny_faceset()
 
 
-#: The metrics' hand example (tests/test_metrics.py, tests/test_thresholds.py): two fakes (0.1, 0.4)
-#: and two reals (0.35, 0.8). At 0.75 only 0.8 is called real: tp=1 (0.8), fn=1 (0.35), tn=2, fp=0.
-HAND_LABELS = [0, 0, 1, 1]
-HAND_SCORES = [0.1, 0.4, 0.35, 0.8]
-
-
-def raises_metrics_error(message: str):
-    """``pytest.raises`` for a MetricsError that says exactly ``message``."""
-    from core.metrics import MetricsError
-
-    return pytest.raises(MetricsError, match=re.escape(message))
-
-
-class StandInModel:
-    """What runs.save_run needs of a Keras model: ``.save(path)``."""
-
-    def save(self, path: Path) -> None:
-        path.write_bytes(b"not a keras file")
-
-
-def save_stand_in_run(run_id: str, *, data: Path | None = None) -> Path:
-    """A run with no real model, trained on ``data`` (default elsewhere): four stored scores, two tones.
-
-    Reals 0.9 (light) and 0.8 (dark), fakes 0.2 (light) and 0.1 (dark); returns the run's folder.
-    """
-    import pandas as pd
-
-    from core import runs
-
-    info = runs.save_run(
-        model=StandInModel(),
-        config={
-            "preset": "fast",
-            "status": "finished",
-            "threshold": 0.75,
-            "image_size": 16,
-            "dataset": {"name": "faces", "root": str(data) if data else "/elsewhere"},
-        },
-        history=pd.DataFrame({"epoch": [1], "loss": [0.6]}),
-        scores=pd.DataFrame(
-            {
-                "path": ["real/a.png", "real/b.png", "fake/c.png", "fake/d.png"],
-                "label": [1, 1, 0, 0],
-                "score": [0.9, 0.8, 0.2, 0.1],
-                "skin_tone": ["light", "dark", "light", "dark"],
-            }
-        ),
-        metrics={"accuracy": 1.0, "n": 4},
-        run_id=run_id,
-    )
-    return info.path
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its folder's kind (and ``slow`` for the slow kinds)."""
+    for item in items:
+        parts = Path(str(item.path)).resolve().relative_to(TESTS_DIR).parts
+        kind = parts[0] if len(parts) > 1 and parts[0] in KINDS else None
+        if kind is None:
+            continue
+        item.add_marker(kind)
+        if kind in SLOW_KINDS:
+            item.add_marker("slow")

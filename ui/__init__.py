@@ -11,7 +11,7 @@ the screen, one module per concern:
 - :mod:`ui.widgets`: widget groups the pages share (the threshold slider).
 
 Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at import
-time: the functions that run a model import :mod:`core.train` when they are called.
+time: the functions that run a model import :mod:`core.model.train` when they are called.
 """
 
 from ui.jobs import delete_run, job, job_panel, start_job, start_reproduction

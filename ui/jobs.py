@@ -1,6 +1,6 @@
 """Training in the background: start and stop a session's job, show it live, collect it when done.
 
-A job runs in a thread owned by the session (:class:`core.jobs.TrainingJob`); the page
+A job runs in a thread owned by the session (:class:`core.runs.jobs.TrainingJob`); the page
 polls it once a second in a fragment, and the sidebar collects it on the first run after
 it ends: it selects the new run and, for a reproduction, runs the paper's bias check.
 """
@@ -13,14 +13,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import bias, metrics, pipeline, runs
-from core.charts import training_curves
-from core.config import TrainConfig
+from core import pipeline
+from core.data.faceset import FaceSet
+from core.data.split import split_indices
 from core.errors import UnmaskError
-from core.faceset import FaceSet
-from core.jobs import TrainingJob
-from core.report import ci_text, pct
-from core.split import split_indices
+from core.evaluation import bias, rates
+from core.evaluation.charts import training_curves
+from core.evaluation.report import ci_text, pct
+from core.model.config import TrainConfig
+from core.runs import store
+from core.runs.jobs import TrainingJob
 from ui.loaders import bias_pool, bias_scores, demo_folder
 from ui.state import JOB, data_choice, flash, remember_bias, select_run, threshold
 
@@ -106,7 +108,7 @@ def _live_accuracy(history: pd.DataFrame) -> None:
     last = history.iloc[-1]
     if "val_accuracy_at_threshold" not in history.columns or not n_val:
         return
-    rate = metrics.Rate.from_counts(round(float(last["val_accuracy_at_threshold"]) * n_val), n_val)
+    rate = rates.Rate.from_counts(round(float(last["val_accuracy_at_threshold"]) * n_val), n_val)
     st.metric(f"Validation accuracy at the training threshold, epoch {int(last['epoch'])}", pct(rate.rate))
     st.caption(f"{rate.count} of {rate.n} validation images · 95% CI {ci_text(rate.ci_low, rate.ci_high)}")
 
@@ -131,8 +133,8 @@ def finish_job_if_done() -> None:
 
 def _reproduce_bias(run_id: str, bias_folder: str | None) -> None:
     """The paper's bias step after a reproduction: 100 seeded faces per group of the bias data."""
+    from core.evaluation.report import bias_summary as summarise
     from core.labels import PAPER
-    from core.report import bias_summary as summarise
     from core.reproduce import PROTOCOL_SEED
 
     try:
@@ -151,7 +153,7 @@ def _reproduce_bias(run_id: str, bias_folder: str | None) -> None:
 def delete_run(run_id: str) -> None:
     """Delete a run (a button callback, after the user confirmed) and say how it went."""
     try:
-        runs.delete_run(run_id)
+        store.delete_run(run_id)
     except (UnmaskError, OSError) as exc:
         flash("error", f"Could not delete {run_id}: {exc}")
     else:

@@ -4,7 +4,7 @@ Models and decoded face sets go through ``st.cache_resource`` (large, only read)
 metrics and scores through ``st.cache_data``. Keys carry the models folder, so tests
 that point ``UNMASK_MODELS_DIR`` elsewhere never see another folder's runs. Nothing here
 imports TensorFlow at import time: the functions that run a model import
-:mod:`core.train` when they are called.
+:mod:`core.model.train` when they are called.
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from core import datasets, metrics, pipeline, runs, thresholds
-from core.datasets import DEMO_NAME
+from core import pipeline
+from core.data import datasets
+from core.data.datasets import DEMO_NAME
+from core.data.faceset import FaceSet
+from core.data.images import decode_image
 from core.errors import UnmaskError
-from core.faceset import FaceSet
-from core.images import decode_image
+from core.evaluation import metrics, thresholds
 from core.paths import models_dir
+from core.runs import store
 from ui.state import data_choice
 
 
@@ -81,7 +84,7 @@ def load_faces(folder: str, image_size: int) -> FaceSet:
     Raises
     ------
     UnmaskError
-        If the folder cannot be read (see :func:`core.datasets.load`).
+        If the folder cannot be read (see :func:`core.data.datasets.load`).
     """
     slot = _face_slot(folder, image_size)
     with slot["lock"]:
@@ -108,17 +111,17 @@ def load_faces_or_stop(folder: str, image_size: int) -> FaceSet:
         st.stop()
 
 
-def load_run(run_id: str) -> runs.Run:
+def load_run(run_id: str) -> store.Run:
     """A run's history and per-image scores (cached; no model)."""
     return _load_run(str(models_dir()), run_id)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _load_run(root: str, run_id: str) -> runs.Run:
-    return runs.load_run(run_id)
+def _load_run(root: str, run_id: str) -> store.Run:
+    return store.load_run(run_id)
 
 
-def run_or_stop(run_id: str) -> runs.Run:
+def run_or_stop(run_id: str) -> store.Run:
     """:func:`load_run`, showing the problem and stopping the page when it fails."""
     try:
         return load_run(run_id)
@@ -145,7 +148,7 @@ def curve_points(run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     Raises
     ------
     UnmaskError
-        If the run's stored scores hold one class only (see :func:`core.thresholds.roc_points`).
+        If the run's stored scores hold one class only (see :func:`core.evaluation.thresholds.roc_points`).
     """
     return _curve_points(str(models_dir()), run_id)
 
@@ -185,12 +188,12 @@ def model(run_id: str) -> Any:
 
 @st.cache_resource(max_entries=3, show_spinner=False)
 def _model(root: str, run_id: str) -> Any:
-    return runs.load_model(run_id)
+    return store.load_model(run_id)
 
 
 def score(run_id: str, images: np.ndarray) -> np.ndarray:
     """P(real) for each of ``images`` (n, s, s, 3) with the run's model."""
-    from core.train import predict_scores  # TensorFlow: only when a model runs
+    from core.model.train import predict_scores  # TensorFlow: only when a model runs
 
     loaded = model(run_id)
     with st.spinner(f"Scoring {len(images)} image(s)…"):
@@ -218,7 +221,7 @@ def bias_scores(run_id: str, folder: str, *, attribute: str, per_group: int, see
 
     :func:`core.pipeline.bias_scores`, as the CLI runs it: on the run's own training
     folder only its validation images, with their stored scores. Scored once per (run,
-    folder, attribute, N, seed); a new threshold only recomputes :func:`core.bias.group_table`.
+    folder, attribute, N, seed); a new threshold only recomputes :func:`core.evaluation.bias.group_table`.
 
     Raises
     ------

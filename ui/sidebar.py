@@ -13,10 +13,11 @@ from typing import Any
 
 import streamlit as st
 
-from core import download, runs, uploads
-from core.datasets import DEMO_NAME
+from core.data import download, uploads
+from core.data.datasets import DEMO_NAME
 from core.errors import ModelError, UnmaskError
-from core.report import pct
+from core.evaluation.report import pct
+from core.runs import store
 from ui.jobs import finish_job_if_done, job_status
 from ui.loaders import folder_error
 from ui.state import _RUN_WIDGET, DATA, RUN, THRESHOLD, DataChoice, select_run, url_threshold
@@ -58,7 +59,7 @@ def _read_url_once() -> list[str]:
     run_id, value = st.query_params.get("run"), st.query_params.get("threshold")
     if run_id:
         try:
-            info = runs.run_info(runs.validate_run_id(run_id))
+            info = store.run_info(store.validate_run_id(run_id))
             if info.status == "incomplete":
                 raise ModelError(info.problem)
             st.session_state[RUN] = run_id
@@ -140,7 +141,7 @@ def _kaggle_choice() -> DataChoice:
 
 
 def _run_picker() -> None:
-    listed = runs.list_runs()
+    listed = store.list_runs()
     usable = {r.run_id: r for r in listed if r.status != "incomplete"}
     if not usable:
         st.session_state[RUN] = None

@@ -12,10 +12,10 @@ from typing import Any
 
 import streamlit as st
 
-from core import runs
-from core.datasets import DEMO_NAME
+from core.data.datasets import DEMO_NAME
 from core.errors import UnmaskError
 from core.labels import DEFAULT_THRESHOLD
+from core.runs import store
 
 # Session-state keys. The underscored ones belong to widgets, which Streamlit forgets on
 # pages where they are not drawn; the plain ones are the lasting copies.
@@ -75,7 +75,7 @@ def select_run(run_id: str, *, keep_threshold: bool = False) -> None:
     if not keep_threshold:
         try:
             st.session_state[THRESHOLD] = float(
-                runs.run_info(run_id).config.get("threshold", DEFAULT_THRESHOLD)
+                store.run_info(run_id).config.get("threshold", DEFAULT_THRESHOLD)
             )
         except UnmaskError:
             st.session_state[THRESHOLD] = DEFAULT_THRESHOLD

@@ -1,0 +1,286 @@
+"""Find, list and decode a folder of face images into a :class:`~core.data.faceset.FaceSet`.
+
+:func:`scan` lists files with their labels and groups (no pixels); :func:`load` also
+decodes them, in parallel threads (Pillow releases the GIL while decoding and resizing;
+on 2 cores threads beat processes, which pay to send every array back, see
+``bench/bench_datasets.py``), and keeps the result in :mod:`core.data.cache`.
+
+Layouts (see :mod:`core.data.layouts` for the details of each), tried in this order by
+``layout="auto"``:
+
+1. ``labels_csv``: the folder has a ``labels.csv`` (wins even when real/ and fake/ exist);
+2. ``real_fake_folders``: the folder has ``real/`` and/or ``fake/`` subfolders;
+3. ``utkface``: most image files in the folder are named ``age_gender_race_...``.
+
+A folder holding a ``manifest.json`` with ``"generator": "unmask-demo"`` is the built-in
+demo set: it is called "synthetic demo data" and flagged ``is_demo``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from core.data.cache import INFO_COLUMNS, Decoded, cache_key, read_cache, write_cache
+from core.data.demo import DEMO_NAME, is_demo_folder
+from core.data.faceset import FaceSet, Layout, SkippedFile
+from core.data.images import MAX_SIZE, MIN_SIDE, ImageInfo, decode_with_info
+from core.data.layouts import (
+    LABELS_CSV,
+    Listing,
+    class_folders,
+    list_labels_csv,
+    list_real_fake,
+    list_utkface,
+    looks_like_utkface,
+)
+from core.errors import (
+    LAYOUT_MISMATCH,
+    NO_SUCH_FOLDER,
+    NO_VALID_IMAGES,
+    NOT_A_FOLDER,
+    ONE_CLASS,
+    OUT_OF_RANGE,
+    UNKNOWN_LAYOUT,
+    UNKNOWN_LAYOUT_CHOICE,
+    ConfigError,
+    DataError,
+    ImageError,
+)
+
+LayoutChoice = Literal["auto", "labels_csv", "real_fake_folders", "utkface"]
+LAYOUTS: tuple[Layout, ...] = ("labels_csv", "real_fake_folders", "utkface")
+#: ``progress(done, total)`` is called about this many times per decode, and at the end.
+PROGRESS_STEPS = 100
+
+Progress = Callable[[int, int], None]
+_LISTERS: dict[str, Callable[[Path], Listing]] = {
+    "labels_csv": list_labels_csv,
+    "real_fake_folders": list_real_fake,
+    "utkface": list_utkface,
+}
+
+
+def detect_layout(root: str | os.PathLike[str]) -> Layout:
+    """How ``root`` is laid out: ``labels_csv``, then ``real_fake_folders``, then ``utkface``.
+
+    Raises
+    ------
+    DataError
+        ``NO_SUCH_FOLDER``, ``NOT_A_FOLDER``, or ``UNKNOWN_LAYOUT`` when none fits.
+    """
+    folder = _folder(root)
+    if (folder / LABELS_CSV).is_file():
+        return "labels_csv"
+    if class_folders(folder):
+        return "real_fake_folders"
+    if looks_like_utkface(folder):
+        return "utkface"
+    raise DataError(UNKNOWN_LAYOUT.format(path=folder))
+
+
+def scan(root: str | os.PathLike[str], *, layout: LayoutChoice = "auto", name: str | None = None) -> FaceSet:
+    """List the images in ``root`` with labels and groups, without decoding them.
+
+    Parameters
+    ----------
+    root : path
+        The data folder.
+    layout : {"auto", "labels_csv", "real_fake_folders", "utkface"}, default "auto"
+        How the folder is laid out; "auto" uses :func:`detect_layout`.
+    name : str, optional
+        What to call the set; defaults to the folder's name, or "synthetic demo data".
+
+    Returns
+    -------
+    FaceSet
+        With ``images=None``, ``image_size=0`` and ``info`` holding only ``bytes``.
+
+    Raises
+    ------
+    DataError
+        If the folder is missing, its layout unknown or wrong, its csv files malformed,
+        or it lists no image at all (``NO_VALID_IMAGES``).
+    ConfigError
+        If ``layout`` is not one of the choices.
+    """
+    folder = _folder(root)
+    chosen = _choose_layout(folder, layout)
+    listing = _LISTERS[chosen](folder)
+    if not listing.paths:
+        raise DataError(NO_VALID_IMAGES.format(path=folder, n_skipped=len(listing.skipped)))
+    demo = is_demo_folder(folder)
+    n = len(listing.paths)
+    return FaceSet(
+        name=name or (DEMO_NAME if demo else folder.name),
+        root=str(folder),
+        layout=chosen,
+        paths=tuple(listing.paths),
+        labels=np.asarray(listing.labels, dtype=np.int8),
+        groups=pd.DataFrame(listing.groups, index=pd.RangeIndex(n)).astype(str),
+        info=pd.DataFrame({"bytes": [os.stat(folder / p).st_size for p in listing.paths]}),
+        skipped=tuple(listing.skipped),
+        is_demo=demo,
+    )
+
+
+def load(
+    root: str | os.PathLike[str],
+    *,
+    layout: LayoutChoice = "auto",
+    image_size: int,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+    name: str | None = None,
+) -> FaceSet:
+    """Scan ``root`` and decode every image to ``image_size x image_size`` RGB.
+
+    Unreadable images are left out and listed in ``skipped`` with the reason. Decoded
+    pixels are cached on disk (:mod:`core.data.cache`) unless ``use_cache`` is False.
+
+    Parameters
+    ----------
+    root, layout, name
+        As for :func:`scan`.
+    image_size : int
+        Side of the square images, between 8 and 1024.
+    use_cache : bool, default True
+        Read and write the on-disk cache.
+    progress : callable(done, total), optional
+        Called from the calling thread as images are decoded (about
+        :data:`PROGRESS_STEPS` times), and once with ``(total, total)`` on a cache hit.
+
+    Returns
+    -------
+    FaceSet
+        With ``images`` of shape (n, image_size, image_size, 3), uint8, and ``info``
+        holding ``width``, ``height``, ``format``, ``mode`` and ``bytes``.
+
+    Raises
+    ------
+    DataError
+        As :func:`scan`, or ``NO_VALID_IMAGES`` when no image could be decoded.
+    ConfigError
+        If ``image_size`` or ``layout`` is out of range.
+    """
+    if not MIN_SIDE <= image_size <= MAX_SIZE:
+        raise ConfigError(
+            OUT_OF_RANGE.format(name="image_size", low=MIN_SIDE, high=MAX_SIZE, value=image_size)
+        )
+    listed = scan(root, layout=layout, name=name)
+    decoded = _decode_cached(listed, image_size=image_size, use_cache=use_cache, progress=progress)
+    skipped = listed.skipped + decoded.skipped
+    if len(decoded.kept) == 0:
+        raise DataError(NO_VALID_IMAGES.format(path=listed.root, n_skipped=len(skipped)))
+    return dataclasses.replace(
+        listed.subset(decoded.kept),
+        images=decoded.images,
+        image_size=image_size,
+        info=decoded.info,
+        skipped=skipped,
+    )
+
+
+def decode_files(
+    root: str | os.PathLike[str],
+    paths: Sequence[str],
+    *,
+    size: int,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Decoded:
+    """Decode ``paths`` (relative to ``root``) in a thread pool, keeping the ones that work.
+
+    ``workers`` defaults to the number of CPUs. See :class:`~core.data.cache.Decoded`.
+    """
+    n = len(paths)
+    images = np.empty((n, size, size, 3), dtype=np.uint8)
+    infos: list[ImageInfo | None] = [None] * n
+    skipped: list[SkippedFile] = []
+
+    def work(i: int) -> str | None:
+        try:
+            images[i], infos[i] = decode_with_info(Path(root, paths[i]), size=size)
+        except ImageError as error:
+            return str(error)
+        return None
+
+    step = max(1, n // PROGRESS_STEPS)
+    pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    try:
+        for done, error in enumerate(pool.map(work, range(n)), 1):
+            if error is not None:
+                skipped.append(SkippedFile(paths[done - 1], error))
+            if progress is not None and (done % step == 0 or done == n):
+                progress(done, n)
+    finally:
+        # If progress raises (a user cancelled), drop the queued images instead of decoding them all.
+        pool.shutdown(wait=True, cancel_futures=True)
+    kept = np.array([i for i in range(n) if infos[i] is not None], dtype=int)
+    info = pd.DataFrame([dataclasses.asdict(infos[i]) for i in kept], columns=list(INFO_COLUMNS))
+    return Decoded(
+        images=images if len(kept) == n else images[kept], kept=kept, info=info, skipped=tuple(skipped)
+    )
+
+
+def require_both_classes(faceset: FaceSet) -> None:
+    """Raise ``ONE_CLASS`` unless ``faceset`` holds both real and fake images.
+
+    Raises
+    ------
+    DataError
+        If one class (or both) is missing; training and evaluation need both.
+    """
+    if faceset.n_real == 0 or faceset.n_fake == 0:
+        present = "real" if faceset.n_real else "fake" if faceset.n_fake else "no"
+        raise DataError(ONE_CLASS.format(present=present, path=faceset.root))
+
+
+def _decode_cached(
+    listed: FaceSet, *, image_size: int, use_cache: bool, progress: Progress | None
+) -> Decoded:
+    key = None
+    if use_cache:
+        try:
+            key = cache_key(listed.root, layout=listed.layout, paths=listed.paths, image_size=image_size)
+        except OSError:  # a file vanished since the scan: decode without the cache
+            key = None
+    cached = read_cache(key, listed.paths) if key else None
+    if cached is not None:
+        if progress is not None:
+            progress(len(listed), len(listed))
+        return cached
+    decoded = decode_files(listed.root, listed.paths, size=image_size, progress=progress)
+    if key:
+        write_cache(key, decoded, listed.paths)
+    return decoded
+
+
+def _folder(root: str | os.PathLike[str]) -> Path:
+    path = Path(root).expanduser()
+    if not path.exists():
+        raise DataError(NO_SUCH_FOLDER.format(path=path))
+    if not path.is_dir():
+        raise DataError(NOT_A_FOLDER.format(path=path))
+    return path.resolve()
+
+
+def _choose_layout(folder: Path, layout: str) -> Layout:
+    if layout == "auto":
+        return detect_layout(folder)
+    if layout not in LAYOUTS:
+        raise ConfigError(UNKNOWN_LAYOUT_CHOICE.format(layout=layout, choices=", ".join(("auto", *LAYOUTS))))
+    if layout == "labels_csv" and not (folder / LABELS_CSV).is_file():
+        raise DataError(LAYOUT_MISMATCH.format(path=folder, layout=layout, why="it has no labels.csv"))
+    if layout == "real_fake_folders" and not class_folders(folder):
+        raise DataError(
+            LAYOUT_MISMATCH.format(path=folder, layout=layout, why="it has no real/ or fake/ folder")
+        )
+    return layout  # type: ignore[return-value]

@@ -1,0 +1,263 @@
+"""The run store: each training run is a folder ``models/<run-id>/``.
+
+A run folder holds ``model.keras``, ``config.json``, ``history.json``, ``scores.csv``
+(per-image validation scores with group columns) and ``metrics.json``. It is written
+into a hidden temporary folder and renamed into place in one step, so a crash
+mid-save never leaves a folder that lists as a run; the next save deletes what a killed
+one left behind. Nothing is pickled; models load in Keras safe mode. Only
+:func:`load_model` imports Keras.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import (
+    BAD_RUN_ID,
+    MODEL_UNREADABLE,
+    NO_RUNS,
+    NO_SUCH_RUN,
+    RUN_INCOMPLETE,
+    ModelError,
+)
+from core.model.config import PRESET_DEFAULTS
+from core.paths import models_dir
+
+RUN_FILES = ("model.keras", "config.json", "history.json", "scores.csv", "metrics.json")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+_PARTIAL = re.compile(r"^\.partial-.+-(\d+)-[0-9a-f]{6}$")
+# Image paths are kept as the file system gives them: a name that is not UTF-8 carries
+# surrogate escapes, which must reach scores.csv (and come back) byte for byte.
+_PATH_ERRORS = "surrogateescape"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One saved run as listed: cheap to read, no model loaded."""
+
+    run_id: str
+    path: Path
+    status: str  # "finished", "cancelled" or "incomplete"
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    problem: str = ""  # why an incomplete run cannot be used
+
+    @property
+    def image_size(self) -> int:
+        """Side of the square images the run's model takes (older configs: the fast preset's)."""
+        return int(self.config.get("image_size") or PRESET_DEFAULTS["fast"]["image_size"])
+
+
+@dataclass(frozen=True)
+class Run:
+    """A saved run's results, without its model."""
+
+    info: RunInfo
+    history: pd.DataFrame
+    scores: pd.DataFrame  # path, label, score, then group columns
+
+    @property
+    def run_id(self) -> str:
+        return self.info.run_id
+
+
+def validate_run_id(run_id: str) -> str:
+    """Return ``run_id`` if it is a plain id, else raise :class:`ModelError` (no paths, no ``..``)."""
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+        raise ModelError(BAD_RUN_ID.format(run_id=run_id))
+    return run_id
+
+
+def new_run_id(preset: str) -> str:
+    """A fresh, sortable id such as ``20261126-223012-fast-3fa9``."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{preset}-{secrets.token_hex(2)}"
+
+
+def save_run(
+    *,
+    model: Any,
+    config: dict[str, Any],
+    history: pd.DataFrame,
+    scores: pd.DataFrame,
+    metrics: dict[str, Any],
+    run_id: str | None = None,
+) -> RunInfo:
+    """Write a run atomically and return how it lists.
+
+    ``config`` must carry ``status`` ("finished" or "cancelled") and ``preset``.
+    """
+    run_id = validate_run_id(run_id or new_run_id(str(config.get("preset", "run"))))
+    root = models_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_stale_partials(root)
+    staging = root / f".partial-{run_id}-{os.getpid()}-{secrets.token_hex(3)}"
+    staging.mkdir()
+    try:
+        model.save(staging / "model.keras")
+        _write_json(staging / "config.json", {"run_id": run_id, **config})
+        _write_json(staging / "history.json", history.to_dict(orient="records"))
+        scores.to_csv(staging / "scores.csv", index=False, errors=_PATH_ERRORS)
+        _write_json(staging / "metrics.json", metrics)
+        os.replace(staging, root / run_id)  # the single step that makes the run exist
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return run_info(run_id)
+
+
+def list_runs() -> list[RunInfo]:
+    """All runs, newest first. Broken folders list as ``incomplete`` with the reason."""
+    root = models_dir()
+    if not root.is_dir():
+        return []
+    ids = [p.name for p in root.iterdir() if p.is_dir() and _RUN_ID.match(p.name)]
+    return [run_info(i) for i in sorted(ids, reverse=True)]
+
+
+def latest_run_id(*, usable_only: bool = True) -> str:
+    """The newest run's id (finished or cancelled, unless ``usable_only`` is False)."""
+    for info in list_runs():
+        if not usable_only or info.status != "incomplete":
+            return info.run_id
+    raise ModelError(NO_RUNS)
+
+
+def run_info(run_id: str) -> RunInfo:
+    """How one run lists; never raises for a damaged folder, only for a bad or unknown id."""
+    path = _run_path(run_id)
+    missing = [f for f in RUN_FILES if not (path / f).is_file()]
+    config = _read_object(path / "config.json")
+    metrics = _read_object(path / "metrics.json")
+    if missing or config is None or metrics is None:
+        what = ", ".join(missing) or "readable config.json and metrics.json"
+        return RunInfo(
+            run_id,
+            path,
+            "incomplete",
+            config or {},
+            metrics or {},
+            RUN_INCOMPLETE.format(run_id=run_id, missing=what),
+        )
+    return RunInfo(run_id, path, str(config.get("status", "finished")), config, metrics)
+
+
+def load_run(run_id: str) -> Run:
+    """A run's history and per-image scores (no model). Raises for incomplete runs."""
+    info = run_info(run_id)
+    if info.status == "incomplete":
+        raise ModelError(info.problem)
+    records = _read_json(info.path / "history.json")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing="readable history.json"))
+    history = pd.DataFrame(records)
+    try:
+        scores = pd.read_csv(
+            info.path / "scores.csv",
+            keep_default_na=False,
+            dtype={"path": object},
+            encoding_errors=_PATH_ERRORS,
+        )
+        scores["label"] = scores["label"].astype(np.int8)
+        scores["score"] = scores["score"].astype(float)
+    except (ValueError, KeyError, pd.errors.ParserError) as exc:
+        raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing=f"readable scores.csv: {exc}")) from exc
+    return Run(info, history, scores)
+
+
+def load_model(run_id: str) -> Any:
+    """The run's Keras model, loaded in safe mode (no arbitrary code)."""
+    info = run_info(run_id)
+    if info.status == "incomplete":
+        raise ModelError(info.problem)
+    from core.model.presets import load_keras_model
+
+    try:
+        return load_keras_model(info.path / "model.keras")
+    except Exception as exc:  # Keras raises many types for a damaged file
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ModelError(MODEL_UNREADABLE.format(run_id=run_id, reason=reason)) from exc
+
+
+def delete_run(run_id: str) -> None:
+    """Remove a run folder."""
+    shutil.rmtree(_run_path(run_id))
+
+
+def _run_path(run_id: str) -> Path:
+    path = models_dir() / validate_run_id(run_id)
+    if not path.is_dir():
+        raise ModelError(NO_SUCH_RUN.format(run_id=run_id))
+    return path
+
+
+def _write_json(path: Path, value: Any) -> None:
+    text = json.dumps(json_safe(value), indent=2, allow_nan=False, default=_json_default)
+    path.write_text(text, encoding="utf-8")
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by None, recursively (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def _remove_stale_partials(root: Path) -> None:
+    """Delete staging folders left by a save that was killed (its process no longer runs).
+
+    A folder of a process that is still running, on this machine, is left alone: it may be
+    mid-save. Only POSIX can ask whether a process runs without disturbing it.
+    """
+    if os.name != "posix":
+        return
+    for entry in root.iterdir():
+        found = _PARTIAL.match(entry.name)
+        if found and entry.is_dir() and not entry.is_symlink() and not _process_running(int(found.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except (ProcessLookupError, OverflowError):  # no such process, or no such pid at all
+        return False
+    except OSError:  # e.g. it exists but belongs to another user
+        return True
+    return True
+
+
+def _read_object(path: Path) -> dict[str, Any] | None:
+    """A JSON file holding an object, or None when it is unreadable or holds anything else."""
+    value = _read_json(path)
+    return value if isinstance(value, dict) else None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

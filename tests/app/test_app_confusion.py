@@ -1,0 +1,118 @@
+"""The Confusion page: the threshold drives the matrix, every metric has its n and interval."""
+
+from __future__ import annotations
+
+import pytest
+from support.app import app, chart_with, texts, use_trained_run
+
+import ui
+from core.evaluation import metrics, thresholds
+from core.evaluation.report import ci_text
+from core.runs import store
+
+
+@pytest.fixture
+def at(monkeypatch: pytest.MonkeyPatch):
+    use_trained_run(monkeypatch)
+    return app("confusion")
+
+
+def _scores(run_id: str):
+    scores = store.load_run(run_id).scores
+    return scores["label"], scores["score"]
+
+
+def _cells(at) -> dict[tuple[str, str], int]:
+    frame = chart_with(at, "outcome")
+    return {(a, c): int(n) for a, c, n in zip(frame["actual"], frame["called"], frame["count"], strict=True)}
+
+
+def test_shows_run_and_matrix_with_n(at, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_id = use_trained_run(monkeypatch)
+    assert at.title[0].value == "Confusion matrix and metrics"
+    n = len(store.load_run(run_id).scores)
+    assert f"Run **{run_id}**, scored on its {n} validation images" in texts(at)
+    assert "it needs no retraining" in texts(at)
+    cells = _cells(at)
+    assert sum(cells.values()) == n
+    m = metrics.threshold_metrics(*_scores(run_id), threshold=0.75)
+    assert cells == {
+        ("real", "real"): m.tp,
+        ("real", "fake"): m.fn,
+        ("fake", "real"): m.fp,
+        ("fake", "fake"): m.tn,
+    }
+    assert f"of {m.n_real} real faces, {m.tp} called real and {m.fn} flagged as fake" in texts(at)
+
+
+def test_moving_threshold_changes_matrix_counts(at) -> None:
+    at.slider(key=ui._THRESHOLD_WIDGET).set_value(1.0).run()
+    high = _cells(at)
+    assert high[("real", "real")] == 0 and high[("fake", "real")] == 0  # nothing is above 1
+    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.0).run()
+    low = _cells(at)
+    assert low != high
+    assert low[("real", "fake")] + low[("fake", "fake")] < high[("real", "fake")] + high[("fake", "fake")]
+    assert "At 0:" in texts(at)
+
+
+def test_every_metric_has_value_interval_and_n(at, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = metrics.threshold_metrics(*_scores(use_trained_run(monkeypatch)), threshold=0.75)
+    table = at.main.dataframe[0].value.set_index("metric")
+    assert list(table.columns) == ["value", "95% CI", "count", "n", "note"]
+    for name in ["accuracy", "real faces flagged as fake", "fakes passed as real", "F1", "MCC", "ROC AUC"]:
+        assert name in table.index
+    assert ((table["n"] > 0) | (table["note"] != "")).all()  # n = 0 only with the reason beside it
+    shares = table[table["95% CI"] != "—"]
+    assert len(shares) == 7
+    assert (shares["95% CI"].str.contains("%–") | (shares["n"] == 0)).all()
+    accuracy = table.loc["accuracy"]
+    assert (accuracy["count"], accuracy["n"]) == (f"{m.accuracy.count}/{m.n}", m.n)
+    assert accuracy["95% CI"] == ci_text(m.accuracy.ci_low, m.accuracy.ci_high)
+    flagged = table.loc["real faces flagged as fake"]
+    assert (flagged["count"], flagged["n"]) == (f"{m.fn}/{m.n_real}", m.n_real)
+
+
+def test_curves_and_histogram_drawn(at) -> None:
+    assert len(chart_with(at, "fpr")) > 1
+    assert len(chart_with(at, "recall")) > 1
+    assert set(chart_with(at, "score")["class"]) <= {"real", "fake"}
+    captions = texts(at)
+    assert "ROC curve; the red point is the current threshold" in captions
+
+
+def test_suggest_threshold_moves_the_shared_threshold(at, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_id = use_trained_run(monkeypatch)
+    expected = thresholds.cost_threshold(*_scores(run_id), cost_fake_passed=1.0, cost_real_flagged=5.0)
+    at.number_input[1].set_value(5.0).run()
+    at.button(key="suggest_threshold").click().run()
+    assert at.slider(key=ui._THRESHOLD_WIDGET).value == pytest.approx(expected)
+    assert at.session_state[ui.THRESHOLD] == pytest.approx(expected)
+
+
+def test_cell_shows_its_images_most_confident_mistake_first(at, monkeypatch: pytest.MonkeyPatch) -> None:
+    labels, scores = _scores(use_trained_run(monkeypatch))
+    # The fakes' median score: half the fakes are called fake, whatever the tiny run learned.
+    threshold = round(float(scores[labels == 0].median()), 3)
+    at.slider(key=ui._THRESHOLD_WIDGET).set_value(threshold).run()
+    at.button_group(key="confusion_cell").set_value("fake called fake").run()
+    captions = at.main.image[0].captions
+    assert 0 < len(captions) <= 24
+    shown = [float(c.split()[1]) for c in captions]
+    assert shown == sorted(shown)  # called fake: lowest P(real) (most confident) first
+    assert all(s <= threshold for s in shown)
+
+
+def test_downloads_scores_and_metrics(at) -> None:
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Per-image scores (CSV)", "Metrics at 0.75 (JSON)"]
+
+
+def test_threshold_kept_in_step_with_bias_page(at) -> None:
+    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.6).run()
+    at.switch_page("app_pages/bias.py").run()
+    assert at.slider(key=ui._THRESHOLD_WIDGET).value == pytest.approx(0.6)
+    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.35).run()
+    at.switch_page("app_pages/confusion.py").run()
+    assert at.slider(key=ui._THRESHOLD_WIDGET).value == pytest.approx(0.35)
+    assert "At 0.35:" in texts(at)

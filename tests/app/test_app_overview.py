@@ -1,0 +1,61 @@
+"""The Overview page: the run's numbers beside the paper's, the bias summary, one-click reproduction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.app import app, run_until, texts, use_no_runs, use_trained_run
+
+import core.reproduce
+import ui
+from core.evaluation.report import ci_text, pct
+from core.labels import PAPER
+from core.model.config import TrainConfig
+from core.runs import store
+
+
+def test_headline_numbers_with_counts_interval_and_paper(monkeypatch: pytest.MonkeyPatch) -> None:
+    run_id = use_trained_run(monkeypatch)
+    at = app()
+    m = store.run_info(run_id).metrics
+    metrics = {x.label: x.value for x in at.main.metric}
+    assert metrics["This run: validation accuracy at 0.75"] == pct(m["accuracy"])
+    assert metrics["The paper"] == "99.07%"
+    assert metrics["Majority-class baseline"] == pct(m["majority_baseline"])
+    shown = texts(at)
+    low, high = m["accuracy_ci"]
+    assert f"{m['correct']} of {m['n']} correct · 95% CI {ci_text(low, high)} · synthetic demo data" in shown
+    assert "its own count, 319 of 323, is 98.76%" in shown
+    table = at.main.dataframe[0].value
+    assert list(table.columns) == ["", "paper", "this run"]
+    assert table.set_index("")["this run"]["training / validation images"] == f"{m['n_train']} / {m['n_val']}"
+    assert "No bias check yet for this run" in shown
+
+
+def test_bias_summary_appears_after_the_bias_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_trained_run(monkeypatch)
+    at = app("bias")
+    at.switch_page("app_pages/overview.py").run()
+    groups = at.main.dataframe[1].value
+    assert len(groups) == 5
+    assert set(groups.columns) == {"group", "real faces flagged as fake", "share", "95% CI", "paper"}
+    assert groups["real faces flagged as fake"].str.fullmatch(r"\d+ of \d+").all()
+    assert "skin_tone on synthetic demo data, threshold 0.75" in texts(at)
+
+
+@pytest.mark.slow
+def test_reproduce_trains_then_checks_bias(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_no_runs(monkeypatch, tmp_path / "models")
+    tiny = TrainConfig(epochs=1, image_size=32, val_fraction=0.25, threshold=PAPER["threshold"]).resolved()
+    monkeypatch.setattr(core.reproduce, "protocol_config", lambda preset="fast": tiny)  # keep the test fast
+    at = app()
+    next(b for b in at.button if b.label == "Reproduce the study").click().run()
+    assert ui.JOB in at.session_state
+    run_until(at, lambda at: ui.JOB not in at.session_state)
+    [info] = store.list_runs()
+    assert info.status == "finished"
+    assert f"Run {info.run_id} finished; it is now the run in use." in [s.value for s in at.success]
+    groups = at.main.dataframe[1].value
+    assert len(groups) == 5 and (groups["paper"] == "< 15% (n=100)").all()
+    assert "Largest gap:" in texts(at)

@@ -1,0 +1,130 @@
+"""Shared set-up for the dashboard's AppTests (imported by tests/test_app_*.py; not a test module).
+
+Generating the demo set and training a model cost seconds, so one demo data folder and one
+tiny run (1 epoch at 32 px, trained by the CLI in a subprocess so this process does not
+import TensorFlow for it) are made once per test session and reused. Tests point
+``UNMASK_DATA_DIR`` / ``UNMASK_MODELS_DIR`` at them with ``monkeypatch`` after conftest's
+autouse fixture, so the later setting wins; tests that add or delete runs get an empty
+models folder of their own.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.paths import REPO_ROOT
+
+REPO = REPO_ROOT
+APP = str(REPO / "streamlit_app.py")
+#: AppTest's per-run timeout: the first model load imports TensorFlow (~5 s, more on a busy machine).
+TIMEOUT = 120
+
+
+@functools.cache
+def _root() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="unmask-apptest-"))
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
+def data_dir() -> Path:
+    """The session's data folder (the demo set and decode caches land here)."""
+    return _root() / "data"
+
+
+@functools.cache
+def trained_models_dir() -> Path:
+    """A models folder with one tiny run trained on the demo set: 1 epoch at 32 px."""
+    models = _root() / "models-trained"
+    env = {**os.environ, "UNMASK_DATA_DIR": str(data_dir()), "UNMASK_MODELS_DIR": str(models)}
+    command = [sys.executable, "-m", "core", "train", "--epochs", "1", "--image-size", "32", "--json"]
+    done = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return models
+
+
+def use_trained_run(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the app at the shared trained run; returns its id."""
+    monkeypatch.setenv("UNMASK_DATA_DIR", str(data_dir()))
+    monkeypatch.setenv("UNMASK_MODELS_DIR", str(trained_models_dir()))
+    return next(p.name for p in trained_models_dir().iterdir() if not p.name.startswith("."))
+
+
+def use_no_runs(monkeypatch: pytest.MonkeyPatch, models: Path) -> None:
+    """Point the app at the shared data and an empty models folder of the test's own."""
+    monkeypatch.setenv("UNMASK_DATA_DIR", str(data_dir()))
+    monkeypatch.setenv("UNMASK_MODELS_DIR", str(models))
+
+
+def app(page: str | None = None, **query: str) -> AppTest:
+    """The whole app, run once (with ``query`` as the URL's query string), then on ``page``."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything written as text on the page and in the sidebar, one item a line."""
+    parts = [
+        e.value for kind in ("title", "header", "subheader", "markdown", "caption") for e in getattr(at, kind)
+    ]
+    parts += [e.value for kind in ("error", "warning", "info", "success") for e in getattr(at, kind)]
+    parts += [f"{m.label}: {m.value}" for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+def chart_frames(at: AppTest) -> list[pd.DataFrame]:
+    """The data sets of every Altair chart shown, decoded from Streamlit's Arrow messages."""
+    frames = []
+    for chart in at.get("vega_lite_chart"):
+        for named in chart.proto.datasets:
+            frames.append(pa.ipc.open_stream(io.BytesIO(named.data.data)).read_pandas())
+    return frames
+
+
+def chart_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The first chart data set that has ``column``."""
+    matches = [f for f in chart_frames(at) if column in f.columns]
+    assert matches, f"no chart has a {column!r} column"
+    return matches[0]
+
+
+def run_until(
+    at: AppTest, done: Callable[[AppTest], bool], *, timeout: float = 240, pause: float = 0.5
+) -> None:
+    """Rerun the app (as the page's polling fragment would) until ``done(at)``, for at most ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if done(at):
+            return
+    raise AssertionError(f"gave up after {timeout} s; the page said:\n{texts(at)}")
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))

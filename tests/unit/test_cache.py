@@ -1,0 +1,162 @@
+"""Tests for core.data.cache: keys that follow the files, safe writes, damaged entries rebuilt."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from core.data import cache, datasets
+from core.data.cache import Decoded, cache_dir, cache_key, clear_cache, read_cache, write_cache
+from core.data.datasets import load
+from core.data.faceset import SkippedFile
+
+PATHS = ("a.png", "b.png", "c.png")
+
+
+def _files(root: Path, names: tuple[str, ...] = PATHS) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        Image.new("RGB", (8, 8), (i * 50, 0, 0)).save(root / name)
+    return root
+
+
+def _decoded(n: int = 2, size: int = 4) -> Decoded:
+    images = np.arange(n * size * size * 3, dtype=np.uint8).reshape(n, size, size, 3)
+    info = pd.DataFrame(
+        {
+            "width": [8] * n,
+            "height": [8] * n,
+            "format": ["PNG"] * n,
+            "mode": ["RGB"] * n,
+            "bytes": [70 + i for i in range(n)],
+        }
+    )
+    return Decoded(
+        images=images, kept=np.array([0, 2][:n]), info=info, skipped=(SkippedFile("b.png", "bad"),)
+    )
+
+
+def _key(root: Path, **changes: object) -> str:
+    options = {"layout": "real_fake_folders", "paths": PATHS, "image_size": 4} | changes
+    return cache_key(root, **options)
+
+
+def test_cache_key_is_stable_and_ignores_order(tmp_path):
+    root = _files(tmp_path)
+    assert _key(root) == _key(root)
+    assert _key(root) == _key(root, paths=tuple(reversed(PATHS)))
+
+
+@pytest.mark.parametrize("change", [{"layout": "labels_csv"}, {"image_size": 8}, {"paths": PATHS[:2]}])
+def test_cache_key_changes_with_settings(tmp_path, change):
+    root = _files(tmp_path)
+    assert _key(root, **change) != _key(root)
+
+
+def test_cache_key_changes_when_a_file_changes(tmp_path):
+    root = _files(tmp_path)
+    before = _key(root)
+    stat = (root / "a.png").stat()
+    os.utime(root / "a.png", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert _key(root) != before
+
+
+def test_read_cache_absent_returns_none():
+    assert read_cache("0" * 40, PATHS) is None
+
+
+def test_write_cache_then_read_gives_the_same(tmp_path):
+    decoded = _decoded()
+    assert write_cache("k1", decoded, PATHS) is True
+    back = read_cache("k1", PATHS)
+    np.testing.assert_array_equal(back.images, decoded.images)
+    assert back.kept.tolist() == [0, 2]
+    pd.testing.assert_frame_equal(back.info, decoded.info)
+    assert back.skipped == decoded.skipped
+    assert sorted(p.name for p in cache_dir().iterdir()) == ["k1.json", "k1.npy"]
+
+
+def test_read_cache_reorders_to_the_listing(tmp_path):
+    decoded = _decoded()
+    write_cache("k2", decoded, PATHS)
+    back = read_cache("k2", ("c.png", "b.png", "a.png"))  # c is now 0, a is now 2
+    assert back.kept.tolist() == [0, 2]
+    np.testing.assert_array_equal(back.images, decoded.images[::-1])
+    assert back.info["bytes"].tolist() == [71, 70]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda npy, meta: npy.write_bytes(npy.read_bytes()[:-10]),
+        lambda npy, meta: np.save(npy, np.zeros((2, 5, 4, 3), dtype=np.uint8)),
+        lambda npy, meta: np.save(npy, np.zeros((2, 4, 4, 3), dtype=np.float32)),
+        lambda npy, meta: meta.write_text("{not json"),
+        lambda npy, meta: npy.unlink(),
+    ],
+    ids=["truncated", "wrong-shape", "wrong-dtype", "bad-json", "missing-npy"],
+)
+def test_read_cache_damaged_entry_is_deleted(damage):
+    write_cache("k3", _decoded(), PATHS)
+    damage(cache_dir() / "k3.npy", cache_dir() / "k3.json")
+    assert read_cache("k3", PATHS) is None
+    assert list(cache_dir().iterdir()) == []
+
+
+def test_write_cache_failure_leaves_no_partial_file(monkeypatch):
+    def broken_save(file, array, allow_pickle):
+        file.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cache.np, "save", broken_save)
+    assert write_cache("k4", _decoded(), PATHS) is False
+    assert list(cache_dir().iterdir()) == []
+
+
+def test_clear_cache_counts_removed_files():
+    write_cache("k5", _decoded(), PATHS)
+    assert clear_cache() == 2
+    assert clear_cache() == 0
+
+
+def test_load_second_time_uses_cache(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    _files(root / "real")
+    first = load(root, image_size=8)
+    monkeypatch.setattr(datasets, "decode_files", lambda *a, **k: pytest.fail("decoded again"))
+    second = load(root, image_size=8)
+    np.testing.assert_array_equal(second.images, first.images)
+    pd.testing.assert_frame_equal(second.info, first.info)
+
+
+def test_load_after_a_file_changed_decodes_again(tmp_path):
+    root = tmp_path / "data"
+    _files(root / "real")
+    assert tuple(load(root, image_size=8).images[0, 0, 0]) == (0, 0, 0)
+    Image.new("RGB", (8, 8), (0, 255, 0)).save(root / "real" / "a.png")
+    stat = (root / "real" / "a.png").stat()
+    os.utime(root / "real" / "a.png", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert tuple(load(root, image_size=8).images[0, 0, 0]) == (0, 255, 0)
+
+
+def test_load_rebuilds_a_truncated_cache(tmp_path):
+    root = tmp_path / "data"
+    _files(root / "real")
+    first = load(root, image_size=8)
+    (npy,) = cache_dir().glob("*.npy")
+    npy.write_bytes(npy.read_bytes()[:100])
+    np.testing.assert_array_equal(load(root, image_size=8).images, first.images)
+    np.testing.assert_array_equal(load(root, image_size=8).images, first.images)
+
+
+def test_load_hard_set_cached_is_identical(hard_set_dir):
+    cold = load(hard_set_dir, image_size=64)
+    warm = load(hard_set_dir, image_size=64)
+    assert warm.paths == cold.paths
+    np.testing.assert_array_equal(warm.images, cold.images)
+    assert len(list(cache_dir().glob("*.npy"))) == 1

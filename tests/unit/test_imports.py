@@ -1,0 +1,66 @@
+"""Import rules: core never imports Streamlit; only the modules that run a model import TensorFlow.
+
+The list of light modules is every module under ``core/`` except :data:`MODEL_MODULES`, found by
+walking the package, so a new module is checked without anyone remembering to add it here.
+"""
+
+import pkgutil
+import subprocess
+import sys
+
+import core
+from core.paths import REPO_ROOT
+
+#: The only modules allowed to import TensorFlow/Keras at import time: they build, feed and train models.
+MODEL_MODULES = {"core.model.presets", "core.model.tfdata", "core.model.train"}
+#: Imported on first use, not at import time: the first page a visitor opens should not pay for them.
+LAZY = ["sklearn", "scipy.stats"]
+HEAVY = ["tensorflow", "keras", "streamlit"]
+METRICS_MODULES = [f"core.evaluation.{m}" for m in ("metrics", "thresholds", "report", "charts")]
+
+
+def core_modules() -> list[str]:
+    """Every module of the core package, by walking it on disk."""
+    found = pkgutil.walk_packages(core.__path__, prefix="core.")
+    return sorted({"core", *(m.name for m in found if m.name != "core.__main__")})
+
+
+def light_modules() -> list[str]:
+    return [m for m in core_modules() if m not in MODEL_MODULES]
+
+
+def test_core_modules_finds_every_stage():
+    """The walk sees the subpackages, so the rule below covers them."""
+    modules = core_modules()
+    for expected in ("core.data.datasets", "core.model.config", "core.evaluation.metrics", "core.runs.store"):
+        assert expected in modules
+    assert set(modules) >= MODEL_MODULES
+
+
+def test_light_modules_import_without_tensorflow_or_streamlit():
+    code = f"import sys, {', '.join(light_modules())}; print(*[m in sys.modules for m in {HEAVY!r}])"
+    out = _run(code)
+    assert dict(zip(HEAVY, out.split(), strict=True)) == dict.fromkeys(HEAVY, "False")
+
+
+def test_no_core_module_imports_streamlit():
+    code = f"import sys, {', '.join(core_modules())}; print('streamlit' in sys.modules)"
+    assert _run(code).strip() == "False"
+
+
+def test_metrics_modules_import_scikit_learn_and_scipy_stats_on_first_use():
+    code = f"import sys, {', '.join(METRICS_MODULES)}; print(*[m in sys.modules for m in {LAZY!r}])"
+    assert _run(code).split() == ["False", "False"]
+
+
+def test_import_check_detects_tensorflow():
+    """The check above can fail: importing core.model.presets does load TensorFlow."""
+    code = f"import sys, core.model.presets; print(*[m in sys.modules for m in {HEAVY!r}])"
+    assert _run(code).split()[:2] == ["True", "True"]
+
+
+def _run(code: str) -> str:
+    """What ``python -c code`` prints, run from the repository root in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout
