@@ -1,22 +1,20 @@
 """Overview: what the study is, the run's numbers beside the paper's, and a one-click reproduction."""
 
-import pandas as pd
 import streamlit as st
 
 import ui
 from core.errors import UnmaskError
-from core.evaluation.report import ci_text, pct, train_summary
+from core.evaluation.report import ci_text, gap_sentence, paper_comparison, pct, train_summary
 from core.labels import PAPER
 from core.runs import store
+from ui.navigation import link
 
-st.title("Unmask: real photo or AI-generated face?")
-st.markdown(
-    """
+INTRODUCTION = f"""
 Unmask tells real face photos from AI-generated ones, and shows **how well** it does and
 **for whom**, with error bars. It follows the study *AI Betrays AI* (Mao et al.): a small
-convolutional network learns from 1,289 faces (589 real photos, 700 StyleGAN2 fakes), is
-judged on a held-out quarter of them, and is then given 100 real faces per race group to
-count how many it wrongly calls fake.
+convolutional network learns from {PAPER["n_real"] + PAPER["n_fake"]:,} faces ({PAPER["dataset"]}),
+is judged on a held-out quarter of them, and is then given {PAPER["bias_per_group"]} real faces per race
+group to count how many it wrongly calls fake.
 
 **How to read the numbers.** The model gives every image a score, the probability that it is
 a real photo. An image is *called real* when its score is above the **threshold** (0.75 by
@@ -30,21 +28,29 @@ measures who gets flagged; *Try an image* scores your own photos. The sidebar pi
 set and the run; the built-in demo set is **synthetic demo data** (drawn faces, no real
 people), so every page works on a fresh machine.
 """
-)
-ui.show_job_message()
 
-st.header("The run in use, beside the paper")
-run_id = st.session_state.get(ui.RUN)
-if not run_id:
-    st.info(ui.NO_RUN_YET)
-    st.page_link("app_pages/train.py", label="Go to the Train page", icon=":material/model_training:")
-else:
+
+def page() -> None:
+    st.title("Unmask: real photo or AI-generated face?")
+    st.markdown(INTRODUCTION)
+    ui.show_job_message()
+    st.header("The run in use, beside the paper")
+    run_id = st.session_state.get(ui.RUN)
+    if not run_id:
+        st.info(ui.NO_RUN_YET)
+        link("train", "Go to the Train page")
+    else:
+        _run_beside_paper(run_id)
+    _reproduce_section()
+
+
+def _run_beside_paper(run_id: str) -> None:
     try:
         info = store.run_info(run_id)
     except UnmaskError as exc:
         st.error(str(exc))
         st.info("Pick another run in the sidebar.")
-        st.stop()
+        return
     s, m = train_summary(info), info.metrics
     low, high = s["val_accuracy_ci"] or (None, None)
     base_low, base_high = m.get("majority_baseline_ci") or (None, None)
@@ -63,70 +69,43 @@ else:
     )
     if info.status == "cancelled":
         st.warning(f"This run was stopped early: {s['epochs_done']} of {s['epochs']} epochs.")
-    rows = [
-        ("data", "Fake-Vs-Real-Faces (Hard), 589 real + 700 fake", str(s["dataset"])),
-        ("model", "paper CNN, 300 px", f"{s['preset']} preset, {s['image_size']} px"),
-        (
-            "training / validation images",
-            f"{PAPER['n_train']} / {PAPER['n_val']}",
-            f"{s['n_train']} / {s['n_val']}",
-        ),
-        ("epochs", str(PAPER["epochs"]), f"{s['epochs_done']} of {s['epochs']}"),
-        (
-            "ROC AUC (n = validation images)",
-            "not reported",
-            f"{s['val_auc']:.3f} (n={s['n_val']})" if s["val_auc"] is not None else "n/a",
-        ),
-        ("training time", "not reported", f"{s['train_seconds']:.1f} s"),
-    ]
-    st.dataframe(pd.DataFrame(rows, columns=["", "paper", "this run"]), hide_index=True)
-
     summary = ui.bias_summary(run_id)
+    st.dataframe(paper_comparison(s, summary), hide_index=True)
+    _bias_verdict(summary)
+
+
+def _bias_verdict(summary: dict | None) -> None:
+    """Where the bias rows of the table above came from, and whether the largest gap is real."""
     st.subheader("Who gets flagged")
     if summary is None:
         st.info("No bias check yet for this run: open *Bias by group*, or reproduce the study below.")
-        st.page_link("app_pages/bias.py", label="Go to Bias by group", icon=":material/groups:")
-    else:
-        groups = pd.DataFrame(
-            [
-                {
-                    "group": g["group"],
-                    "real faces flagged as fake": f"{g['flagged_fake']} of {g['n_real']}",
-                    "share": pct(g["flagged_fake_rate"]),
-                    "95% CI": ci_text(g["ci_low"], g["ci_high"]),
-                    "paper": f"< {pct(PAPER['bias_flagged_fake_rate_below'], 0)} (n=100)",
-                }
-                for g in summary["groups"]
-            ]
-        )
-        st.caption(
-            f"{summary['attribute']} on {summary.get('data', 'the bias data')}, "
-            f"threshold {summary['threshold']:g}"
-        )
-        st.dataframe(groups, hide_index=True)
-        if summary["max_gap_groups"]:
-            high_group, low_group = summary["max_gap_groups"]
-            verdict = (
-                "their intervals do not overlap"
-                if summary["distinguishable"]
-                else "their intervals overlap, so this sample cannot tell them apart"
-            )
-            st.markdown(
-                f"Largest gap: **{pct(summary['max_gap'])}** between {high_group} and {low_group}; {verdict}."
-            )
-
-st.header("Reproduce the study")
-st.markdown(
-    "One click runs the paper's protocol on the data set in use: a stratified 75/25 split, "
-    f"{PAPER['epochs']} epochs, threshold {PAPER['threshold']}, then {PAPER['bias_per_group']} seeded "
-    "faces per group of the bias data (the *Bias by group* page's choice; the demo set by default). "
-    "When the bias data is the data set trained on, only the run's validation images are used: the "
-    "model trained on the rest. "
-    "It uses the *fast* model preset at 64 px, which takes a minute or two on a laptop."
-)
-if ui.job() is not None:
-    ui.job_panel()
-else:
-    st.button(
-        "Reproduce the study", type="primary", icon=":material/play_arrow:", on_click=ui.start_reproduction
+        link("bias", "Go to Bias by group")
+        return
+    data = summary.get("data", "the bias data")
+    st.caption(
+        f"The table's group rows: {summary['attribute']} on {data}, threshold {summary['threshold']:g}."
     )
+    gap = gap_sentence(summary)
+    if gap:
+        st.markdown(gap)
+
+
+def _reproduce_section() -> None:
+    st.header("Reproduce the study")
+    st.markdown(
+        "One click runs the paper's protocol on the data set in use: a stratified 75/25 split, "
+        f"{PAPER['epochs']} epochs, threshold {PAPER['threshold']}, then {PAPER['bias_per_group']} seeded "
+        "faces per group of the bias data (the *Bias by group* page's choice; the demo set by default). "
+        "When the bias data is the data set trained on, only the run's validation images are used: the "
+        "model trained on the rest. It uses the *fast* model preset at 64 px, which takes a minute or two "
+        "on a laptop."
+    )
+    if ui.job() is not None:
+        ui.job_panel()
+    else:
+        st.button(
+            "Reproduce the study",
+            type="primary",
+            icon=":material/play_arrow:",
+            on_click=ui.start_reproduction,
+        )

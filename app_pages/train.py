@@ -1,45 +1,31 @@
 """Train: settings, a live view of the training in progress, and the past runs to compare."""
 
-import pandas as pd
 import streamlit as st
 
 import ui
 from core.errors import UnmaskError
-from core.evaluation.report import pct, rate_text, stored_accuracy
+from core.evaluation.report import pct, rate_text, runs_table
 from core.labels import DEFAULT_THRESHOLD
 from core.model.config import PRESET_DEFAULTS, PRESETS, TrainConfig
 from core.runs import store
 
-st.title("Train")
-ui.show_job_message()
 
-
-def _start(folder: str) -> None:
-    """Start training with the form's settings (a callback: it runs once per click)."""
-    s = st.session_state
-    try:
-        config = TrainConfig(
-            preset=s["train_preset"],
-            epochs=int(s["train_epochs"]),
-            threshold=float(s["train_threshold"]),
-            image_size=None if s["train_image_size"] is None else int(s["train_image_size"]),
-            batch_size=None if s["train_batch_size"] is None else int(s["train_batch_size"]),
-            learning_rate=s["train_lr"],
-            val_fraction=float(s["train_val"]),
-            seed=int(s["train_seed"]),
-            augment=bool(s["train_augment"]),
-        )
-    except UnmaskError as exc:
-        ui.flash("error", str(exc))
+def page() -> None:
+    st.title("Train")
+    ui.show_job_message()
+    if ui.job() is not None:
+        st.subheader("Training in progress")
+        st.caption("It runs in the background: you can use other pages meanwhile, and come back.")
+        ui.job_panel()
     else:
-        ui.start_job(config, folder)
+        _settings_form()
+    run_id = st.session_state.get(ui.RUN)
+    if run_id:
+        _run_at_threshold(run_id)
+    _past_runs()
 
 
-if ui.job() is not None:
-    st.subheader("Training in progress")
-    st.caption("It runs in the background: you can use other pages meanwhile, and come back.")
-    ui.job_panel()
-else:
+def _settings_form() -> None:
     folder, name = ui.data_folder_or_stop()
     st.caption(f"Trains on **{name}**, chosen in the sidebar.")
     with st.form("train_settings"):
@@ -75,8 +61,29 @@ else:
             "Start training", type="primary", icon=":material/play_arrow:", on_click=_start, args=(folder,)
         )
 
-run_id = st.session_state.get(ui.RUN)
-if run_id:
+
+def _start(folder: str) -> None:
+    """Start training with the form's settings (a callback: it runs once per click)."""
+    s = st.session_state
+    optional = {"image_size": "train_image_size", "batch_size": "train_batch_size"}
+    try:
+        config = TrainConfig(
+            preset=s["train_preset"],
+            epochs=int(s["train_epochs"]),
+            threshold=float(s["train_threshold"]),
+            learning_rate=s["train_lr"],
+            val_fraction=float(s["train_val"]),
+            seed=int(s["train_seed"]),
+            augment=bool(s["train_augment"]),
+            **{name: None if s[key] is None else int(s[key]) for name, key in optional.items()},
+        )
+    except UnmaskError as exc:
+        ui.flash("error", str(exc))
+    else:
+        ui.start_job(config, folder)
+
+
+def _run_at_threshold(run_id: str) -> None:
     st.header("The run in use at another threshold")
     st.caption(
         "The threshold needs no retraining: the run stores every validation image's score, "
@@ -87,45 +94,24 @@ if run_id:
         m = ui.metrics_at(run_id, value)
     except UnmaskError as exc:
         st.error(str(exc))
-    else:
-        cols = st.columns(3)
-        cols[0].metric(f"Accuracy at {value:g}", pct(m.accuracy.rate))
-        cols[0].caption(rate_text(m.accuracy))
-        cols[1].metric("Real faces flagged as fake", pct(m.flagged_fake_rate.rate))
-        cols[1].caption(rate_text(m.flagged_fake_rate))
-        cols[2].metric("Fakes passed as real", pct(m.passed_real_rate.rate))
-        cols[2].caption(rate_text(m.passed_real_rate))
+        return
+    cols = st.columns(3)
+    for col, label, rate in (
+        (cols[0], f"Accuracy at {value:g}", m.accuracy),
+        (cols[1], "Real faces flagged as fake", m.flagged_fake_rate),
+        (cols[2], "Fakes passed as real", m.passed_real_rate),
+    ):
+        col.metric(label, pct(rate.rate))
+        col.caption(rate_text(rate))
 
-st.header("Past runs")
-listed = store.list_runs()
-if not listed:
-    st.info("No run yet: start one above.")
-else:
-    table = pd.DataFrame(
-        [
-            {
-                "run": r.run_id,
-                "status": r.status,
-                "data": r.config.get("dataset", {}).get("name", "?"),
-                "preset": r.config.get("preset"),
-                "image size": r.config.get("image_size"),
-                "epochs": f"{r.metrics.get('epochs_done', '?')} of {r.config.get('epochs', '?')}",
-                "batch": r.config.get("batch_size"),
-                "learning rate": r.config.get("learning_rate"),
-                "augment": r.config.get("augment"),
-                "threshold": r.config.get("threshold"),
-                "validation accuracy (correct/n; 95% CI)": stored_accuracy(r.metrics),
-                "ROC AUC": "n/a"
-                if r.metrics.get("roc_auc") is None
-                else f"{r.metrics['roc_auc']:.3f} (n={r.metrics.get('n')})",
-                "majority baseline": pct(r.metrics.get("majority_baseline")),
-                "seconds": r.metrics.get("train_seconds"),
-                "problem": r.problem,
-            }
-            for r in listed
-        ]
-    )
-    st.dataframe(table, hide_index=True)
+
+def _past_runs() -> None:
+    st.header("Past runs")
+    listed = store.list_runs()
+    if not listed:
+        st.info("No run yet: start one above.")
+        return
+    st.dataframe(runs_table(listed), hide_index=True)
     with st.expander("Delete a run"):
         doomed = st.selectbox("Run to delete", [r.run_id for r in listed], key="delete_run")
         sure = st.checkbox(f"Yes, delete {doomed} and its model for good", key="delete_confirm")

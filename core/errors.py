@@ -69,6 +69,13 @@ MODEL_UNREADABLE = (
     "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
 )
 
+# --- the paper's protocol ----------------------------------------------------------
+BIAS_DATA_NEEDED = (
+    "The bias check of a reproduction on {name} needs faces with group attributes from a matching "
+    "source (e.g. a UTKFace folder): give one with --bias-data (the Bias page's folder in the app). "
+    "Checking bias on the synthetic demo faces would mix a drawn data set with a real one."
+)
+
 # --- settings ---------------------------------------------------------------------
 OUT_OF_RANGE = "{name} must be between {low} and {high}; got {value}."
 

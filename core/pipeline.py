@@ -102,7 +102,7 @@ def train_and_save(
 def evaluate_run(run_id: str, *, threshold: float | None = None) -> dict[str, Any]:
     """A run's metrics at ``threshold`` (the run's own by default), from its stored scores."""
     run = store.load_run(run_id)
-    t = run.info.config.get("threshold", 0.75) if threshold is None else threshold
+    t = run.info.threshold if threshold is None else threshold
     result = threshold_metrics(run.scores["label"], run.scores["score"], threshold=t).to_dict()
     return {"run_id": run_id, "n_train": run.info.metrics.get("n_train"), **result}
 
@@ -234,7 +234,7 @@ def bias_table(
     attribute, frame = bias_scores(
         run_id, data=data, attribute=attribute, per_group=per_group, seed=seed, progress=progress
     )
-    t = store.run_info(run_id).config.get("threshold", 0.75) if threshold is None else threshold
+    t = store.run_info(run_id).threshold if threshold is None else threshold
     return group_table(frame["label"], frame["score"], frame[attribute].rename(attribute), threshold=t)
 
 
@@ -256,6 +256,6 @@ def evaluate_folder(
     info = store.run_info(run_id)
     faceset = load_faces(data, image_size=info.image_size, progress=progress)
     scores = score_faceset(run_id, faceset)
-    t = info.config.get("threshold", 0.75) if threshold is None else threshold
+    t = info.threshold if threshold is None else threshold
     result = threshold_metrics(faceset.labels, scores, threshold=t).to_dict()
     return {"run_id": run_id, "data": str(faceset.root), **result}

@@ -8,7 +8,8 @@ the screen, one module per concern:
 - :mod:`ui.sidebar`: the data and run pickers, and the run and threshold in the URL;
 - :mod:`ui.loaders`: cached loaders of faces, runs, metrics, models and bias scores;
 - :mod:`ui.jobs`: training in the background, shown live;
-- :mod:`ui.widgets`: widget groups the pages share (the threshold slider).
+- :mod:`ui.widgets`: widget groups the pages share (the threshold slider, an image gallery);
+- :mod:`ui.navigation`: the pages, for the router and for links between pages.
 
 Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at import
 time: the functions that run a model import :mod:`core.model.train` when they are called.
@@ -38,8 +39,6 @@ from ui.sidebar import (
     sidebar,
 )
 from ui.state import (
-    _RUN_WIDGET,
-    _THRESHOLD_WIDGET,
     DATA,
     JOB,
     NO_RUN_YET,
@@ -55,7 +54,7 @@ from ui.state import (
     show_job_message,
     threshold,
 )
-from ui.widgets import threshold_slider
+from ui.widgets import image_gallery, run_downloads, threshold_slider
 
 __all__ = [
     "ASK_FOR_DOWNLOAD",
@@ -69,8 +68,6 @@ __all__ = [
     "SOURCES",
     "THRESHOLD",
     "URL_RUN_FALLBACK",
-    "_RUN_WIDGET",
-    "_THRESHOLD_WIDGET",
     "DataChoice",
     "bias_pool",
     "bias_scores",
@@ -96,6 +93,8 @@ __all__ = [
     "start_job",
     "start_reproduction",
     "threshold",
+    "image_gallery",
+    "run_downloads",
     "threshold_slider",
     "thumbnail",
 ]

@@ -17,14 +17,14 @@ from core import pipeline
 from core.data.faceset import FaceSet
 from core.data.split import split_indices
 from core.errors import UnmaskError
-from core.evaluation import bias, rates
+from core.evaluation import rates
 from core.evaluation.charts import training_curves
 from core.evaluation.report import ci_text, pct
 from core.model.config import TrainConfig
 from core.runs import store
 from core.runs.jobs import TrainingJob
-from ui.loaders import bias_pool, bias_scores, demo_folder
-from ui.state import JOB, data_choice, flash, remember_bias, select_run, threshold
+from ui.loaders import bias_pool, demo_folder
+from ui.state import JOB, data_choice, flash, remember_bias, select_run
 
 
 def job() -> TrainingJob | None:
@@ -66,13 +66,14 @@ def start_reproduction() -> None:
     if choice.error:
         flash("error", f"{choice.error} Pick another data set in the sidebar.")
         return
+    bias_folder = st.session_state.get("bias_folder")
+    try:
+        reproduce.check_bias_data(choice.folder, bias_folder)
+    except UnmaskError as exc:
+        flash("error", str(exc))
+        return
     folder = choice.folder or str(pipeline.data_folder(None))
-    start_job(
-        reproduce.protocol_config("fast"),
-        folder,
-        kind="reproduce",
-        bias_folder=st.session_state.get("bias_folder"),
-    )
+    start_job(reproduce.protocol_config("fast"), folder, kind="reproduce", bias_folder=bias_folder)
 
 
 @st.fragment(run_every=1.0)
@@ -132,20 +133,13 @@ def finish_job_if_done() -> None:
 
 
 def _reproduce_bias(run_id: str, bias_folder: str | None) -> None:
-    """The paper's bias step after a reproduction: 100 seeded faces per group of the bias data."""
-    from core.evaluation.report import bias_summary as summarise
-    from core.labels import PAPER
-    from core.reproduce import PROTOCOL_SEED
+    """The paper's bias step after a reproduction (:func:`core.reproduce.bias_step`, as the CLI runs it)."""
+    from core.reproduce import bias_step
 
     try:
         folder = bias_folder or demo_folder()
-        pool = bias_pool(run_id, folder)
-        attribute = pool.default_attribute
-        frame = bias_scores(
-            run_id, folder, attribute=attribute, per_group=PAPER["bias_per_group"], seed=PROTOCOL_SEED
-        )
-        table = bias.group_table(frame["label"], frame["score"], frame[attribute], threshold=threshold())
-        remember_bias(run_id, {**summarise(table), "data": pool.name})
+        summary = bias_step(run_id, bias_data=folder)
+        remember_bias(run_id, {**summary, "data": bias_pool(run_id, folder).name})
     except UnmaskError as exc:
         flash("warning", f"The run was saved, but the bias check failed: {exc}")
 

@@ -16,6 +16,7 @@ from core.data.datasets import DEMO_NAME
 from core.errors import UnmaskError
 from core.labels import DEFAULT_THRESHOLD
 from core.runs import store
+from ui.navigation import link
 
 # Session-state keys. The underscored ones belong to widgets, which Streamlit forgets on
 # pages where they are not drawn; the plain ones are the lasting copies.
@@ -43,7 +44,7 @@ def run_id_or_stop() -> str:
     run_id = st.session_state.get(RUN)
     if not run_id:
         st.info(NO_RUN_YET)
-        st.page_link("app_pages/train.py", label="Go to the Train page", icon=":material/model_training:")
+        link("train", "Go to the Train page")
         st.stop()
     return run_id
 
@@ -74,9 +75,7 @@ def select_run(run_id: str, *, keep_threshold: bool = False) -> None:
     st.session_state[RUN] = run_id
     if not keep_threshold:
         try:
-            st.session_state[THRESHOLD] = float(
-                store.run_info(run_id).config.get("threshold", DEFAULT_THRESHOLD)
-            )
+            st.session_state[THRESHOLD] = store.run_info(run_id).threshold
         except UnmaskError:
             st.session_state[THRESHOLD] = DEFAULT_THRESHOLD
 

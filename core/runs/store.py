@@ -31,6 +31,7 @@ from core.errors import (
     RUN_INCOMPLETE,
     ModelError,
 )
+from core.labels import DEFAULT_THRESHOLD
 from core.model.config import PRESET_DEFAULTS
 from core.paths import models_dir
 
@@ -52,6 +53,11 @@ class RunInfo:
     config: dict[str, Any]
     metrics: dict[str, Any]
     problem: str = ""  # why an incomplete run cannot be used
+
+    @property
+    def threshold(self) -> float:
+        """The threshold the run was trained and judged at (older configs: the paper's 0.75)."""
+        return float(self.config.get("threshold", DEFAULT_THRESHOLD))
 
     @property
     def image_size(self) -> int:
@@ -124,10 +130,10 @@ def list_runs() -> list[RunInfo]:
     return [run_info(i) for i in sorted(ids, reverse=True)]
 
 
-def latest_run_id(*, usable_only: bool = True) -> str:
-    """The newest run's id (finished or cancelled, unless ``usable_only`` is False)."""
+def latest_run_id() -> str:
+    """The newest usable run's id (finished or cancelled; incomplete runs are passed over)."""
     for info in list_runs():
-        if not usable_only or info.status != "incomplete":
+        if info.status != "incomplete":
             return info.run_id
     raise ModelError(NO_RUNS)
 

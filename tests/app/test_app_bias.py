@@ -9,11 +9,11 @@ import pytest
 from support.app import app, chart_with, data_dir, texts, use_trained_run
 
 import core.model.train
-import ui
 from core.errors import NO_SUCH_FOLDER
 from core.evaluation.rates import wilson_interval
 from core.evaluation.report import pct
 from core.runs import store
+from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
 pytestmark = pytest.mark.slow
 
@@ -74,9 +74,9 @@ def test_threshold_recomputes_without_scoring_again(
     monkeypatch.setattr(
         core.model.train, "predict_scores", lambda *a, **k: calls.append(1) or real_predict(*a, **k)
     )
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(1.0).run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(1.0).run()
     assert set(_bars(at)["flagged_fake_rate"]) == {1.0}  # nothing scores above 1
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.0).run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.0).run()
     assert _bars(at)["flagged_fake_rate"].max() < 1.0
     assert calls == []
 

@@ -12,6 +12,8 @@ import ui
 from core.errors import NO_SUCH_FOLDER
 from core.evaluation.report import pct
 from core.runs import store
+from ui.state import _RUN_WIDGET as RUN_WIDGET
+from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +65,7 @@ def test_tiny_run_from_the_page_appears_in_runs_table(at) -> None:
     assert table["validation accuracy (correct/n; 95% CI)"][0].startswith(
         f"{pct(m['accuracy'])} ({m['correct']}/{m['n']}; 95% CI"
     )
-    assert at.sidebar.selectbox(key=ui._RUN_WIDGET).value == info.run_id
+    assert at.sidebar.selectbox(key=RUN_WIDGET).value == info.run_id
     assert at.query_params["run"] == info.run_id
 
 
@@ -104,7 +106,7 @@ def test_threshold_after_training_needs_no_retraining(monkeypatch: pytest.Monkey
     at = app("train")
     assert "The threshold needs no retraining" in texts(at)
     before = [m.value for m in at.main.metric]
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.0).run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.0).run()
     assert [m.value for m in at.main.metric] != before
     assert any(c.value.endswith("%)") and "/" in c.value for c in at.main.caption)
 

@@ -12,6 +12,7 @@ from support.factories import make_tiny_faceset
 
 from core import pipeline
 from core.cli import EXIT_BAD_INPUT, main
+from core.errors import BIAS_DATA_NEEDED
 from core.paths import REPO_ROOT
 from core.runs import store
 
@@ -37,8 +38,8 @@ def _run_json(capsys, *argv: str) -> dict:
     return json.loads(out)
 
 
+@pytest.mark.slow
 def test_main_train_evaluate_bias_on_a_folder(capsys, tiny_folder):
-    pytest.importorskip("tensorflow")
     trained = _run_json(
         capsys, "train", "--data", str(tiny_folder), "--epochs", "2", "--image-size", "16", "--lr", "0.01"
     )
@@ -57,8 +58,8 @@ def test_main_train_evaluate_bias_on_a_folder(capsys, tiny_folder):
     assert [r["run_id"] for r in listed["runs"]] == [trained["run_id"]]
 
 
+@pytest.mark.slow
 def test_main_bias_on_demo_set(capsys):
-    pytest.importorskip("tensorflow")
     trained = _run_json(capsys, "train", "--epochs", "1", "--image-size", "32")
     assert trained["dataset"] == "synthetic demo data"
     bias = _run_json(capsys, "bias", "--per-group", "20")
@@ -103,9 +104,9 @@ def test_cli_subprocess_bad_folder_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_reproduce_on_real_data(capsys, hard_set_dir, utkface_dir):
     """The paper's protocol on the real sets: 966/323, >= 99% at 0.75, five races of n = 100."""
-    pytest.importorskip("tensorflow")
     result = _run_json(capsys, "reproduce", "--data", str(hard_set_dir), "--bias-data", str(utkface_dir))
     train, bias = result["train"], result["bias"]
     assert (train["n_train"], train["n_val"], train["threshold"], train["epochs"]) == (966, 323, 0.75, 10)
@@ -114,3 +115,11 @@ def test_reproduce_on_real_data(capsys, hard_set_dir, utkface_dir):
     assert sorted(g["group"] for g in bias["groups"]) == ["Asian", "Black", "Indian", "Others", "White"]
     assert all(g["n"] == 100 for g in bias["groups"])
     assert result["paper"]["val_accuracy_reported"] == 0.9907
+
+
+def test_reproduce_on_a_real_folder_without_bias_data_refuses_to_mix_in_the_demo(capsys, tmp_path):
+    """Training on real faces, then checking bias on drawn ones, would compare two unrelated sets."""
+    (tmp_path / "faces" / "real").mkdir(parents=True)
+    code = main(["reproduce", "--data", str(tmp_path / "faces")])
+    assert code == EXIT_BAD_INPUT
+    assert capsys.readouterr().err.strip() == f"error: {BIAS_DATA_NEEDED.format(name='faces')}"

@@ -226,8 +226,8 @@ def _renamed(faceset, name: str, prefix: str):
     )
 
 
+@pytest.mark.slow
 def test_two_jobs_on_different_data_keep_their_own_data_settings_and_runs():
-    pytest.importorskip("tensorflow")
     from core.runs.jobs import TrainingJob
 
     set_a = _renamed(make_tiny_faceset(n_per_class=12, size=16, seed=1), "set A", "a")
@@ -262,8 +262,12 @@ def test_two_jobs_on_different_data_keep_their_own_data_settings_and_runs():
 # --- Ctrl-C during training --------------------------------------------------------------------------------
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.slow
 def test_cli_sigint_mid_training_exits_130_without_traceback_or_run(tmp_path, monkeypatch):
-    pytest.importorskip("tensorflow")
     faces = tmp_path / "faces"
     for kind in ("real", "fake"):
         (faces / kind).mkdir(parents=True)
@@ -290,6 +294,10 @@ def test_cli_sigint_mid_training_exits_130_without_traceback_or_run(tmp_path, mo
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A terminal's child gets Ctrl-C with SIGINT's default disposition. A suite started in the
+        # background (`pytest &`) has SIGINT ignored, and children inherit that, so Python would never
+        # raise KeyboardInterrupt: restore the default in the child, as a terminal would have it.
+        preexec_fn=_default_sigint,
     )
     watchdog = threading.Timer(300, proc.kill)  # never hang the suite
     watchdog.start()

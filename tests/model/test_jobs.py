@@ -2,15 +2,12 @@
 
 import time
 
-import pytest
 from support.factories import make_tiny_faceset
 
 from core.errors import DataError
 from core.model.config import TrainConfig
 from core.runs import store
 from core.runs.jobs import TrainingJob
-
-pytest.importorskip("tensorflow")
 
 
 def _wait(job: TrainingJob, timeout: float = 120.0):

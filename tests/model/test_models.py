@@ -1,10 +1,8 @@
+import keras
 import numpy as np
 import pytest
 
 from core.errors import ConfigError
-
-keras = pytest.importorskip("keras")
-
 from core.model.presets import build_model, training_flops_per_image  # noqa: E402
 
 

@@ -81,8 +81,24 @@ def app(page: str | None = None, **query: str) -> AppTest:
         at.query_params[key] = value
     at.run()
     if page is not None:
-        at.switch_page(f"app_pages/{page}.py").run()
+        switch_page(at, page).run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def switch_page(at: AppTest, name: str) -> AppTest:
+    """Go to page ``name`` (its URL path, e.g. ``"confusion"``) on the next ``run()``.
+
+    The pages are functions (``st.Page(callable, url_path=name)``), which ``AppTest.switch_page``
+    cannot find by file name, so this picks the page the router registered under that URL path:
+    what a browser does when it opens ``/name``. The default page is registered with an empty path.
+    """
+    from ui.navigation import DEFAULT_PAGE
+
+    wanted = "" if name == DEFAULT_PAGE else name
+    found = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == wanted]
+    assert found, f"no page {name!r}; the router registered {list(at._registered_pages.values())}"
+    at._page_hash = found[0]  # AppTest has no public way to open a callable page
     return at
 
 
