@@ -32,6 +32,13 @@ class UploadError(UnmaskError):
     """An uploaded file was refused."""
 
 
+# --- paths a user typed (core.paths.user_path) -------------------------------------------
+HOME_UNKNOWN = (
+    "{path} starts with ~, but the home folder of {user} is not known on this machine; "
+    "type the full path instead."
+)
+PATH_UNUSABLE = "{path} cannot be used as a path ({reason}); check it and try again."
+
 # --- data -------------------------------------------------------------------------
 NO_SUCH_FOLDER = "The folder {path} does not exist; check the path and try again."
 NOT_A_FOLDER = "{path} is a file, not a folder; point to the folder that holds the images."

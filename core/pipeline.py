@@ -22,6 +22,7 @@ from core.errors import UNKNOWN_ATTRIBUTE, DataError
 from core.evaluation.bias import GroupTable, group_table, sample_per_group
 from core.evaluation.metrics import threshold_metrics
 from core.model.config import TrainConfig
+from core.paths import user_path
 from core.runs import store
 
 Progress = Callable[[int, int], None]
@@ -33,7 +34,7 @@ def data_folder(data: str | os.PathLike[str] | None) -> Path:
         from core.data.demo import ensure_demo
 
         return ensure_demo()
-    return Path(data).expanduser()
+    return user_path(data)
 
 
 def load_faces(
@@ -241,7 +242,7 @@ def bias_table(
 def _same_folder(a: Path, b: str | None) -> bool:
     try:
         return b is not None and a.resolve() == Path(b).resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a loop of links
         return False
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core import pipeline
+from core.data import datasets
 from core.errors import BIAS_DATA_NEEDED, DataError
 from core.evaluation.report import bias_summary, train_summary
 from core.labels import DEFAULT_THRESHOLD, PAPER
@@ -32,15 +33,19 @@ def protocol_config(preset: Preset = "fast") -> TrainConfig:
 
 
 def check_bias_data(data: str | os.PathLike[str] | None, bias_data: str | os.PathLike[str] | None) -> None:
-    """Refuse to check bias on the synthetic demo faces after training on real data.
+    """Refuse to check bias on the synthetic demo faces after training on real data, or on a bad folder.
 
     Raises
     ------
     DataError
-        ``BIAS_DATA_NEEDED`` when ``data`` is a real folder and ``bias_data`` is left to the demo set.
+        ``BIAS_DATA_NEEDED`` when ``data`` is a real folder and ``bias_data`` is left to the demo set;
+        any of :func:`core.data.datasets.scan`'s when ``bias_data`` cannot be read.
     """
-    if data is not None and bias_data is None:
-        raise DataError(BIAS_DATA_NEEDED.format(name=pipeline.data_folder(data).name))
+    folder = None if data is None else pipeline.data_folder(data)
+    if folder is not None and bias_data is None:
+        raise DataError(BIAS_DATA_NEEDED.format(name=folder.name))
+    if bias_data is not None:  # a bad bias folder is found now, not after ten epochs of training
+        datasets.scan(pipeline.data_folder(bias_data))
 
 
 def bias_step(

@@ -33,7 +33,7 @@ from ui.state import data_choice
 
 def folder_error(path: str) -> str | None:
     """Why ``path`` cannot be used as a data folder, or None when it can (cached for 30 s)."""
-    return _scan_error(str(Path(path).expanduser()))
+    return _scan_error(path)
 
 
 @st.cache_data(ttl=30, show_spinner=False)

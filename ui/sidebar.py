@@ -8,7 +8,6 @@ a sentence when they cannot be used.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -17,6 +16,7 @@ from core.data import download, uploads
 from core.data.datasets import DEMO_NAME
 from core.errors import ModelError, UnmaskError
 from core.evaluation.report import pct
+from core.paths import user_path
 from core.runs import store
 from ui.jobs import finish_job_if_done, job_status
 from ui.loaders import folder_error
@@ -107,7 +107,10 @@ def _data_picker() -> None:
 
 
 def _folder_choice(path: str) -> DataChoice:
-    folder = Path(path).expanduser()
+    try:
+        folder = user_path(path)
+    except UnmaskError as exc:
+        return DataChoice(None, "", str(exc))
     return DataChoice(str(folder), folder.name, folder_error(str(folder)))
 
 

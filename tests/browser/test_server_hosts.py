@@ -57,4 +57,3 @@ def test_websocket_upgrade_with_a_foreign_host_is_refused(server: Server, host: 
 @pytest.mark.parametrize("host", LOCAL_NAMES)
 def test_websocket_upgrade_from_localhost_is_accepted(server: Server, host: str) -> None:
     assert _upgrade(server, host) == "HTTP/1.1 101 Switching Protocols"
-

@@ -82,6 +82,13 @@ def test_main_bias_on_demo_set(capsys):
         (["evaluate", "--run", "../etc"], "'../etc' is not a valid run id"),
         (["evaluate", "--run", "missing-run"], "There is no saved run 'missing-run'"),
         (["evaluate"], "No run has been trained yet"),
+        (["train", "--data", "~nosuchuser-unmask"], "the home folder of nosuchuser-unmask is not known"),
+        (["train", "--data", "/tmp/" + "a" * 300], "cannot be used as a path (File name too long)"),
+        (
+            ["reproduce", "--data", "~nosuchuser-unmask", "--bias-data", "/tmp"],
+            "the home folder of nosuchuser-unmask is not known",
+        ),
+        (["reproduce", "--bias-data", "/tmp/" + "a" * 300], "cannot be used as a path (File name too long)"),
     ],
 )
 def test_main_bad_input_is_one_sentence(capsys, argv, message):
