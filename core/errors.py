@@ -72,6 +72,7 @@ BAD_RUN_ID = "{run_id!r} is not a valid run id; ids are letters, digits, '-' and
 NO_SUCH_RUN = "There is no saved run {run_id!r}; train one first or pick one from the list."
 NO_RUNS = "No run has been trained yet; train one first (python -m core train, or the Train page)."
 RUN_INCOMPLETE = "Run {run_id!r} is incomplete (missing {missing}); delete it and train again."
+RUN_DAMAGED = "Run {run_id!r} is damaged ({problem}); delete it and train again."
 MODEL_UNREADABLE = (
     "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
 )
@@ -85,6 +86,7 @@ BIAS_DATA_NEEDED = (
 
 # --- settings ---------------------------------------------------------------------
 OUT_OF_RANGE = "{name} must be between {low} and {high}; got {value}."
+NOT_A_SWITCH = "{name} must be true or false; got {value!r}."
 
 # --- demo data --------------------------------------------------------------------
 DEMO_ODD_SIZE = (
@@ -139,6 +141,7 @@ IMAGE_UNSUPPORTED_MODE = (
 )
 IMAGE_CORRUPT = "{name} could not be decoded ({reason}); the file is damaged, so copy or download it again."
 IMAGE_UNREADABLE = "{name} could not be opened ({reason}); check that it exists and can be read."
+IMAGE_OUTSIDE_FOLDER = "{path} is outside the data folder {root}, so it is not shown."
 IMAGE_UPLOAD_TOO_BIG = (
     "The uploaded image is {size_mb:.1f} MB, over the {limit_mb} MB limit; upload a smaller one."
 )

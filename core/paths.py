@@ -106,3 +106,24 @@ def shown_path(path: str | os.PathLike[str]) -> str:
         return text
     half = SHOWN_CHARS // 2
     return f"{text[:half]}…{text[-half:]}"
+
+
+def inside(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path | None:
+    """``root / path`` resolved, when it stays inside ``root``; None when it leaves it or cannot be resolved.
+
+    For paths read from files a user could edit (a run's ``scores.csv``): an absolute path,
+    ``..`` or a link that points elsewhere never reaches the screen.
+
+    Examples
+    --------
+    >>> inside("/data/faces", "/etc/passwd") is None
+    True
+    >>> inside("/data/faces", "../other/a.png") is None
+    True
+    """
+    try:
+        base = Path(root).resolve()
+        found = (base / path).resolve()
+    except (OSError, RuntimeError, ValueError):  # RuntimeError: a loop of links; ValueError: a NUL
+        return None
+    return found if found.is_relative_to(base) else None

@@ -24,9 +24,9 @@ from core.data import datasets
 from core.data.datasets import DEMO_NAME
 from core.data.faceset import FaceSet
 from core.data.images import decode_image
-from core.errors import UnmaskError
+from core.errors import IMAGE_OUTSIDE_FOLDER, ImageError, UnmaskError
 from core.evaluation import metrics, thresholds
-from core.paths import models_dir
+from core.paths import inside, models_dir, shown_path
 from core.runs import store
 from ui.state import data_choice
 
@@ -164,13 +164,17 @@ def thumbnail(root: str, path: str) -> bytes:
     """The image ``path`` under ``root`` as a 128 x 128 px JPEG, centre-cropped (made once, then cached).
 
     Encoded bytes, not pixels: ``st.image`` would encode an array again on every rerun.
+    ``path`` comes from a run's files, so one that leaves ``root`` is refused, never read.
 
     Raises
     ------
     UnmaskError
-        If the file is missing or not an image.
+        If the file is outside ``root``, missing or not an image.
     """
-    return _thumbnail(str(Path(root, path)))
+    file = inside(root, path)
+    if file is None:
+        raise ImageError(IMAGE_OUTSIDE_FOLDER.format(path=shown_path(path), root=root))
+    return _thumbnail(str(file))
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)  # about 5 kB each

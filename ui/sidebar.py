@@ -60,7 +60,7 @@ def _read_url_once() -> list[str]:
     if run_id:
         try:
             info = store.run_info(store.validate_run_id(run_id))
-            if info.status == "incomplete":
+            if not info.usable:
                 raise ModelError(info.problem)
             st.session_state[RUN] = run_id
         except UnmaskError as exc:
@@ -145,7 +145,7 @@ def _kaggle_choice() -> DataChoice:
 
 def _run_picker() -> None:
     listed = store.list_runs()
-    usable = {r.run_id: r for r in listed if r.status != "incomplete"}
+    usable = {r.run_id: r for r in listed if r.usable}
     if not usable:
         st.session_state[RUN] = None
         st.info("No run yet: train one on the Train page.")
@@ -164,8 +164,9 @@ def _run_picker() -> None:
             on_change=lambda: select_run(st.session_state[_RUN_WIDGET]),
             help="Newest first. The model and its stored validation scores come from this run.",
         )
-    broken = [r for r in listed if r.status == "incomplete"]
+    broken = [r for r in listed if not r.usable]
     if broken:
-        with st.expander(f"{len(broken)} incomplete run(s), not selectable"):
+        kinds = " or ".join(sorted({r.status for r in broken}, reverse=True))
+        with st.expander(f"{len(broken)} {kinds} run(s), not selectable"):
             for info in broken:
                 st.caption(info.problem)

@@ -91,11 +91,11 @@ def train_summary(info: RunInfo) -> dict[str, Any]:
         "preset": c.get("preset"),
         "epochs": c.get("epochs"),
         "epochs_done": m.get("epochs_done"),
-        "image_size": c.get("image_size"),
+        "image_size": info.image_size,
         "dataset": c.get("dataset", {}).get("name"),
         "n_train": m.get("n_train"),
         "n_val": m.get("n_val"),
-        "threshold": c.get("threshold"),
+        "threshold": info.threshold,
         "val_correct": m.get("correct"),
         "val_accuracy": m.get("accuracy"),
         "val_accuracy_ci": m.get("accuracy_ci"),
@@ -193,7 +193,7 @@ def paper_comparison(train: dict[str, Any], bias: dict[str, Any] | None = None) 
     """
     t = train
     low, high = t.get("val_accuracy_ci") or (None, None)
-    auc = t.get("val_auc")
+    auc, seconds = t.get("val_auc"), t.get("train_seconds")
     rows = [
         ("data", PAPER["dataset"], str(t["dataset"])),
         ("model", PAPER["model"], f"{t['preset']} preset, {t['image_size']} px"),
@@ -212,7 +212,7 @@ def paper_comparison(train: dict[str, Any], bias: dict[str, Any] | None = None) 
         ),
         ("ROC AUC", "not reported", "n/a" if auc is None else f"{auc:.3f} (n = {t['n_val']})"),
         ("majority-class baseline", "not reported", pct(t["majority_baseline"], 2)),
-        ("training time", "not reported", f"{t['train_seconds']:.1f} s"),
+        ("training time", "not reported", "n/a" if seconds is None else f"{seconds:.1f} s"),
     ]
     for g in (bias or {}).get("groups", []):
         rows.append(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from core.errors import OUT_OF_RANGE, UNKNOWN_PRESET, ConfigError
+import numpy as np
+
+from core.errors import NOT_A_SWITCH, OUT_OF_RANGE, UNKNOWN_PRESET, ConfigError
 from core.labels import DEFAULT_THRESHOLD
 
 Preset = Literal["fast", "paper"]
@@ -40,16 +43,18 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ConfigError(UNKNOWN_PRESET.format(preset=self.preset, choices=", ".join(PRESETS)))
-        _check_range("epochs", self.epochs, 1, 500)
+        _check_range("epochs", self.epochs, 1, 500, whole=True)
         _check_range("val_fraction", self.val_fraction, 0.05, 0.9)
         _check_range("threshold", self.threshold, 0.0, 1.0)
-        _check_range("seed", self.seed, 0, 2**31 - 1)
+        _check_range("seed", self.seed, 0, 2**31 - 1, whole=True)
         if self.batch_size is not None:
-            _check_range("batch_size", self.batch_size, 1, 4096)
+            _check_range("batch_size", self.batch_size, 1, 4096, whole=True)
         if self.learning_rate is not None:
             _check_range("learning_rate", self.learning_rate, 1e-7, 1.0)
         if self.image_size is not None:
-            _check_range("image_size", self.image_size, 16, 512)
+            _check_range("image_size", self.image_size, 16, 512, whole=True)
+        if not isinstance(self.augment, bool | np.bool_):
+            raise ConfigError(NOT_A_SWITCH.format(name="augment", value=self.augment))
 
     def resolved(self) -> TrainConfig:
         """A copy with every ``None`` replaced by the preset's default."""
@@ -66,6 +71,9 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
-def _check_range(name: str, value: float, low: float, high: float) -> None:
-    if not (low <= value <= high):
+def _check_range(name: str, value: object, low: float, high: float, *, whole: bool = False) -> None:
+    """Refuse anything but a number (a whole one when ``whole``) from ``low`` to ``high``: NaN, text, True."""
+    kind = numbers.Integral if whole else numbers.Real
+    number = isinstance(value, kind) and not isinstance(value, bool | np.bool_)
+    if not (number and low <= value <= high):  # type: ignore[operator]
         raise ConfigError(OUT_OF_RANGE.format(name=name, low=low, high=high, value=value))

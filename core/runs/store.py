@@ -6,6 +6,10 @@ into a hidden temporary folder and renamed into place in one step, so a crash
 mid-save never leaves a folder that lists as a run; the next save deletes what a killed
 one left behind. Nothing is pickled; models load in Keras safe mode. Only
 :func:`load_model` imports Keras.
+
+What is read back is checked (:mod:`core.runs.schema`) before anything uses it: a run
+whose files were edited into nonsense lists as ``damaged`` with the reason, and only
+``finished`` and ``cancelled`` runs are :attr:`RunInfo.usable`.
 """
 
 from __future__ import annotations
@@ -28,16 +32,21 @@ from core.errors import (
     MODEL_UNREADABLE,
     NO_RUNS,
     NO_SUCH_RUN,
+    RUN_DAMAGED,
     RUN_INCOMPLETE,
     ModelError,
 )
 from core.labels import DEFAULT_THRESHOLD
 from core.model.config import PRESET_DEFAULTS
 from core.paths import models_dir
+from core.runs.schema import STATUSES, run_problem, scores_problem
 
 RUN_FILES = ("model.keras", "config.json", "history.json", "scores.csv", "metrics.json")
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
-_PARTIAL = re.compile(r"^\.partial-.+-(\d+)-[0-9a-f]{6}$")
+# \A and \Z, not ^ and $: "$" also matches before a trailing newline.
+_RUN_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
+_PARTIAL = re.compile(r"\A\.partial-.+-(\d+)-[0-9a-f]{6}\Z")
+#: Larger JSON files are not read: a run's own are a few kB.
+MAX_JSON_BYTES = 16 * 1024 * 1024
 # Image paths are kept as the file system gives them: a name that is not UTF-8 carries
 # surrogate escapes, which must reach scores.csv (and come back) byte for byte.
 _PATH_ERRORS = "surrogateescape"
@@ -49,10 +58,15 @@ class RunInfo:
 
     run_id: str
     path: Path
-    status: str  # "finished", "cancelled" or "incomplete"
+    status: str  # "finished", "cancelled", "incomplete" (files missing) or "damaged" (files edited)
     config: dict[str, Any]
     metrics: dict[str, Any]
-    problem: str = ""  # why an incomplete run cannot be used
+    problem: str = ""  # why an incomplete or damaged run cannot be used
+
+    @property
+    def usable(self) -> bool:
+        """Whether the run can be shown and used: finished or cancelled, its files checked."""
+        return self.status in STATUSES
 
     @property
     def threshold(self) -> float:
@@ -122,46 +136,58 @@ def save_run(
 
 
 def list_runs() -> list[RunInfo]:
-    """All runs, newest first. Broken folders list as ``incomplete`` with the reason."""
+    """All runs, newest first. Broken folders list as ``incomplete`` or ``damaged`` with the reason.
+
+    A run deleted while it is being listed (by another session or process) is left out.
+    """
     root = models_dir()
-    if not root.is_dir():
+    try:
+        ids = [p.name for p in root.iterdir() if _RUN_ID.match(p.name) and p.is_dir()]
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    ids = [p.name for p in root.iterdir() if p.is_dir() and _RUN_ID.match(p.name)]
-    return [run_info(i) for i in sorted(ids, reverse=True)]
+    listed = []
+    for run_id in sorted(ids, reverse=True):
+        try:
+            info = run_info(run_id)
+        except ModelError:  # NO_SUCH_RUN: deleted since the folder was listed
+            continue
+        if info.path.is_dir():  # else deleted while its files were read
+            listed.append(info)
+    return listed
 
 
 def latest_run_id() -> str:
-    """The newest usable run's id (finished or cancelled; incomplete runs are passed over)."""
+    """The newest usable run's id (finished or cancelled; incomplete and damaged runs are passed over)."""
     for info in list_runs():
-        if info.status != "incomplete":
+        if info.usable:
             return info.run_id
     raise ModelError(NO_RUNS)
 
 
 def run_info(run_id: str) -> RunInfo:
-    """How one run lists; never raises for a damaged folder, only for a bad or unknown id."""
+    """How one run lists; never raises for a broken folder, only for a bad or unknown id.
+
+    Its ``config`` and ``metrics`` have passed :func:`core.runs.schema.run_problem`; a run
+    that fails it is ``damaged``, with empty ``config`` and ``metrics`` so that nothing
+    unchecked is shown.
+    """
     path = _run_path(run_id)
     missing = [f for f in RUN_FILES if not (path / f).is_file()]
     config = _read_object(path / "config.json")
     metrics = _read_object(path / "metrics.json")
     if missing or config is None or metrics is None:
         what = ", ".join(missing) or "readable config.json and metrics.json"
-        return RunInfo(
-            run_id,
-            path,
-            "incomplete",
-            config or {},
-            metrics or {},
-            RUN_INCOMPLETE.format(run_id=run_id, missing=what),
-        )
-    return RunInfo(run_id, path, str(config.get("status", "finished")), config, metrics)
+        problem = RUN_INCOMPLETE.format(run_id=run_id, missing=what)
+        return RunInfo(run_id, path, "incomplete", {}, {}, problem)
+    problem = run_problem(config, metrics)
+    if problem is not None:
+        return RunInfo(run_id, path, "damaged", {}, {}, RUN_DAMAGED.format(run_id=run_id, problem=problem))
+    return RunInfo(run_id, path, str(config.get("status", STATUSES[0])), config, metrics)
 
 
 def load_run(run_id: str) -> Run:
-    """A run's history and per-image scores (no model). Raises for incomplete runs."""
-    info = run_info(run_id)
-    if info.status == "incomplete":
-        raise ModelError(info.problem)
+    """A run's history and per-image scores (no model). Raises for incomplete and damaged runs."""
+    info = _usable(run_id)
     records = _read_json(info.path / "history.json")
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing="readable history.json"))
@@ -173,18 +199,19 @@ def load_run(run_id: str) -> Run:
             dtype={"path": object},
             encoding_errors=_PATH_ERRORS,
         )
-        scores["label"] = scores["label"].astype(np.int8)
-        scores["score"] = scores["score"].astype(float)
-    except (ValueError, KeyError, pd.errors.ParserError) as exc:
+    except (ValueError, pd.errors.ParserError) as exc:
         raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing=f"readable scores.csv: {exc}")) from exc
+    problem = scores_problem(scores)
+    if problem is not None:
+        raise ModelError(RUN_DAMAGED.format(run_id=run_id, problem=problem))
+    scores["label"] = scores["label"].astype(np.int8)
+    scores["score"] = scores["score"].astype(float)
     return Run(info, history, scores)
 
 
 def load_model(run_id: str) -> Any:
     """The run's Keras model, loaded in safe mode (no arbitrary code)."""
-    info = run_info(run_id)
-    if info.status == "incomplete":
-        raise ModelError(info.problem)
+    info = _usable(run_id)
     from core.model.presets import load_keras_model
 
     try:
@@ -197,6 +224,13 @@ def load_model(run_id: str) -> Any:
 def delete_run(run_id: str) -> None:
     """Remove a run folder."""
     shutil.rmtree(_run_path(run_id))
+
+
+def _usable(run_id: str) -> RunInfo:
+    info = run_info(run_id)
+    if not info.usable:
+        raise ModelError(info.problem)
+    return info
 
 
 def _run_path(run_id: str) -> Path:
@@ -263,7 +297,10 @@ def _read_object(path: Path) -> dict[str, Any] | None:
 
 
 def _read_json(path: Path) -> Any:
+    """The JSON in ``path``, or None when it is unreadable, too large, or nested too deep to parse."""
     try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            return None
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from support.app import app, use_no_runs, use_trained_run
+from PIL import Image
+from support.app import app, switch_page, use_no_runs, use_trained_run
+from support.factories import save_stand_in_run, tamper_run
 
-from core.errors import HOME_UNKNOWN, PATH_UNUSABLE
+from core import pipeline
+from core.errors import HOME_UNKNOWN, IMAGE_OUTSIDE_FOLDER, PATH_UNUSABLE
 from core.paths import shown_path
+from ui.navigation import PAGES
+from ui.state import _RUN_WIDGET as RUN_WIDGET
 
 NO_USER = "~nosuchuser-unmask"
 LONG = "/tmp/" + "a" * 300
@@ -42,3 +48,67 @@ def test_bias_folder_box_bad_path_is_a_sentence(
     at.text_input(key="bias_path").set_value(path).run()
     assert not at.exception, [e.value for e in at.exception]
     assert message in [e.value for e in at.main.error]
+
+
+# --- a tampered run folder ---------------------------------------------------------------------
+GOOD, BAD = "20260101-000000-fast-good", "20260102-000000-fast-bad"
+#: The red team's hand edits of a run's JSON files: (file, key, raw JSON value).
+TAMPERED = [
+    ("config.json", "threshold", '"abc"'),
+    ("config.json", "threshold", "null"),
+    ("config.json", "threshold", "5"),
+    ("config.json", "threshold", "NaN"),
+    ("config.json", "image_size", '"big"'),
+    ("metrics.json", "accuracy", '"x"'),
+]
+
+
+def _good_and_tampered(monkeypatch: pytest.MonkeyPatch, models: Path) -> Path:
+    """A usable stand-in run on the demo set and a newer one to tamper with; returns the newer's folder."""
+    use_no_runs(monkeypatch, models)
+    demo = pipeline.data_folder(None)
+    save_stand_in_run(GOOD, data=demo)
+    return save_stand_in_run(BAD, data=demo)
+
+
+@pytest.mark.parametrize(("file", "key", "raw"), TAMPERED)
+def test_tampered_run_breaks_no_page_and_lists_as_damaged(
+    file: str, key: str, raw: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tamper_run(_good_and_tampered(monkeypatch, tmp_path / "models"), file, key, raw)
+    at = app()
+    for page in PAGES:
+        switch_page(at, page.name).run()
+        assert not at.exception, (page.name, [e.value for e in at.exception])
+        assert at.sidebar.selectbox(key=RUN_WIDGET).value == GOOD
+        assert at.sidebar.expander[0].label == "1 damaged run(s), not selectable"
+        [problem] = [c.value for c in at.sidebar.caption if c.value.startswith(f"Run '{BAD}' is damaged")]
+        assert key in problem
+
+
+def test_tampered_run_in_the_link_falls_back_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tamper_run(_good_and_tampered(monkeypatch, tmp_path / "models"), "config.json", "threshold", '"abc"')
+    at = app(run=BAD)
+    [warning] = [w.value for w in at.warning if "Showing the latest run instead" in w.value]
+    assert warning.startswith(f"Run '{BAD}' is damaged (config.json: threshold must be between 0.0 and 1.0")
+    assert at.query_params["run"] == GOOD
+
+
+def test_score_paths_outside_the_data_folder_are_not_shown(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run = _good_and_tampered(monkeypatch, tmp_path / "models")
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (32, 32), (200, 0, 0)).save(secret)
+    scores = pd.read_csv(run / "scores.csv")
+    scores.loc[0, "path"] = str(secret)  # the first real, 0.9: called real at 0.75
+    scores.loc[1, "path"] = "real/real_0.jpg"
+    scores.to_csv(run / "scores.csv", index=False)
+    at = app("confusion", run=BAD)
+    at.segmented_control(key="confusion_cell").set_value("real called real").run()
+    [gallery] = at.main.image
+    assert gallery.captions == ["P(real) 0.800 · real/real_0.jpg"]
+    [warning] = [w.value for w in at.warning if "could not be shown" in w.value]
+    assert IMAGE_OUTSIDE_FOLDER.format(path=secret, root=pipeline.data_folder(None)) in warning

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support.factories import make_tiny_faceset
+from support.factories import make_tiny_faceset, save_stand_in_run, tamper_run
 
 from core import pipeline
 from core.cli import EXIT_BAD_INPUT, main
-from core.errors import BIAS_DATA_NEEDED
+from core.errors import BIAS_DATA_NEEDED, RUN_DAMAGED
 from core.paths import REPO_ROOT
 from core.runs import store
 
@@ -130,3 +130,18 @@ def test_reproduce_on_a_real_folder_without_bias_data_refuses_to_mix_in_the_demo
     code = main(["reproduce", "--data", str(tmp_path / "faces")])
     assert code == EXIT_BAD_INPUT
     assert capsys.readouterr().err.strip() == f"error: {BIAS_DATA_NEEDED.format(name='faces')}"
+
+
+def test_tampered_run_is_listed_as_damaged_and_refused_with_a_sentence(capsys, tmp_path):
+    good, bad = "20260101-000000-fast-good", "20260102-000000-fast-bad"
+    save_stand_in_run(good, data=tmp_path)
+    tamper_run(save_stand_in_run(bad, data=tmp_path), "config.json", "threshold", '"abc"')
+    listed = _run_json(capsys, "runs")["runs"]
+    assert [(r["run_id"], r["status"]) for r in listed] == [(bad, "damaged"), (good, "finished")]
+    problem = RUN_DAMAGED.format(
+        run_id=bad, problem="config.json: threshold must be between 0.0 and 1.0; got abc"
+    )
+    assert listed[0]["problem"] == problem
+    assert _run_json(capsys, "evaluate")["run_id"] == good  # the latest usable run
+    assert main(["evaluate", "--run", bad, "--json"]) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == f"error: {problem}\n"

@@ -54,6 +54,15 @@ class StandInModel:
         path.write_bytes(b"not a keras file")
 
 
+def tamper_run(run: Path, file: str, key: str, raw: str) -> None:
+    """Set ``key`` of the run's JSON ``file`` to ``raw``, written as is (``NaN``, ``"abc"``): a hand edit."""
+    import json
+
+    values = json.loads((run / file).read_text(encoding="utf-8"))
+    text = json.dumps({k: v for k, v in values.items() if k != key})
+    (run / file).write_text(text[:-1] + f', "{key}": {raw}}}', encoding="utf-8")
+
+
 def save_stand_in_run(run_id: str, *, data: Path | None = None) -> Path:
     """A run with no real model, trained on ``data`` (default elsewhere): four stored scores, two tones.
 
