@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 from pathlib import Path
 
@@ -160,3 +162,64 @@ def test_load_hard_set_cached_is_identical(hard_set_dir):
     assert warm.paths == cold.paths
     np.testing.assert_array_equal(warm.images, cold.images)
     assert len(list(cache_dir().glob("*.npy"))) == 1
+
+
+# --- an exact key: the folder and every file's bytes -------------------------------------------------
+
+
+def _twin_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """Two folders with the same names, sizes and modification times, and different pixels (BMP: fixed size)."""
+    folders = []
+    for name, colour in (("one", (255, 0, 0)), ("two", (0, 0, 255))):
+        root = tmp_path / name / "real"
+        root.mkdir(parents=True)
+        Image.new("RGB", (8, 8), colour).save(root / "a.bmp")
+        os.utime(root / "a.bmp", ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+        folders.append(root.parent)
+    assert (folders[0] / "real/a.bmp").stat().st_size == (folders[1] / "real/a.bmp").stat().st_size
+    return folders[0], folders[1]
+
+
+def test_twin_folders_never_share_cached_pixels(tmp_path):
+    one, two = _twin_folders(tmp_path)
+    assert tuple(load(one, image_size=8).images[0, 0, 0]) == (255, 0, 0)
+    assert tuple(load(two, image_size=8).images[0, 0, 0]) == (0, 0, 255)
+    assert cache_key(one, layout="real_fake_folders", paths=("real/a.bmp",), image_size=8) != cache_key(
+        two, layout="real_fake_folders", paths=("real/a.bmp",), image_size=8
+    )
+
+
+def test_a_file_rewritten_with_the_same_size_and_time_is_decoded_again(tmp_path):
+    one, _ = _twin_folders(tmp_path)
+    assert tuple(load(one, image_size=8).images[0, 0, 0]) == (255, 0, 0)
+    Image.new("RGB", (8, 8), (0, 255, 0)).save(one / "real/a.bmp")  # same size, new pixels
+    os.utime(one / "real/a.bmp", ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    assert tuple(load(one, image_size=8).images[0, 0, 0]) == (0, 255, 0)
+
+
+def _claim_huge_shape(npy: Path, meta: Path) -> None:
+    """Rewrite the entry so that both its .npy header and its .json claim 10^6 images of 512 px."""
+    shape = (1_000_000, 512, 512, 3)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": shape})
+    npy.write_bytes(header.getvalue() + b"\0" * 100)
+    values = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**values, "shape": list(shape)}))
+
+
+def test_read_cache_entry_claiming_a_huge_shape_is_deleted_not_a_memory_error():
+    write_cache("k6", _decoded(), PATHS)
+    _claim_huge_shape(cache_dir() / "k6.npy", cache_dir() / "k6.json")
+    assert read_cache("k6", PATHS) is None
+    assert list(cache_dir().iterdir()) == []
+
+
+def test_load_rebuilds_an_entry_claiming_a_huge_shape(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    _files(root / "real")
+    first = load(root, image_size=8)
+    (npy,) = cache_dir().glob("*.npy")
+    _claim_huge_shape(npy, npy.with_suffix(".json"))
+    np.testing.assert_array_equal(load(root, image_size=8).images, first.images)  # rebuilt
+    monkeypatch.setattr(datasets, "decode_files", lambda *a, **k: pytest.fail("decoded again"))
+    np.testing.assert_array_equal(load(root, image_size=8).images, first.images)  # and used
