@@ -186,6 +186,9 @@ DOWNLOAD_UNEXPECTED = (
     "and point Unmask at the unzipped folder with --data DIR or the sidebar's folder path."
 )
 
+# --- disk (core.disk) ----------------------------------------------------------------------
+DISK_QUOTA_BAD = "{variable} must be a whole number of megabytes, 1 or more; got {value!r}."
+
 # --- uploads (core.data.uploads) -------------------------------------------------------
 UPLOAD_TOO_BIG = "The upload is {size_mb:.1f} MB, over the {limit_mb} MB limit; upload a smaller archive."
 UPLOAD_NOT_ZIP = "The upload is not a .zip archive; zip the folder of images and upload the .zip file."
@@ -203,6 +206,14 @@ UPLOAD_TOO_MANY_FILES = (
 )
 UPLOAD_TOO_LARGE_UNPACKED = (
     "The archive unpacks to {size_mb:.0f} MB, over the {limit_mb} MB limit; upload a smaller data set."
+)
+UPLOAD_TOO_MANY_FOLDERS = (
+    "The archive holds {n} folders, more than the {limit} allowed; keep the images in a few folders "
+    "(real/ and fake/, say) and zip them again."
+)
+UPLOAD_ARCHIVE_RATIO = (
+    "The archive is {size_kb:.0f} kB but unpacks to {unpacked_mb:.0f} MB, {ratio:.0f} times more, which "
+    "looks like a zip bomb; zip ordinary image files instead."
 )
 UPLOAD_ZIP_BOMB = (
     "The archive entry {entry!r} expands {ratio:.0f} times, which looks like a zip bomb; "

@@ -19,6 +19,10 @@ claims more pixels than the file holds) is deleted and the caller decodes again;
 ``.npy`` header is checked against the file's size before any array is allocated.
 Entries are not fsynced: after a power cut the worst case is a damaged entry, which is
 detected and rebuilt.
+
+The cache keeps to :func:`core.disk.quota_bytes`: after each write the entries read least
+recently are deleted until it fits, and an entry larger than the quota is not written.
+Temporary files of a killed write are swept the first time a process uses the cache.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from core import disk
 from core.data.faceset import SkippedFile
 from core.data.images import DECODER_VERSION
 from core.paths import data_dir
@@ -99,26 +104,40 @@ def cache_key(root: str | os.PathLike[str], *, layout: str, paths: Sequence[str]
 def read_cache(key: str, paths: Sequence[str]) -> Decoded | None:
     """The entry ``key`` re-ordered to match ``paths``, or None if absent or damaged.
 
-    A damaged entry is deleted, so the next :func:`write_cache` replaces it.
+    A damaged entry is deleted, so the next :func:`write_cache` replaces it; an entry read
+    is marked used (see :func:`core.disk.evict`).
     """
+    disk.sweep_once(cache_dir())
     meta_file, array_file = _files(key)
     if not meta_file.is_file():
         return None
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         images = _load_pixels(array_file, meta["shape"])
-        return _match(meta, images, key, paths)
+        found = _match(meta, images, key, paths)
     except (OSError, ValueError, EOFError, KeyError, TypeError, MemoryError):
         _remove(key)
         return None
+    disk.touch(meta_file, array_file)
+    return found
 
 
 def write_cache(key: str, decoded: Decoded, paths: Sequence[str]) -> bool:
     """Store ``decoded`` (made from ``paths``) as entry ``key``; False if the disk refused.
 
-    A cache that cannot be written (read-only or full disk) only costs speed, so the
-    error is not raised.
+    A cache that cannot be written (read-only or full disk, or an entry larger than the
+    quota) only costs speed, so the error is not raised. Older entries are evicted to keep
+    the cache under :func:`core.disk.quota_bytes`.
+
+    Raises
+    ------
+    ConfigError
+        If ``UNMASK_DISK_QUOTA_MB`` is not a number of megabytes.
     """
+    disk.sweep_once(cache_dir())
+    quota = disk.quota_bytes()
+    if decoded.images.nbytes > quota:
+        return False
     meta = {
         "format": CACHE_FORMAT,
         "key": key,
@@ -134,6 +153,7 @@ def write_cache(key: str, decoded: Decoded, paths: Sequence[str]) -> bool:
         _atomic_write(meta_file, lambda f: f.write(json.dumps(meta).encode("utf-8")))
     except OSError:
         return False
+    disk.evict(cache_dir(), quota=quota, keep={key})
     return True
 
 
@@ -204,7 +224,7 @@ def _remove(key: str) -> None:
 
 def _atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Write through a temporary file in the same folder, then rename over ``target``."""
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=disk.temp_prefix(), suffix=target.suffix)
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)

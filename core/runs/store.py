@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.disk import process_running
 from core.errors import (
     BAD_RUN_ID,
     MODEL_UNREADABLE,
@@ -270,24 +271,12 @@ def _remove_stale_partials(root: Path) -> None:
     """Delete staging folders left by a save that was killed (its process no longer runs).
 
     A folder of a process that is still running, on this machine, is left alone: it may be
-    mid-save. Only POSIX can ask whether a process runs without disturbing it.
+    mid-save (see :func:`core.disk.process_running`).
     """
-    if os.name != "posix":
-        return
     for entry in root.iterdir():
         found = _PARTIAL.match(entry.name)
-        if found and entry.is_dir() and not entry.is_symlink() and not _process_running(int(found.group(1))):
+        if found and entry.is_dir() and not entry.is_symlink() and not process_running(int(found.group(1))):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def _process_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: only checks that the process exists
-    except (ProcessLookupError, OverflowError):  # no such process, or no such pid at all
-        return False
-    except OSError:  # e.g. it exists but belongs to another user
-        return True
-    return True
 
 
 def _read_object(path: Path) -> dict[str, Any] | None:

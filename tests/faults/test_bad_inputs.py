@@ -64,10 +64,12 @@ from core.errors import (
     SPLIT_TOO_SMALL,
     UNKNOWN_ATTRIBUTE,
     UNKNOWN_LAYOUT,
+    UPLOAD_ARCHIVE_RATIO,
     UPLOAD_NOT_ZIP,
     UPLOAD_SYMLINK,
     UPLOAD_TOO_BIG,
     UPLOAD_TOO_LARGE_UNPACKED,
+    UPLOAD_TOO_MANY_FOLDERS,
     UPLOAD_UNSAFE_PATH,
     UPLOAD_ZIP_BOMB,
     ImageError,
@@ -464,6 +466,22 @@ def zip_bomb_total_size(w: World):
     return _unzip(bytes(data)), expected
 
 
+def zip_bomb_of_small_entries(w: World):
+    # 100 entries of 1000 kB of zeros, none large enough to be ratio-checked alone: 100 kB -> 100 MB
+    # (the red team's was 568 kB -> 500 MB).
+    data = _zip({f"faces/{i}.jpg": bytes(1000 * 1024) for i in range(100)})
+    unpacked = 100 * 1000 * 1024
+    expected = UPLOAD_ARCHIVE_RATIO.format(
+        size_kb=len(data) / 1024, unpacked_mb=unpacked / MB, ratio=unpacked / len(data)
+    )
+    return _unzip(data), expected
+
+
+def zip_of_50000_folders(w: World):
+    data = _zip({f"faces/{i}/": b"" for i in range(50_000)})
+    return _unzip(data), UPLOAD_TOO_MANY_FOLDERS.format(n=uploads.MAX_FOLDERS + 1, limit=uploads.MAX_FOLDERS)
+
+
 def zip_over_upload_size_limit(w: World):
     archive = w.inputs / "huge.zip"
     with open(archive, "wb") as file:  # sparse: costs no disk
@@ -512,6 +530,8 @@ BAD_INPUTS: list = [
     pytest.param(zip_symlink, id="zip-symlink"),
     pytest.param(zip_bomb_ratio, id="zip-bomb-ratio"),
     pytest.param(zip_bomb_total_size, id="zip-bomb-total-size"),
+    pytest.param(zip_bomb_of_small_entries, id="zip-bomb-of-small-entries"),
+    pytest.param(zip_of_50000_folders, id="zip-of-50000-folders"),
     pytest.param(zip_over_upload_size_limit, id="zip-over-upload-size-limit"),
     pytest.param(zip_that_is_a_text_file, id="zip-that-is-a-text-file"),
 ]
