@@ -48,10 +48,11 @@ def _settings_form() -> None:
         )
         middle = st.columns(3)
         default = {"value": None, "placeholder": "preset default"}
+        most_size, most_batch = ui.train_limits(folder)  # what fits in this machine's memory
         middle[0].number_input(
-            "Image size (pixels a side)", 16, 512, step=16, key="train_image_size", **default
+            "Image size (pixels a side)", 16, most_size, step=16, key="train_image_size", **default
         )
-        middle[1].number_input("Batch size", 1, 4096, step=8, key="train_batch_size", **default)
+        middle[1].number_input("Batch size", 1, most_batch, step=8, key="train_batch_size", **default)
         middle[2].number_input("Learning rate", 1e-7, 1.0, format="%.5f", key="train_lr", **default)
         bottom = st.columns(3)
         bottom[0].number_input("Validation share", 0.05, 0.9, 0.25, step=0.05, key="train_val")
@@ -79,6 +80,10 @@ def _start(folder: str) -> None:
         )
     except UnmaskError as exc:
         ui.flash("error", str(exc))
+        return
+    problem = ui.memory_problem(config, folder)  # refused before anything is decoded
+    if problem:
+        ui.flash("error", problem)
     else:
         ui.start_job(config, folder)
 

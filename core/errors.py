@@ -87,6 +87,13 @@ BIAS_DATA_NEEDED = (
 # --- settings ---------------------------------------------------------------------
 OUT_OF_RANGE = "{name} must be between {low} and {high}; got {value}."
 NOT_A_SWITCH = "{name} must be true or false; got {value!r}."
+MEMORY_TOO_SMALL = (
+    "Training the {preset} preset at {size} px with batch {batch} on {n} images needs about {need_gb:.1f} GB "
+    "of memory, but this machine has {free_gb:.1f} GB available: {fits}."
+)
+MEMORY_FITS_BATCH = "a batch of at most {batch} fits at {size} px"
+MEMORY_FITS_SIZE = "images of at most {size} px fit at batch {batch}"
+MEMORY_FITS_NOTHING = "no image size fits {n} images, so use fewer images or free some memory"
 
 # --- demo data --------------------------------------------------------------------
 DEMO_ODD_SIZE = (

@@ -21,6 +21,7 @@ from core.data.faceset import FaceSet
 from core.errors import UNKNOWN_ATTRIBUTE, DataError
 from core.evaluation.bias import GroupTable, group_table, sample_per_group
 from core.evaluation.metrics import threshold_metrics
+from core.model import memory
 from core.model.config import TrainConfig
 from core.paths import user_path
 from core.runs import store
@@ -42,6 +43,26 @@ def load_faces(
 ) -> FaceSet:
     """Decode a data folder (or the demo set) at ``image_size``; see :func:`core.data.datasets.load`."""
     return datasets.load(data_folder(data), image_size=image_size, progress=progress)
+
+
+def load_training_faces(
+    data: str | os.PathLike[str] | None, config: TrainConfig, *, progress: Progress | None = None
+) -> FaceSet:
+    """Decode a data folder (or the demo set) for training ``config``, once the training fits in memory.
+
+    The folder is listed first (no pixels), so settings that cannot fit are refused before
+    a single image is decoded.
+
+    Raises
+    ------
+    ConfigError
+        ``MEMORY_TOO_SMALL`` (see :func:`core.model.memory.check_fits`), saying what fits.
+    DataError
+        As :func:`core.data.datasets.load`.
+    """
+    folder = data_folder(data)
+    memory.check_fits(config, n_images=len(datasets.scan(folder)), available=memory.available_bytes())
+    return datasets.load(folder, image_size=config.resolved().image_size, progress=progress)
 
 
 def scores_frame(faceset: FaceSet, index: np.ndarray, scores: np.ndarray) -> pd.DataFrame:

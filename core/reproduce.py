@@ -91,7 +91,7 @@ def reproduce(
     """
     check_bias_data(data, bias_data)
     config = config or protocol_config(preset)
-    faces = pipeline.load_faces(data, image_size=config.resolved().image_size, progress=decode_progress)
+    faces = pipeline.load_training_faces(data, config, progress=decode_progress)
     info = pipeline.train_and_save(faces, config, on_batch=on_batch, on_epoch=on_epoch, cancel=cancel)
     bias = (
         None

@@ -9,6 +9,7 @@ the screen, one module per concern:
 - :mod:`ui.loaders`: cached loaders of faces, runs, metrics, models and bias scores;
 - :mod:`ui.jobs`: training in the background, shown live;
 - :mod:`ui.widgets`: widget groups the pages share (the threshold slider, an image gallery);
+- :mod:`ui.limits`: the Train form's limits and memory check on this machine;
 - :mod:`ui.navigation`: the pages, for the router and for links between pages.
 
 Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at import
@@ -16,6 +17,7 @@ time: the functions that run a model import :mod:`core.model.train` when they ar
 """
 
 from ui.jobs import delete_run, job, job_panel, start_job, start_reproduction
+from ui.limits import memory_problem, train_limits
 from ui.loaders import (
     bias_pool,
     bias_scores,
@@ -82,6 +84,7 @@ __all__ = [
     "job",
     "job_panel",
     "load_faces_or_stop",
+    "memory_problem",
     "metrics_at",
     "remember_bias",
     "run_id_or_stop",
@@ -93,6 +96,7 @@ __all__ = [
     "start_job",
     "start_reproduction",
     "threshold",
+    "train_limits",
     "image_gallery",
     "run_downloads",
     "threshold_slider",

@@ -43,11 +43,10 @@ def start_job(
     if current is not None and not current.snapshot().done:
         flash("warning", "A training run is already in progress: stop it before starting another.")
         return
-    size = config.resolved().image_size
     extra: dict[str, Any] = {"kind": kind, "n_val": None, "bias_folder": bias_folder}
 
     def load(progress: Any) -> FaceSet:  # runs in the job's thread: no Streamlit here
-        faces = pipeline.load_faces(folder, image_size=size, progress=progress)
+        faces = pipeline.load_training_faces(folder, config, progress=progress)
         with contextlib.suppress(UnmaskError):  # training raises the same error with its own message
             extra["n_val"] = len(
                 split_indices(faces.labels, val_fraction=config.val_fraction, seed=config.seed)[1]

@@ -50,7 +50,7 @@ def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         val_fraction=args.val_fraction,
         augment=args.augment,
     ).resolved()
-    faces = pipeline.load_faces(args.data, image_size=config.image_size, progress=decode_bar())
+    faces = pipeline.load_training_faces(args.data, config, progress=decode_bar())
     show_skipped(faces.skipped)
     info = pipeline.train_and_save(faces, config, on_batch=train_bar(config.epochs))
     summary = train_summary(info)

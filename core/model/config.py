@@ -15,6 +15,15 @@ from core.labels import DEFAULT_THRESHOLD
 Preset = Literal["fast", "paper"]
 PRESETS: tuple[str, ...] = ("fast", "paper")
 
+#: The presets' layer widths (core.model.presets builds them; core.model.memory sizes them).
+PAPER_FILTERS = 32
+PAPER_UNITS = 128
+FAST_FILTERS = (8, 16, 32)
+FAST_UNITS = 32
+#: Smallest and largest image side, and the largest batch, a training run accepts.
+IMAGE_SIZE_RANGE = (16, 512)
+MAX_BATCH = 4096
+
 #: Per-preset defaults used when a setting is left as ``None``.
 PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
     "fast": {"image_size": 64, "batch_size": 32, "learning_rate": 3e-3},
@@ -48,11 +57,11 @@ class TrainConfig:
         _check_range("threshold", self.threshold, 0.0, 1.0)
         _check_range("seed", self.seed, 0, 2**31 - 1, whole=True)
         if self.batch_size is not None:
-            _check_range("batch_size", self.batch_size, 1, 4096, whole=True)
+            _check_range("batch_size", self.batch_size, 1, MAX_BATCH, whole=True)
         if self.learning_rate is not None:
             _check_range("learning_rate", self.learning_rate, 1e-7, 1.0)
         if self.image_size is not None:
-            _check_range("image_size", self.image_size, 16, 512, whole=True)
+            _check_range("image_size", self.image_size, *IMAGE_SIZE_RANGE, whole=True)
         if not isinstance(self.augment, bool | np.bool_):
             raise ConfigError(NOT_A_SWITCH.format(name="augment", value=self.augment))
 

@@ -33,12 +33,14 @@ import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
 from core.errors import UNKNOWN_PRESET, ConfigError  # noqa: E402
-from core.model.config import PRESETS, Preset  # noqa: E402
-
-PAPER_FILTERS = 32
-PAPER_UNITS = 128
-FAST_FILTERS = (8, 16, 32)
-FAST_UNITS = 32
+from core.model.config import (  # noqa: E402
+    FAST_FILTERS,
+    FAST_UNITS,
+    PAPER_FILTERS,
+    PAPER_UNITS,
+    PRESETS,
+    Preset,
+)
 
 
 def build_model(preset: Preset, *, image_size: int, augment: bool = False) -> keras.Model:

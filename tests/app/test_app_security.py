@@ -10,8 +10,11 @@ from PIL import Image
 from support.app import app, switch_page, use_no_runs, use_trained_run
 from support.factories import save_stand_in_run, tamper_run
 
+import ui
 from core import pipeline
-from core.errors import HOME_UNKNOWN, IMAGE_OUTSIDE_FOLDER, PATH_UNUSABLE
+from core.errors import HOME_UNKNOWN, IMAGE_OUTSIDE_FOLDER, PATH_UNUSABLE, ConfigError
+from core.model import memory
+from core.model.config import TrainConfig
 from core.paths import shown_path
 from ui.navigation import PAGES
 from ui.state import _RUN_WIDGET as RUN_WIDGET
@@ -112,3 +115,29 @@ def test_score_paths_outside_the_data_folder_are_not_shown(
     assert gallery.captions == ["P(real) 0.800 · real/real_0.jpg"]
     [warning] = [w.value for w in at.warning if "could not be shown" in w.value]
     assert IMAGE_OUTSIDE_FOLDER.format(path=secret, root=pipeline.data_folder(None)) in warning
+
+
+# --- the Train form: what cannot fit in memory is neither offered nor started ------------------------
+SMALL_MACHINE = 8 * 2**30
+
+
+def test_train_form_limits_follow_the_memory_and_refuse_what_cannot_fit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(memory, "available_bytes", lambda: SMALL_MACHINE)
+    use_no_runs(monkeypatch, tmp_path / "models")
+    at = app("train")
+    most_size, most_batch = memory.form_limits(600, available=SMALL_MACHINE)
+    assert most_size < 512  # the demo set at 512 px cannot fit in 8 GiB with any preset
+    assert at.number_input(key="train_image_size").max == most_size
+    assert at.number_input(key="train_batch_size").max == most_batch
+    at.radio(key="train_preset").set_value("paper")
+    at.number_input(key="train_image_size").set_value(most_size)
+    at.number_input(key="train_batch_size").set_value(most_batch)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert ui.JOB not in at.session_state
+    config = TrainConfig(preset="paper", image_size=most_size, batch_size=most_batch)
+    with pytest.raises(ConfigError) as refused:
+        memory.check_fits(config, n_images=600, available=SMALL_MACHINE)
+    assert [e.value for e in at.main.error] == [str(refused.value)]
+    assert not at.exception

@@ -12,7 +12,10 @@ from support.factories import make_tiny_faceset, save_stand_in_run, tamper_run
 
 from core import pipeline
 from core.cli import EXIT_BAD_INPUT, main
-from core.errors import BIAS_DATA_NEEDED, RUN_DAMAGED
+from core.data import datasets
+from core.errors import BIAS_DATA_NEEDED, RUN_DAMAGED, ConfigError
+from core.model import memory
+from core.model.config import TrainConfig
 from core.paths import REPO_ROOT
 from core.runs import store
 
@@ -145,3 +148,15 @@ def test_tampered_run_is_listed_as_damaged_and_refused_with_a_sentence(capsys, t
     assert _run_json(capsys, "evaluate")["run_id"] == good  # the latest usable run
     assert main(["evaluate", "--run", bad, "--json"]) == EXIT_BAD_INPUT
     assert capsys.readouterr().err == f"error: {problem}\n"
+
+
+def test_train_that_cannot_fit_in_memory_is_refused_before_decoding(capsys, tiny_folder, monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 8 * 2**30)
+    monkeypatch.setattr(datasets, "decode_files", lambda *a, **k: pytest.fail("decoded before refusing"))
+    argv = ["train", "--data", str(tiny_folder), "--preset", "paper", "--image-size", "512"]
+    assert main([*argv, "--batch-size", "4096", "--json"]) == EXIT_BAD_INPUT
+    config = TrainConfig(preset="paper", image_size=512, batch_size=4096)
+    with pytest.raises(ConfigError) as refused:
+        memory.check_fits(config, n_images=32, available=8 * 2**30)
+    assert capsys.readouterr().err == f"error: {refused.value}\n"
+    assert str(refused.value).startswith("Training the paper preset at 512 px with batch 4096 on 32 images")

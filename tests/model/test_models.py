@@ -41,3 +41,21 @@ def test_training_flops_per_image_counts_conv_and_dense():
     outputs = keras.layers.Dense(1)(x)  # 32 MACs
     model = keras.Model(inputs, outputs)
     assert training_flops_per_image(model) == 3 * 2 * (4 * 4 * 2 * 9 + 32)
+
+
+@pytest.mark.parametrize("preset", ["fast", "paper"])
+@pytest.mark.parametrize("size", [16, 64, 300])
+@pytest.mark.parametrize("augment", [False, True])
+def test_memory_footprint_counts_the_built_models_weights_and_activations(preset, size, augment):
+    """core.model.memory sizes a preset without Keras: it must agree with the model Keras builds.
+
+    Every layer's output counts (the input too, as the float32 batch), except Flatten's: a
+    reshaped view of the pooled values, not a new array.
+    """
+    from core.model.memory import footprint
+
+    model = build_model(preset, image_size=size, augment=augment)
+    shapes = [layer.output.shape[1:] for layer in model.layers if type(layer).__name__ != "Flatten"]
+    expected = footprint(preset, image_size=size, augment=augment)
+    assert expected.weights == model.count_params()
+    assert expected.activations == sum(int(np.prod(shape)) for shape in shapes)
