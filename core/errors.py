@@ -7,6 +7,9 @@ Tests assert against the constants below (format them with ``.format(**fields)``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class UnmaskError(Exception):
     """Base class: anything a user can cause and fix."""
@@ -18,6 +21,18 @@ class DataError(UnmaskError):
 
 class ModelError(UnmaskError):
     """A model or run could not be built, loaded or saved."""
+
+
+class RunNotSaved(ModelError):
+    """A trained run could not be written (a full disk, say); ``save_again()`` tries once more.
+
+    ``save_again`` holds the trained model and its results in memory, so the app can offer
+    to save them again once there is space; it returns the saved run's ``RunInfo``.
+    """
+
+    def __init__(self, message: str, *, save_again: Callable[[], Any]) -> None:
+        super().__init__(message)
+        self.save_again = save_again
 
 
 class ConfigError(UnmaskError):
@@ -73,6 +88,10 @@ NO_SUCH_RUN = "There is no saved run {run_id!r}; train one first or pick one fro
 NO_RUNS = "No run has been trained yet; train one first (python -m core train, or the Train page)."
 RUN_INCOMPLETE = "Run {run_id!r} is incomplete (missing {missing}); delete it and train again."
 RUN_DAMAGED = "Run {run_id!r} is damaged ({problem}); delete it and train again."
+RUN_NOT_SAVED = (
+    "Run {run_id!r} could not be saved in {folder} ({reason}); nothing half-written was left there. "
+    "Free some space and try again."
+)
 MODEL_UNREADABLE = (
     "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
 )

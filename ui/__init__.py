@@ -10,6 +10,7 @@ the screen, one module per concern:
 - :mod:`ui.jobs`: training in the background, shown live;
 - :mod:`ui.widgets`: widget groups the pages share (the threshold slider, an image gallery);
 - :mod:`ui.limits`: the Train form's limits and memory check on this machine;
+- :mod:`ui.unsaved`: a trained run the disk refused, kept to be saved again;
 - :mod:`ui.navigation`: the pages, for the router and for links between pages.
 
 Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at import

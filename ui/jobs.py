@@ -25,6 +25,7 @@ from core.runs import store
 from core.runs.jobs import TrainingJob
 from ui.loaders import bias_pool, demo_folder
 from ui.state import JOB, data_choice, flash, remember_bias, select_run
+from ui.unsaved import keep_unsaved
 
 
 def job() -> TrainingJob | None:
@@ -123,6 +124,7 @@ def finish_job_if_done() -> None:
     del st.session_state[JOB]
     if snap.state == "failed":
         flash("error", snap.error or "Training failed.")
+        keep_unsaved(snap.save_again)  # trained, but the disk refused it: offer to save again
         return
     select_run(snap.run_id)
     words = "finished" if snap.state == "finished" else "was stopped and saved as cancelled"

@@ -21,6 +21,7 @@ from core.runs import store
 from ui.jobs import finish_job_if_done, job_status
 from ui.loaders import folder_error
 from ui.state import _RUN_WIDGET, DATA, RUN, THRESHOLD, DataChoice, select_run, url_threshold
+from ui.unsaved import unsaved_panel
 
 SOURCES = {
     "demo": "Built-in demo (synthetic demo data)",
@@ -45,6 +46,7 @@ def sidebar() -> None:
         st.subheader("Run in use")
         _run_picker()
         job_status()
+        unsaved_panel()
     for note in url_notes:
         st.warning(note)
     _write_url()

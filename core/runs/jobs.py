@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.data.faceset import FaceSet
-from core.errors import UnmaskError
+from core.errors import RunNotSaved, UnmaskError
 from core.model.config import TrainConfig
 
 JobState = Literal["starting", "decoding", "training", "saving", "finished", "cancelled", "failed"]
@@ -37,6 +37,8 @@ class JobSnapshot:
     run_id: str | None
     error: str | None
     decoded: tuple[int, int] = (0, 0)
+    #: For a run trained but not saved (a full disk): saves it again, returns its RunInfo.
+    save_again: Callable[[], Any] | None = None
 
     @property
     def fraction(self) -> float:
@@ -109,6 +111,7 @@ class TrainingJob:
             s["run_id"],
             s["error"],
             s["decoded"],
+            s.get("save_again"),
         )
         if s["state"] == "training" and snap.fraction > 0:
             snap.seconds_left = elapsed * (1 - snap.fraction) / snap.fraction
@@ -129,6 +132,8 @@ class TrainingJob:
                 faces, self.config, on_batch=self._on_batch, on_epoch=self._on_epoch, cancel=self._cancel
             )
             self._set(state=info.status, run_id=info.run_id)
+        except RunNotSaved as exc:  # trained, but the disk refused: keep the model to save again
+            self._set(state="failed", error=str(exc), save_again=exc.save_again)
         except UnmaskError as exc:
             self._set(state="failed", error=str(exc))
         except Exception as exc:  # a background thread must report, never die silently

@@ -14,6 +14,7 @@ whose files were edited into nonsense lists as ``damaged`` with the reason, and 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -35,7 +36,9 @@ from core.errors import (
     NO_SUCH_RUN,
     RUN_DAMAGED,
     RUN_INCOMPLETE,
+    RUN_NOT_SAVED,
     ModelError,
+    RunNotSaved,
 )
 from core.labels import DEFAULT_THRESHOLD
 from core.model.config import PRESET_DEFAULTS
@@ -117,20 +120,41 @@ def save_run(
     """Write a run atomically and return how it lists.
 
     ``config`` must carry ``status`` ("finished" or "cancelled") and ``preset``.
+
+    Raises
+    ------
+    RunNotSaved
+        ``RUN_NOT_SAVED`` when the file system refuses (a full disk, no permission): the
+        staging folder is removed, and the exception's ``save_again()`` tries once more
+        with the same model and results, which it keeps in memory.
     """
     run_id = validate_run_id(run_id or new_run_id(str(config.get("preset", "run"))))
     root = models_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    _remove_stale_partials(root)
     staging = root / f".partial-{run_id}-{os.getpid()}-{secrets.token_hex(3)}"
-    staging.mkdir()
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        _remove_stale_partials(root)
+        staging.mkdir()
         model.save(staging / "model.keras")
         _write_json(staging / "config.json", {"run_id": run_id, **config})
         _write_json(staging / "history.json", history.to_dict(orient="records"))
         scores.to_csv(staging / "scores.csv", index=False, errors=_PATH_ERRORS)
         _write_json(staging / "metrics.json", metrics)
         os.replace(staging, root / run_id)  # the single step that makes the run exist
+    except OSError as exc:
+        again = functools.partial(
+            save_run,
+            model=model,
+            config=config,
+            history=history,
+            scores=scores,
+            metrics=metrics,
+            run_id=run_id,
+        )
+        reason = exc.strerror or str(exc)
+        raise RunNotSaved(
+            RUN_NOT_SAVED.format(run_id=run_id, folder=root, reason=reason), save_again=again
+        ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return run_info(run_id)

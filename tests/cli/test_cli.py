@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support.factories import make_tiny_faceset, save_stand_in_run, tamper_run
+from support.factories import disk_full, make_tiny_faceset, save_stand_in_run, tamper_run
 
 from core import pipeline
 from core.cli import EXIT_BAD_INPUT, main
@@ -16,7 +16,7 @@ from core.data import datasets
 from core.errors import BIAS_DATA_NEEDED, RUN_DAMAGED, ConfigError
 from core.model import memory
 from core.model.config import TrainConfig
-from core.paths import REPO_ROOT
+from core.paths import REPO_ROOT, models_dir
 from core.runs import store
 
 TRAIN_KEYS = {
@@ -160,3 +160,14 @@ def test_train_that_cannot_fit_in_memory_is_refused_before_decoding(capsys, tiny
         memory.check_fits(config, n_images=32, available=8 * 2**30)
     assert capsys.readouterr().err == f"error: {refused.value}\n"
     assert str(refused.value).startswith("Training the paper preset at 512 px with batch 4096 on 32 images")
+
+
+def test_train_on_a_full_disk_is_one_sentence_and_leaves_nothing(capsys, tiny_folder, monkeypatch):
+    monkeypatch.setattr(store, "_write_json", disk_full)
+    argv = ["train", "--data", str(tiny_folder), "--epochs", "1", "--image-size", "16", "--json"]
+    assert main(argv) == EXIT_BAD_INPUT
+    captured = capsys.readouterr()
+    [line] = [x for x in captured.err.splitlines() if x.startswith("error: ")]
+    assert "could not be saved" in line and "(No space left on device)" in line
+    assert captured.err.splitlines()[-1] == line and "Traceback" not in captured.err
+    assert list(models_dir().iterdir()) == []

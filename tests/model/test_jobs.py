@@ -2,10 +2,11 @@
 
 import time
 
-from support.factories import make_tiny_faceset
+from support.factories import disk_full, make_tiny_faceset
 
 from core.errors import DataError
 from core.model.config import TrainConfig
+from core.paths import models_dir
 from core.runs import store
 from core.runs.jobs import TrainingJob
 
@@ -64,3 +65,17 @@ def test_two_jobs_at_once_each_save_their_own_run():
     assert len(snap_a.history) == 2 and len(snap_b.history) == 3
     assert store.run_info(snap_a.run_id).config["seed"] == 1
     assert store.run_info(snap_b.run_id).config["epochs"] == 3
+
+
+def test_training_job_on_a_full_disk_keeps_the_model_to_save_again(monkeypatch):
+    real = store._write_json
+    monkeypatch.setattr(store, "_write_json", disk_full)
+    job = TrainingJob(TrainConfig(epochs=1, image_size=16), load=lambda p: make_tiny_faceset())
+    snap = _wait(job.start())
+    assert snap.state == "failed" and snap.run_id is None
+    assert "could not be saved" in snap.error and "(No space left on device)" in snap.error
+    assert store.list_runs() == [] and list(models_dir().iterdir()) == []
+    monkeypatch.setattr(store, "_write_json", real)  # space freed
+    info = snap.save_again()
+    assert info.status == "finished" and [r.run_id for r in store.list_runs()] == [info.run_id]
+    assert store.load_model(info.run_id).count_params() > 0  # the very model trained, not lost

@@ -54,6 +54,14 @@ class StandInModel:
         path.write_bytes(b"not a keras file")
 
 
+def disk_full(*args: object, **kwargs: object) -> None:
+    """A writer on a full disk: raises what the system raises (``ENOSPC``) whatever it is given."""
+    import errno
+    import os
+
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
 def tamper_run(run: Path, file: str, key: str, raw: str) -> None:
     """Set ``key`` of the run's JSON ``file`` to ``raw``, written as is (``NaN``, ``"abc"``): a hand edit."""
     import json

@@ -6,8 +6,9 @@ import re
 
 import pandas as pd
 import pytest
+from support.factories import disk_full
 
-from core.errors import RUN_INCOMPLETE, ModelError
+from core.errors import RUN_INCOMPLETE, RUN_NOT_SAVED, ModelError, RunNotSaved
 from core.paths import models_dir
 from core.runs import store
 
@@ -52,10 +53,30 @@ def test_load_run_reads_history_and_scores():
 
 
 def test_save_run_failure_leaves_no_run_and_no_partial_folder():
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RunNotSaved, match="disk full"):
         _save("run-1", model=_FakeModel(fail=True))
     assert store.list_runs() == []
     assert list(models_dir().iterdir()) == []
+
+
+@pytest.mark.parametrize("writer", ["model", "json", "csv"])
+def test_save_run_on_a_full_disk_is_a_sentence_and_can_save_again(writer):
+    model = _FakeModel()
+    with pytest.MonkeyPatch.context() as full:
+        if writer == "model":
+            full.setattr(model, "save", disk_full)
+        elif writer == "json":
+            full.setattr(store, "_write_json", disk_full)
+        else:
+            full.setattr(pd.DataFrame, "to_csv", disk_full)
+        with pytest.raises(RunNotSaved) as refused:
+            _save("run-1", model=model)
+    expected = RUN_NOT_SAVED.format(run_id="run-1", folder=models_dir(), reason="No space left on device")
+    assert str(refused.value) == expected
+    assert list(models_dir().iterdir()) == []  # the staging folder is gone too
+    info = refused.value.save_again()  # space freed
+    assert (info.run_id, info.status) == ("run-1", "finished")
+    assert store.load_run("run-1").scores["label"].tolist() == [1, 0]
 
 
 def test_list_runs_newest_first_and_latest():
