@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from core.data.images import MAX_UPLOAD_IMAGE_MB, decode_upload
+from core.data.images import MAX_UPLOAD_IMAGE_MB
 from core.errors import UnmaskError
 from core.evaluation.report import rate_text
 from core.labels import called_real
@@ -26,19 +26,23 @@ def page() -> None:
     )
     threshold = ui.threshold_slider()
     uploaded = st.file_uploader(
-        "Photos", type=["jpg", "jpeg", "png", "webp"], accept_multiple_files=True, key="try_uploads"
+        "Photos",
+        type=["jpg", "jpeg", "png", "webp"],
+        accept_multiple_files=True,
+        key="try_uploads",
+        max_upload_size=MAX_UPLOAD_IMAGE_MB,  # the browser refuses larger files before sending them
     )
     if not uploaded:
         st.info("Upload one or more photos to see how the run calls them.")
         st.stop()
 
     names, pixels = [], []
-    for file in uploaded:
-        try:
-            pixels.append(decode_upload(file.getvalue(), size=size))
-            names.append(file.name)
-        except UnmaskError as exc:
-            st.error(f"{file.name}: {exc}")
+    for name, decoded in ui.decoded_photos(uploaded, size=size):  # decoded once per session
+        if isinstance(decoded, str):
+            st.error(f"{name}: {decoded}")
+        else:
+            names.append(name)
+            pixels.append(decoded)
     if not pixels:
         st.stop()
 

@@ -11,6 +11,7 @@ the screen, one module per concern:
 - :mod:`ui.widgets`: widget groups the pages share (the threshold slider, an image gallery);
 - :mod:`ui.limits`: the Train form's limits and memory check on this machine;
 - :mod:`ui.unsaved`: a trained run the disk refused, kept to be saved again;
+- :mod:`ui.photos`: photos uploaded to be scored, decoded once per session;
 - :mod:`ui.navigation`: the pages, for the router and for links between pages.
 
 Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at import
@@ -32,6 +33,7 @@ from ui.loaders import (
     score,
     thumbnail,
 )
+from ui.photos import decoded_photos
 from ui.sidebar import (
     ASK_FOR_DOWNLOAD,
     ASK_FOR_FOLDER,
@@ -78,6 +80,7 @@ __all__ = [
     "curve_points",
     "data_choice",
     "data_folder_or_stop",
+    "decoded_photos",
     "delete_run",
     "demo_folder",
     "flash",

@@ -98,7 +98,10 @@ def _data_picker() -> None:
         path = st.text_input("Folder path", key="data_folder_path", placeholder="/path/to/faces").strip()
         choice = _folder_choice(path) if path else DataChoice(None, "", ASK_FOR_FOLDER)
     elif source == "zip":
-        choice = _zip_choice(st.file_uploader("A .zip of a data folder", type=["zip"], key="data_zip"))
+        archive = st.file_uploader(
+            "A .zip of a data folder", type=["zip"], key="data_zip", max_upload_size=uploads.MAX_UPLOAD_MB
+        )
+        choice = _zip_choice(archive)
     else:
         choice = _kaggle_choice()
     st.session_state[DATA] = choice
