@@ -69,7 +69,7 @@ def _run_beside_paper(run_id: str) -> None:
     )
     if info.status == "cancelled":
         st.warning(f"This run was stopped early: {s['epochs_done']} of {s['epochs']} epochs.")
-    summary = ui.bias_summary(run_id)
+    summary = ui.saved_bias(run_id, ui.threshold())
     st.dataframe(paper_comparison(s, summary), hide_index=True)
     _bias_verdict(summary)
 
@@ -78,12 +78,12 @@ def _bias_verdict(summary: dict | None) -> None:
     """Where the bias rows of the table above came from, and whether the largest gap is real."""
     st.subheader("Who gets flagged")
     if summary is None:
-        st.info("No bias check yet for this run: open *Bias by group*, or reproduce the study below.")
+        st.info("No bias check saved with this run yet: open *Bias by group*, or reproduce the study below.")
         link("bias", "Go to Bias by group")
         return
-    data = summary.get("data", "the bias data")
     st.caption(
-        f"The table's group rows: {summary['attribute']} on {data}, threshold {summary['threshold']:g}."
+        f"The table's group rows: the run's latest bias check, {summary['attribute']} on {summary['data']} "
+        f"({summary['per_group']} per group, seed {summary['seed']}), at threshold {summary['threshold']:g}."
     )
     gap = gap_sentence(summary)
     if gap:
@@ -100,12 +100,13 @@ def _reproduce_section() -> None:
         "model trained on the rest. It uses the *fast* model preset at 64 px, which takes a minute or two "
         "on a laptop."
     )
-    if ui.job() is not None:
-        ui.job_panel()
-    else:
-        st.button(
-            "Reproduce the study",
-            type="primary",
-            icon=":material/play_arrow:",
-            on_click=ui.start_reproduction,
-        )
+    busy = bool(ui.active_jobs("reproduce"))
+    st.button(
+        "Reproduce the study",
+        type="primary",
+        icon=":material/play_arrow:",
+        on_click=ui.start_reproduction,
+        disabled=busy,
+        help="A reproduction is already queued or running: it is shown below." if busy else None,
+    )
+    ui.jobs_panel("reproduce")

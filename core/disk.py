@@ -130,17 +130,27 @@ def sweep_orphans(folder: Path) -> list[str]:
     return removed
 
 
-def process_running(pid: int) -> bool:
-    """Whether process ``pid`` runs on this machine (POSIX; elsewhere always True, so nothing is swept)."""
+def process_running(pid: int | None) -> bool:
+    """Whether process ``pid`` runs on this machine: it exists and is not a zombie (an exited child).
+
+    Only POSIX can ask without disturbing the process; elsewhere the answer is always True,
+    so nothing of a process that may still run is swept.
+    """
+    if not pid or pid <= 0:
+        return False
     if os.name != "posix":
         return True
     try:
         os.kill(pid, 0)  # signal 0: only checks that the process exists
     except (ProcessLookupError, OverflowError):  # no such process, or no such pid at all
         return False
-    except OSError:  # e.g. it exists but belongs to another user
+    except OSError:  # it exists, but belongs to another user
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (macOS): existing is running
+        return True
 
 
 def _entries(folder: Path) -> dict[str, tuple[list[Path], int, float]]:

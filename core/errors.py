@@ -96,6 +96,19 @@ MODEL_UNREADABLE = (
     "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
 )
 
+# --- training jobs -----------------------------------------------------------------
+BAD_JOB_ID = "{job_id!r} is not a valid job id; ids are letters, digits, '-' and '_' only."
+JOB_ID_NEEDED = "Say which job to stop: python -m core jobs stop JOB_ID (python -m core jobs lists them)."
+NO_SUCH_JOB = "There is no training job {job_id!r}; list them with python -m core jobs."
+JOB_NOT_STOPPABLE = "Job {job_id!r} has already ended ({state}); there is nothing to stop."
+JOB_NOT_UNSAVED = "Job {job_id!r} has no trained run waiting to be saved; there is nothing to save again."
+JOB_LOST = (
+    "Job {job_id!r} stopped without saying why: its process is gone (killed, out of memory, or the "
+    "machine restarted). Its run was not saved; start it again."
+)
+JOB_START_FAILED = "The training process could not be started ({reason}); check free memory and try again."
+JOB_UNEXPECTED = "Training stopped with an unexpected error ({kind}: {detail}); try again, or report it."
+
 # --- the paper's protocol ----------------------------------------------------------
 BIAS_DATA_NEEDED = (
     "The bias check of a reproduction on {name} needs faces with group attributes from a matching "

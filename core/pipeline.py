@@ -24,7 +24,7 @@ from core.evaluation.metrics import threshold_metrics
 from core.model import memory
 from core.model.config import TrainConfig
 from core.paths import user_path
-from core.runs import store
+from core.runs import bias_store, store
 
 Progress = Callable[[int, int], None]
 
@@ -36,6 +36,27 @@ def data_folder(data: str | os.PathLike[str] | None) -> Path:
 
         return ensure_demo()
     return user_path(data)
+
+
+def check_training_folder(data: str | os.PathLike[str] | None, config: TrainConfig) -> str | None:
+    """Check that ``config`` can be trained on a folder, without decoding it.
+
+    The folder must exist and list images of both classes, and training must fit in the
+    memory available now (:func:`core.model.memory.check_fits`).
+
+    Returns its resolved path as text, or None for the demo set, ready for a job's settings.
+
+    Raises
+    ------
+    DataError
+        As :func:`core.data.datasets.scan`, or ``ONE_CLASS`` when one class is missing.
+    ConfigError
+        ``MEMORY_TOO_SMALL``, saying what fits.
+    """
+    listed = datasets.scan(data_folder(data))
+    datasets.require_both_classes(listed)
+    memory.check_fits(config, n_images=len(listed), available=memory.available_bytes())
+    return None if data is None else listed.root
 
 
 def load_faces(
@@ -86,13 +107,22 @@ def train_and_save(
     *,
     on_epoch: Callable[..., None] | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> store.RunInfo:
-    """Train, then save the run (finished or cancelled) with its validation scores and metrics."""
+    """Train, then save the run (finished or cancelled) with its validation scores and metrics.
+
+    ``on_phase`` is told ``"training"`` when TensorFlow has started and ``"saving"`` before the
+    run is written; ``on_epoch``, ``on_batch`` and ``cancel`` are as for :func:`core.model.train.train`.
+    """
     datasets.require_both_classes(faceset)  # before TensorFlow loads: bad data fails fast
     from core.model.train import train
 
+    if on_phase is not None:
+        on_phase("training")
     result = train(faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel)
+    if on_phase is not None:
+        on_phase("saving")
     scores = scores_frame(faceset, result.val_index, result.val_scores)
     metrics = threshold_metrics(scores["label"], scores["score"], threshold=result.config.threshold).to_dict()
     summary = {
@@ -136,11 +166,6 @@ def score_faceset(run_id: str, faceset: FaceSet) -> np.ndarray:
     return predict_scores(store.load_model(run_id), faceset.images)
 
 
-def choose_attribute(faceset: FaceSet, attribute: str | None) -> str:
-    """``attribute`` if the set has it; by default race, else the set's first attribute."""
-    return _choose(faceset.attributes, attribute)
-
-
 def _choose(available: list[str], attribute: str | None) -> str:
     if attribute is None:
         attribute = "race" if "race" in available else (available[0] if available else "race")
@@ -166,12 +191,15 @@ class BiasPool:
         run stored for them.
     groups : DataFrame
         One row per image of the pool, one column per group attribute.
+    paths : tuple of str
+        The pool's files, relative to ``folder``.
     """
 
     name: str
     folder: Path
     validation_only: bool
     groups: pd.DataFrame
+    paths: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -185,7 +213,7 @@ class BiasPool:
 
     @property
     def default_attribute(self) -> str:
-        """Race if the pool has it, else its first attribute (see :func:`choose_attribute`)."""
+        """Race if the pool has it, else its first attribute."""
         return _choose(self.attributes, None)
 
     def largest_group(self, attribute: str) -> int:
@@ -206,9 +234,10 @@ def bias_pool(run_id: str, *, data: str | os.PathLike[str] | None = None) -> Bia
     dataset = info.config.get("dataset", {})
     if _same_folder(folder, dataset.get("root")):
         stored = store.load_run(run_id).scores
-        return BiasPool(dataset.get("name") or folder.name, folder, True, stored.iloc[:, 3:])
+        name = dataset.get("name") or folder.name
+        return BiasPool(name, folder, True, stored.iloc[:, 3:], tuple(stored["path"]))
     listed = datasets.scan(folder)
-    return BiasPool(listed.name, folder, False, listed.groups)
+    return BiasPool(listed.name, folder, False, listed.groups, listed.paths)
 
 
 def bias_scores(
@@ -225,21 +254,26 @@ def bias_scores(
     The frame has path, label, score and the group columns. When ``data`` is the run's
     own training folder, only its validation images are used (the model trained on the
     rest), with the scores stored in the run, so no model is loaded (see :func:`bias_pool`).
+    The scores are saved with the run (:mod:`core.runs.bias_store`) and read back the next time
+    the same check is asked for, by any process, unless the folder's files changed.
     """
-    info = store.run_info(run_id)
-    folder = data_folder(data)
-    if _same_folder(folder, info.config.get("dataset", {}).get("root")):
-        pool = store.load_run(run_id).scores
-        attribute = _choose(list(pool.columns[3:]), attribute)
-        return attribute, pool.iloc[sample_per_group(pool[attribute], per_group, seed=seed)].reset_index(
-            drop=True
-        )
-    size = info.image_size
-    faceset = datasets.load(folder, image_size=size, progress=progress)
-    attribute = choose_attribute(faceset, attribute)
-    chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
-    sample = faceset.subset(chosen)
-    return attribute, scores_frame(sample, np.arange(len(sample)), score_faceset(run_id, sample))
+    pool = bias_pool(run_id, data=data)
+    attribute = _choose(pool.attributes, attribute)
+    signature = "" if pool.validation_only else bias_store.files_signature(pool.folder, pool.paths)
+    wanted = {"folder": pool.folder, "attribute": attribute, "per_group": per_group, "seed": seed}
+    saved = bias_store.load_bias(run_id, signature=signature, **wanted)
+    if saved is not None:
+        return attribute, saved.scores
+    if pool.validation_only:
+        stored = store.load_run(run_id).scores
+        frame = stored.iloc[sample_per_group(stored[attribute], per_group, seed=seed)].reset_index(drop=True)
+    else:
+        faceset = datasets.load(pool.folder, image_size=store.run_info(run_id).image_size, progress=progress)
+        chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
+        sample = faceset.subset(chosen)
+        frame = scores_frame(sample, np.arange(len(sample)), score_faceset(run_id, sample))
+    bias_store.save_bias(run_id, name=pool.name, scores=frame, signature=signature, **wanted)
+    return attribute, frame
 
 
 def bias_table(

@@ -17,6 +17,7 @@ from core.errors import BIAS_DATA_NEEDED, DataError
 from core.evaluation.report import bias_summary, train_summary
 from core.labels import DEFAULT_THRESHOLD, PAPER
 from core.model.config import Preset, TrainConfig
+from core.runs.store import RunInfo
 
 PROTOCOL_SEED = 0
 
@@ -67,6 +68,7 @@ def reproduce(
     decode_progress: Callable[[int, int], None] | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
     on_epoch: Callable[..., None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Train with the paper's protocol, then run its bias check; returns train, bias and paper figures.
@@ -80,8 +82,9 @@ def reproduce(
         The model preset.
     config : TrainConfig, optional
         Overrides :func:`protocol_config` (tests use a tiny one).
-    decode_progress, on_batch, on_epoch, cancel
-        Progress callbacks and a cancel event, as for :func:`core.pipeline.train_and_save`.
+    decode_progress, on_batch, on_epoch, on_phase, cancel
+        Progress callbacks and a cancel event, as for :func:`core.pipeline.train_and_save`;
+        ``on_phase`` is also told ``"checking bias"`` before the bias check.
 
     Returns
     -------
@@ -93,9 +96,17 @@ def reproduce(
     config = config or protocol_config(preset)
     faces = pipeline.load_training_faces(data, config, progress=decode_progress)
     info = pipeline.train_and_save(faces, config, on_batch=on_batch, on_epoch=on_epoch, cancel=cancel)
+    return protocol_result(info, bias_data=bias_data, progress=decode_progress)
+
+
+def protocol_result(
+    info: RunInfo, *, bias_data: str | os.PathLike[str] | None, progress: Any = None
+) -> dict[str, Any]:
+    """What :func:`reproduce` returns for a saved run: its summary, its bias check, the paper's figures.
+
+    The bias check is left out (None) when training was cancelled.
+    """
     bias = (
-        None
-        if info.status == "cancelled"
-        else bias_step(info.run_id, bias_data=bias_data, progress=decode_progress)
+        None if info.status == "cancelled" else bias_step(info.run_id, bias_data=bias_data, progress=progress)
     )
     return {"train": train_summary(info), "bias": bias, "paper": dict(PAPER)}

@@ -26,8 +26,10 @@ from core.data.faceset import FaceSet
 from core.data.images import decode_image
 from core.errors import IMAGE_OUTSIDE_FOLDER, ImageError, UnmaskError
 from core.evaluation import metrics, thresholds
+from core.evaluation.bias import group_table
+from core.evaluation.report import bias_summary
 from core.paths import inside, models_dir, shown_path
-from core.runs import store
+from core.runs import bias_store, store
 from ui.state import data_choice
 
 
@@ -240,3 +242,28 @@ def _bias_scores(
     root: str, run_id: str, folder: str, attribute: str, per_group: int, seed: int
 ) -> pd.DataFrame:
     return pipeline.bias_scores(run_id, data=folder, attribute=attribute, per_group=per_group, seed=seed)[1]
+
+
+def saved_bias(run_id: str, threshold: float) -> dict[str, Any] | None:
+    """The run's latest saved bias check (:mod:`core.runs.bias_store`) as a summary at ``threshold``.
+
+    Any session shows the same check: it is read from the run's folder, not from this session.
+    None when no check was saved with the run.
+    """
+    try:
+        folder = store.run_info(run_id).path / bias_store.BIAS_FOLDER
+        stamp = max((p.stat().st_mtime_ns for p in folder.glob("*.json")), default=0)
+    except (UnmaskError, OSError):
+        return None
+    return _saved_bias(str(models_dir()), run_id, threshold, stamp)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _saved_bias(root: str, run_id: str, threshold: float, stamp: int) -> dict[str, Any] | None:
+    record = bias_store.latest_bias(run_id)
+    if record is None:
+        return None
+    frame = record.scores
+    table = group_table(frame["label"], frame["score"], frame[record.attribute], threshold=threshold)
+    details = {"data": record.name, "per_group": record.per_group, "seed": record.seed}
+    return {**bias_summary(table), **details}

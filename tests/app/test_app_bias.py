@@ -103,3 +103,17 @@ def test_utkface_five_races_real_faces_only(at, utkface_dir: Path) -> None:
     assert sorted(bars["group"]) == ["Asian", "Black", "Indian", "Others", "White"]
     assert list(bars["n_real"]) == [100] * 5
     assert "only the false-alarm side, real faces flagged as fake, is measured" in texts(at)
+
+
+def test_the_view_lives_in_the_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Folder, N and seed are in the link, so a copied link reopens the same check."""
+    use_trained_run(monkeypatch)
+    copy = shutil.copytree(data_dir() / "demo", tmp_path / "faces")
+    at = app("bias", bias_path=str(copy), bias_n="20", bias_seed="3")
+    assert at.text_input(key="bias_path").value == str(copy)
+    assert (at.number_input(key="bias_n").value, at.number_input(key="bias_seed").value) == (20, 3)
+    assert "100 faces of **synthetic demo data**" in texts(at) and "seed 3" in texts(at)
+    at.number_input(key="bias_n").set_value(
+        10
+    ).run()  # the browser writes it to the URL (AppTest has no URL bar)
+    assert "50 faces of **synthetic demo data**" in texts(at)

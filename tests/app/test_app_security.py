@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
-from support.app import APP, TIMEOUT, app, switch_page, use_no_runs, use_trained_run
+from support.app import app, switch_page, use_no_runs, use_trained_run
 from support.factories import save_stand_in_run, tamper_run
 
-import ui
 from core import pipeline
 from core.errors import (
     HOME_UNKNOWN,
@@ -21,16 +18,14 @@ from core.errors import (
     PATH_UNUSABLE,
     RUN_NOT_SAVED,
     ConfigError,
-    RunNotSaved,
 )
 from core.model import memory
 from core.model.config import TrainConfig
 from core.paths import shown_path
-from core.runs import store
-from core.runs.jobs import JobSnapshot
+from core.runs import jobs
+from ui.jobs import UNSAVED_NOTE
 from ui.navigation import PAGES
 from ui.state import _RUN_WIDGET as RUN_WIDGET
-from ui.unsaved import UNSAVED_NOTE
 
 NO_USER = "~nosuchuser-unmask"
 LONG = "/tmp/" + "a" * 300
@@ -148,7 +143,7 @@ def test_train_form_limits_follow_the_memory_and_refuse_what_cannot_fit(
     at.number_input(key="train_image_size").set_value(most_size)
     at.number_input(key="train_batch_size").set_value(most_batch)
     next(b for b in at.button if b.label == "Start training").click().run()
-    assert ui.JOB not in at.session_state
+    assert jobs.list_jobs() == []
     config = TrainConfig(preset="paper", image_size=most_size, batch_size=most_batch)
     with pytest.raises(ConfigError) as refused:
         memory.check_fits(config, n_images=600, available=SMALL_MACHINE)
@@ -156,39 +151,38 @@ def test_train_form_limits_follow_the_memory_and_refuse_what_cannot_fit(
     assert not at.exception
 
 
-# --- a full disk while saving: the trained run waits in the session, to be saved again ------------------
+# --- a full disk while saving: the job keeps the trained run, and the page offers to save it again ---------
 
 
-def _failed_save_job(error: str, save_again: Callable[[], store.RunInfo]) -> SimpleNamespace:
-    """A training job that trained, then found the disk full, as core.runs.jobs reports it."""
-    snap = JobSnapshot("failed", 1, 1, 1, 1, 1.0, None, [], None, error, (1, 1), save_again)
-    return SimpleNamespace(snapshot=lambda: snap)
+def _unsaved_job(models: Path) -> str:
+    """A job whose worker trained a run that the disk refused: what core.runs.worker reports."""
+    spec = jobs.JobSpec("train", TrainConfig(epochs=1).to_dict(), None)
+    job_id = jobs.submit(spec, start=False)
+    error = RUN_NOT_SAVED.format(run_id=GOOD, folder=models, reason="No space left on device")
+    state = {
+        "state": "running",
+        "phase": "unsaved",
+        "pid": os.getpid(),
+        "epoch": 1,
+        "epochs": 1,
+        "error": error,
+    }
+    jobs.write_json(jobs.jobs_dir() / job_id / "state.json", state)
+    (jobs.jobs_dir() / job_id / "heartbeat").touch()
+    return job_id
 
 
-def test_run_the_disk_refused_can_be_saved_again_from_the_sidebar(
+def test_a_run_the_disk_refused_offers_save_again_and_discard(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+):
     use_no_runs(monkeypatch, tmp_path / "models")
-    full = RUN_NOT_SAVED.format(run_id=GOOD, folder=tmp_path / "models", reason="No space left on device")
-    attempts: list[int] = []
-
-    def save_again() -> store.RunInfo:
-        attempts.append(1)
-        if len(attempts) == 1:  # the user pressed Save again before freeing space
-            raise RunNotSaved(full, save_again=save_again)
-        return store.run_info(save_stand_in_run(GOOD).name)
-
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state[ui.JOB] = _failed_save_job(full, save_again)
-    at.run()  # the Overview page says how the job ended
-    assert [e.value for e in at.main.error] == [full]
-    switch_page(at, "train").run()
-    assert UNSAVED_NOTE in [w.value for w in at.sidebar.warning]
-    at.sidebar.button(key="save_again").click().run()
-    assert [e.value for e in at.main.error] == [full]
-    assert UNSAVED_NOTE in [w.value for w in at.sidebar.warning]
-    at.sidebar.button(key="save_again").click().run()
+    job_id = _unsaved_job(tmp_path / "models")
+    at = app("train")
+    job = jobs.get_job(job_id)
+    assert job.error in [e.value for e in at.main.error]
+    assert UNSAVED_NOTE in [c.value for c in at.main.caption]
+    at.button(key=f"save-{job_id}").click().run()
+    assert (jobs.jobs_dir() / job_id / "save").exists()  # the worker tries again
+    at.button(key=f"discard-{job_id}").click().run()
+    assert jobs.get_job(job_id).stop_requested
     assert not at.exception, [e.value for e in at.exception]
-    assert f"Run {GOOD} is saved; it is now the run in use." in [s.value for s in at.main.success]
-    assert at.sidebar.selectbox(key=RUN_WIDGET).value == GOOD
-    assert UNSAVED_NOTE not in [w.value for w in at.sidebar.warning]

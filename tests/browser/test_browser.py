@@ -10,6 +10,7 @@ land in ``test-artifacts/screenshots/``.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,7 +160,7 @@ def test_train_a_tiny_run_and_see_it_listed(page: Page, server: Server) -> None:
     size.fill("16")
     size.press("Tab")
     page.get_by_role("button", name="Start training").click()
-    expect(page.get_by_role("heading", name="Training in progress")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Training · job \S+ · fast preset, 1 epochs$"))).to_be_visible()
 
     done = page.get_by_text(re.compile(r"^Run \S+ finished; it is now the run in use\.$"))
     failed = page.get_by_test_id("stAlertContentError")
@@ -188,6 +189,36 @@ def test_train_a_tiny_run_and_see_it_listed(page: Page, server: Server) -> None:
     expect(page.get_by_role("heading", name="The run in use at another threshold")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"run={run_id}"))
     screenshot(page, "train")
+
+
+def test_a_reload_and_a_second_tab_show_the_same_job_and_stop_it(page: Page, server: Server) -> None:
+    """Training runs in its own process: a reload keeps it, another tab sees it and can stop it."""
+    goto(page, "/train", "Train")
+    page.get_by_role("slider", name="Epochs").press("End")  # 50 epochs: long enough to look at
+    size = page.get_by_role("spinbutton", name="Image size (pixels a side)")
+    size.fill("16")
+    size.press("Tab")
+    page.get_by_role("button", name="Start training").click()
+    progress = re.compile(r"Epoch \d+ of 50, batch \d+ of \d+")
+    expect(page.get_by_text(progress)).to_be_visible(timeout=TRAIN_MS)
+    job_line = page.get_by_text(re.compile(r"^Training · job \S+ · fast preset, 50 epochs$"))
+    job_id = job_line.inner_text().split("`")[0].split()[3]
+
+    page.reload()  # the job survives the reload, with its progress and Stop
+    expect(page.get_by_text(progress)).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+
+    other = page.context.browser.new_context(viewport=VIEWPORT, base_url=server.url).new_page()
+    goto(other, "/train", "Train")  # a second tab, a new session
+    expect(other.get_by_text(re.compile(rf"job {job_id}"))).to_be_visible()
+    expect(other.get_by_text(progress)).to_be_visible()
+    screenshot(other, "train-second-tab")
+    other.get_by_role("button", name="Stop").click()
+    expect(other.get_by_text("No job is queued or running.")).to_be_visible(timeout=TRAIN_MS)
+    other.context.close()
+    expect(page.get_by_text("No job is queued or running.")).to_be_visible(timeout=30_000)
+    state = json.loads((server.models_dir / ".jobs" / job_id / "state.json").read_text())
+    assert state["state"] == "cancelled" and (server.models_dir / state["run_id"] / "model.keras").is_file()
 
 
 # --- 3. the threshold drives the counts, the URL keeps it ----------------------------------------------
