@@ -36,22 +36,20 @@ KEYS: tuple[tuple[str, str], ...] = (
 _MET = {True: "met", False: "**not met**", None: "not measured"}
 
 
-def render(results: dict[str, Any], experiments: Sequence[dict[str, Any]] = ()) -> str:
+def render(results: dict[str, Any], experiments: dict[str, dict[str, Any]] | None = None) -> str:
     """The whole RESULTS.md as one string."""
-    from bench.experiments import render_experiments
-
     parts = [_header(results), _headline(results), _training(results), _data(results), _scoring(results)]
-    parts += [_interaction(results), _app(results), render_experiments(experiments), _keys()]
+    parts += [_interaction(results), _app(results), "## Experiments\n\nIn bench/experiments.json.", _keys()]
     return "\n\n".join(p.strip() for p in parts) + "\n"
 
 
 def write_report(out_dir: Path) -> Path:
     """Render ``out_dir/RESULTS.md`` from ``out_dir/results.json`` and ``bench/experiments.json``."""
-    from bench.experiments import OUT_FILE, read_sessions
+    from bench.experiments import read_store
 
     results = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
     target = out_dir / "RESULTS.md"
-    target.write_text(render(results, read_sessions(OUT_FILE)), encoding="utf-8")
+    target.write_text(render(results, read_store()), encoding="utf-8")
     return target
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.experiments import round_order
+from bench.experiments import Experiment, run_order
 from bench.report import table
 from bench.targets import TARGETS, check, lookup
 from core.paths import REPO_ROOT
@@ -97,9 +97,20 @@ def test_lookup_missing_part_is_none() -> None:
     assert lookup({"app": {"skipped": "no app"}}, "app.first_page_seconds") is None
 
 
-def test_round_order_baseline_first_and_middle_others_rotated() -> None:
-    assert round_order(["baseline", "a", "b", "c", "d"], 0) == ["baseline", "a", "b", "baseline", "c", "d"]
-    assert round_order(["baseline", "a", "b", "c", "d"], 1) == ["baseline", "b", "c", "baseline", "d", "a"]
+def _experiment(*, timed: bool) -> Experiment:
+    return Experiment(
+        "t", "?", "baseline", ("baseline", "a", "b", "c", "d"), seeds=(0, 1), epochs=1, timed=timed
+    )
+
+
+def test_run_order_timed_baseline_first_and_middle_others_rotated() -> None:
+    timed = _experiment(timed=True)
+    assert run_order(timed, 0) == ["baseline", "a", "b", "baseline", "c", "d"]
+    assert run_order(timed, 1) == ["baseline", "b", "c", "baseline", "d", "a"]
+
+
+def test_run_order_untimed_each_variant_once_in_order() -> None:
+    assert run_order(_experiment(timed=False), 1) == ["baseline", "a", "b", "c", "d"]
 
 
 def test_table_markdown() -> None:
