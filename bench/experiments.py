@@ -162,40 +162,51 @@ def _run(experiment: Experiment, name: str, *, seed: int, data: Path) -> dict[st
     return row
 
 
+PER_SEED_KEYS = ("seed", "val_accuracy", "val_correct", "val_n", "val_called_real", "val_majority", "auc")
+PER_SEED_KEYS += ("first_epoch_loss", "last_epoch_loss", "hidden_units", "hidden_units_dead")
+
+
 def summarise(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per variant: wall (and, timed, relative to the baseline), accuracy and AUC over seeds, the rule."""
-    runs, matmul = record["runs"], record["matmul_gflops"]
+    """Per variant: time (and, timed, relative to the baseline), accuracy and AUC over seeds, the rule."""
     baseline: dict[int, list[dict[str, Any]]] = {}
-    for r in runs:
+    for r in record["runs"]:
         if r["variant"] == record["baseline"]:
             baseline.setdefault(r["round"], []).append(r)
     out = {}
-    for name in dict.fromkeys(r["variant"] for r in runs):
-        rows = [r for r in runs if r["variant"] == name]
-        relative = relative_to_baseline(rows, baseline, "train_seconds") if record["timed"] else None
-        rates = [achieved_gflops(r["flops_per_image"], r["images_per_second"]) for r in rows]
+    for name in dict.fromkeys(r["variant"] for r in record["runs"]):
+        rows = [r for r in record["runs"] if r["variant"] == name]
+        timed = record["timed"]
+        relative = {k: relative_to_baseline(rows, baseline, k) if timed else None for k in RELATIVE}
         out[name] = (
-            {
-                "runs": len(rows),
-                "epochs": rows[0]["epochs"],
-                "wall_mean": statistics.mean(r["train_seconds"] for r in rows),
-                "wall_range": [min(r["train_seconds"] for r in rows), max(r["train_seconds"] for r in rows)],
-                "seconds_per_epoch_mean": statistics.mean(r["fit_seconds"] / r["epochs"] for r in rows),
-                "relative_wall": relative,
-                "relative_cpu": relative_to_baseline(rows, baseline, "cpu_seconds")
-                if record["timed"]
-                else None,
-                "flops_share": statistics.mean(rates) / matmul,
-                "params": rows[0]["params"],
-                "largest_layer": rows[0]["largest_layer"],
-                "load_average_1min": [min(r["load_average"][0][0] for r in rows)]
-                + [max(r["load_average"][0][0] for r in rows)],
-            }
+            time_summary(rows, matmul_gflops=record["matmul_gflops"])
+            | {RELATIVE[k]: value for k, value in relative.items()}
             | accuracy_summary(rows)
-            | speed_verdict(relative, is_baseline=name == record["baseline"])
+            | speed_verdict(relative["train_seconds"], is_baseline=name == record["baseline"])
         )
         out[name]["faster_and_passes"] = out[name]["faster"] and out[name]["passes_all_seeds"]
     return out
+
+
+#: Figures compared with the same round's baseline, and the summary key of the ratio.
+RELATIVE = {"train_seconds": "relative_wall", "cpu_seconds": "relative_cpu"}
+
+
+def time_summary(rows: Sequence[dict[str, Any]], *, matmul_gflops: float) -> dict[str, Any]:
+    """Wall time, time per epoch, FLOPs share of the matmul rate, weights and load over a variant's runs."""
+    walls = [r["train_seconds"] for r in rows]
+    rates = [achieved_gflops(r["flops_per_image"], r["images_per_second"]) for r in rows]
+    load = [r["load_average"][0][0] for r in rows]
+    return {
+        "runs": len(rows),
+        "epochs": rows[0]["epochs"],
+        "wall_mean": statistics.mean(walls),
+        "wall_range": [min(walls), max(walls)],
+        "seconds_per_epoch_mean": statistics.mean(r["fit_seconds"] / r["epochs"] for r in rows),
+        "flops_share": statistics.mean(rates) / matmul_gflops,
+        "params": rows[0]["params"],
+        "largest_layer": rows[0]["largest_layer"],
+        "load_average_1min": [min(load), max(load)],
+    }
 
 
 def accuracy_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -209,10 +220,6 @@ def accuracy_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "passes_all_seeds": min(accuracy) >= MIN_ACCURACY and min(auc) >= MIN_AUC,
         "per_seed": [{k: r[k] for k in PER_SEED_KEYS} for r in rows],
     }
-
-
-PER_SEED_KEYS = ("seed", "val_accuracy", "val_correct", "val_n", "val_called_real", "val_majority", "auc")
-PER_SEED_KEYS += ("first_epoch_loss", "last_epoch_loss", "hidden_units", "hidden_units_dead")
 
 
 def speed_verdict(relative: float | None, *, is_baseline: bool) -> dict[str, bool]:
@@ -281,6 +288,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             write_store(args.out, read_store(args.out) | {name: record})
             log(f"{name}: written to {args.out}")
+    if args.out.resolve() == OUT_FILE:  # the committed figures: keep RESULTS.md and the README in step
+        from bench.report import refresh_committed
+
+        for path in refresh_committed():
+            log(f"re-rendered {path}")
     return 0
 
 
