@@ -89,6 +89,12 @@ def speed_notes(session: dict[str, Any]) -> list[str]:
         out.append(f"Faster, but missing on some seed: {_ratios(summary, failing_fast)}.")
     if slower:
         out.append(f"Slower than {SLOWER_THAN:g} x the baseline: {_ratios(summary, slower)}.")
+    loads = [load for s in summary.values() for load in s["load_average_1min"]]
+    if max(loads) > session["cores"]:
+        out.append(
+            f"Other work shared the machine: the 1-minute load average ran from {min(loads)} to {max(loads)} "
+            f"on {session['cores']} cores during these runs, so each ratio carries that noise."
+        )
     key = f"`experiments.{session['experiment']}.summary.*.relative_wall`"
     return [f"{sentence[:-1]} ({key})." if i == 0 else sentence for i, sentence in enumerate(out)]
 

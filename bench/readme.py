@@ -75,16 +75,22 @@ def targets_table(r: dict[str, Any]) -> str:
 
 def headline(r: dict[str, Any]) -> str:
     """The targets table and where its figures come from."""
-    fast, paper = r["fast"], r["paper"]
+    fast, paper, machine = r["fast"], r.get("paper"), r["machine"]
+    timed = (
+        f" `paper` was timed on {paper['measured_epochs']} epoch and extrapolated to {paper['epochs']}."
+        if paper
+        else " `paper` was left out (`--skip paper`)."
+    )
     return "\n".join(
         [
             targets_table(r),
             "",
             f"Measured by `{r['command']}` on {r['date'][:10]}, {r['machine']['cores']} CPU cores, on "
             f"{r['dataset']['description']} ({r['dataset']['n']} images; validation n = {fast['val_n']} "
-            f"per seed, seeds {', '.join(str(s) for s in fast['seeds'])}). `paper` was timed on "
-            f"{paper['measured_epochs']} epoch and extrapolated to {paper['epochs']}. Every figure, with "
-            "intervals and the experiments behind the settings: [bench/RESULTS.md](bench/RESULTS.md).",
+            f"per seed, seeds {', '.join(str(s) for s in fast['seeds'])}).{timed} The 1-minute load average "
+            f"was {machine['load_average_start'][0]} at the start and {machine['load_average_end'][0]} "
+            "at the end (other work on the machine slows every timing). Every figure, with intervals and the "
+            "experiments behind the settings: [bench/RESULTS.md](bench/RESULTS.md).",
         ]
     )
 
@@ -110,7 +116,7 @@ def _share_note(r: dict[str, Any], session: dict[str, Any]) -> str:
     compare with each other, not with the target, so the note gives both rates.
     """
     summary, base = session["summary"], session["summary"][session["baseline"]]
-    higher = [n for n, s in summary.items() if s["flops_share"] > base["flops_share"]]
+    higher = [n for n, s in summary.items() if round(s["flops_share"], 2) > round(base["flops_share"], 2)]
     where = (
         f"In `{session['command']}` ({session['date'][:10]}; shares of that session's numpy matmul rate, "
         f"{session['matmul_gflops']:.0f} GFLOP/s, against {r['machine']['numpy_matmul_gflops']:.0f} in "
@@ -136,8 +142,8 @@ def _paper_epoch_note(r: dict[str, Any], session: dict[str, Any]) -> str:
         f"load average {load_bench}) and {trial['seconds_per_epoch_mean']:.0f} s on average over "
         f"{trial['epochs']} epochs in `{session['command']}` "
         f"(`experiments.{session['experiment']}.summary.{session['baseline']}.seconds_per_epoch_mean`, load "
-        f"average {trial['load_average_1min'][0]}–{trial['load_average_1min'][1]}): on this shared machine "
-        "the speed-up moves with the load."
+        f"average {_span(trial['load_average_1min'])}): on this shared machine the speed-up moves with the "
+        "load."
     )
 
 
@@ -220,6 +226,12 @@ def _trial_what(s: dict[str, Any]) -> str:
     pixels = "rescaled to 0–1" if abs(s["input_scale"] - 1 / 255) < 1e-12 else pixels
     init = _INIT.get(s["kernel_initializer"], s["kernel_initializer"])
     return f"{pixels}, {init} init, Adam {number(s['learning_rate'])}"
+
+
+def _span(values: list[float]) -> str:
+    """``[2.5, 7.0]`` -> ``"2.5–7.0"``; one value once."""
+    low, high = min(values), max(values)
+    return f"{low}" if low == high else f"{low}–{high}"
 
 
 def _count(n: int) -> str:

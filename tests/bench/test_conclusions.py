@@ -61,6 +61,15 @@ def test_speed_notes_from_the_ratios() -> None:
     ]
 
 
+def test_speed_notes_say_when_other_work_loaded_the_machine() -> None:
+    session = fast_session()
+    session["summary"]["xla"]["load_average_1min"] = [1.0, 7.5]
+    assert speed_notes(session)[-1] == (
+        "Other work shared the machine: the 1-minute load average ran from 1.0 to 7.5 on 2 cores during "
+        "these runs, so each ratio carries that noise."
+    )
+
+
 def test_speed_notes_when_nothing_is_kept() -> None:
     session = fast_session()
     session["summary"]["size48"]["faster_and_passes"] = False

@@ -68,7 +68,7 @@ def test_speed_notes_unmet_share_with_the_experiments_behind_it() -> None:
     )
     assert "and no variant's was higher" in text
     assert "A `paper` epoch took 60 s in `python -m bench`" in text
-    assert "45 s on average over 10 epochs" in text
+    assert "45 s on average over 10 epochs" in text and "load average 1.0)" in text
 
 
 def test_speed_notes_all_met() -> None:
@@ -96,11 +96,17 @@ def test_readme_blocks_are_wrapped_in_their_markers() -> None:
         "fast": {"val_n": 323, "seeds": [0]},
         "command": "python -m bench",
         "date": "2026-12-01T00:00:00",
-        "machine": {"cores": 2, "numpy_matmul_gflops": 40.0},
+        "machine": {
+            "cores": 2,
+            "numpy_matmul_gflops": 40.0,
+            "load_average_start": [1.5],
+            "load_average_end": [3.0],
+        },
         "dataset": {"description": "the test set", "n": 10},
     }
     results["paper"] |= {"epochs": 10}
     blocks = readme_blocks(results, _experiments())
+    assert "The 1-minute load average was 1.5 at the start and 3.0 at the end" in blocks["headline"]
     for name, block in blocks.items():
         start, end = markers(name)
         assert block.startswith(start + "\n") and block.endswith("\n" + end)
