@@ -133,6 +133,8 @@ def training_flops(forward: list[int]) -> int:
     --------
     >>> training_flops([576, 192, 6])
     1746
+    >>> training_flops([10])
+    20
     >>> training_flops([])
     0
     """

@@ -5,7 +5,7 @@ from core.errors import ConfigError
 
 keras = pytest.importorskip("keras")
 
-from core.model.presets import build_model, training_flops, training_flops_per_image  # noqa: E402
+from core.model.presets import build_model, training_flops_per_image  # noqa: E402
 
 
 def test_build_model_paper_has_the_papers_five_layers():
@@ -63,10 +63,3 @@ def test_training_flops_per_image_valid_padding_counts_the_smaller_output():
     inputs = keras.Input((5, 5, 2))
     outputs = keras.layers.Conv2D(4, 3)(inputs)  # 3*3*4 outputs x 3*3*2 MACs = 648 MACs
     assert training_flops_per_image(keras.Model(inputs, outputs)) == 2 * 2 * 648
-
-
-@pytest.mark.parametrize(
-    ("forward", "expected"), [([], 0), ([10], 20), ([576, 192, 6], 1746), ([1, 1, 1, 1], 11)]
-)
-def test_training_flops(forward: list[int], expected: int):
-    assert training_flops(forward) == expected
