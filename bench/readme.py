@@ -160,10 +160,10 @@ def presets(experiments: dict[str, dict[str, Any]], *, current: CurrentSettings 
     )
     if "paper_trials" in experiments:
         parts.append(_trials(experiments["paper_trials"], current=current))
-    if "fast_variants" in experiments and (
-        head := head_change(experiments["fast_variants"], current=current)
-    ):
-        parts.append(f"`fast` with Flatten, as in `core`, and with global average pooling: {head}")
+    head = (
+        head_change(experiments["fast_variants"], current=current) if "fast_variants" in experiments else None
+    )
+    parts += [head] if head else []
     return "\n\n".join(parts)
 
 

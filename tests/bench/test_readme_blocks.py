@@ -40,6 +40,7 @@ def test_presets_table_shows_todays_settings_and_the_measured_weights() -> None:
         in text
     )
     assert "`experiments.paper_trials.summary.paper.params`" in text
+    assert "\n\n`fast` with global average pooling instead of Flatten (`global_average`): 70.00%" in text
 
 
 def test_presets_weights_unmeasured_when_core_changed() -> None:
