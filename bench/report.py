@@ -85,10 +85,14 @@ def _header(r: dict[str, Any]) -> str:
     quick = "\n> **Quick mode** (CI smoke run): tiny settings, not comparable with the targets.\n"
     return f"""# Unmask benchmark results
 
-Written by `{r["command"]}` on {r["date"]}. Every figure below was measured in that one run,
-on one machine. Re-run with `python -m bench` (a few minutes; `--quick --out DIR` for a smoke run).
+Written by `{r["command"]}` on {r["date"]}. Every figure below was measured in that one run, on one
+machine, except those under "Experiments", which come from `python -m bench.experiments`
+(bench/experiments.json, each experiment with its own date and load). Re-run with `python -m bench`
+(a few minutes; `--quick --out DIR` for a smoke run); `python -m bench.report` re-renders this file
+and the README's blocks without measuring.
 {quick if r["mode"] == "quick" else ""}
 - **Data:** {r["dataset"]["description"]}, {r["dataset"]["n"]} images (`{r["dataset"]["folder"]}`).
+- **Code:** {_code(r)}.
 - **Machine:** {m["cores"]} cores, {m["cpu"]}; numpy float32 matmul {m["numpy_matmul_gflops"]:.0f} GFLOP/s
   (best 2048² product, start or end of the run).
 - **Load average** (1, 5, 15 min) at start {m["load_average_start"]}, at end {m["load_average_end"]}:
@@ -236,6 +240,13 @@ def _keys() -> str:
         "Also: `dataset`, `date`, `versions`, `machine`, `scoring`, `targets`, `mode`, `command`.\n\n"
         + table(["Key", "What"], [[f"`{k}`", what] for k, what in KEYS])
     )
+
+
+def _code(r: dict[str, Any]) -> str:
+    code = r.get("code")
+    if not code:
+        return "not recorded"
+    return f"commit {code['commit']}" + (" with local changes" if code["dirty"] else "")
 
 
 def _acc(rate: float, ci: list[float]) -> str:
