@@ -36,6 +36,20 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
+def target(key: str) -> Target:
+    """The target on ``key``.
+
+    Raises
+    ------
+    KeyError
+        If no target is set on ``key``.
+    """
+    for t in TARGETS:
+        if t.key == key:
+            return t
+    raise KeyError(f"No benchmark target is set on {key!r}; the targets are on {[t.key for t in TARGETS]}.")
+
+
 def lookup(results: dict[str, Any], key: str) -> Any:
     """The value at dotted ``key`` (``"fast.train_seconds"``), or None where any part is missing."""
     value: Any = results
