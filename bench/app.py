@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from bench import train_overhead
 from bench.timing import load_average
 from core.paths import REPO_ROOT
 
@@ -79,6 +80,7 @@ class AppOptions:
     )
     sessions: int = 4
     load_seconds: float = 30.0
+    train_overhead: bool = True
 
 
 def app_section(options: AppOptions, *, data: Path) -> dict[str, Any]:
@@ -96,7 +98,8 @@ def app_section(options: AppOptions, *, data: Path) -> dict[str, Any]:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         path = confusion_path(options)
         run_id = train_tiny_run(data, env=env)
-        out = measure_pages(options, env=env, log=Path(tmp, "streamlit.log"), confusion=path, run_id=run_id)
+        log = Path(tmp, "streamlit.log")
+        out = measure_pages(options, env=env, log=log, confusion=path, run_id=run_id, data=data)
         if "load" not in out:
             out["load_skipped"] = "--load-seconds 0"
         elif out["load"]["errors"]:
@@ -137,9 +140,10 @@ def train_tiny_run(data: Path, *, env: dict[str, str]) -> str:
 
 
 def measure_pages(
-    options: AppOptions, *, env: dict[str, str], log: Path, confusion: str, run_id: str
+    options: AppOptions, *, env: dict[str, str], log: Path, confusion: str, run_id: str, data: Path
 ) -> dict[str, Any]:
-    """Start the server, then time the first page and the confusion page, then the load test."""
+    """Start the server, then time the first page, the confusion page, training watched in the
+    browser against the CLI (:mod:`bench.train_overhead`), then the load test."""
     from playwright.sync_api import sync_playwright
 
     from bench.load import load_test
@@ -154,6 +158,9 @@ def measure_pages(
             out["confusion_url"] = confusion.format(run_id=run_id)
             url = base + out["confusion_url"]
             out["confusion_page_seconds"] = open_page(browser, url, options.matrix_selector)
+            if options.train_overhead:
+                detail = train_overhead.measure(browser, base, data=data, env=env)
+                out["train_overhead"], out["train_overhead_runs"] = detail["ratio"], detail
             browser.close()
             if options.load_seconds > 0:
                 out["load"] = load_test(url, options)

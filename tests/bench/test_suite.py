@@ -52,3 +52,10 @@ def test_app_failure_is_a_failed_step(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bench.suite, "app_section", broken)
     with pytest.raises(StepFailed, match="The benchmark step 'app' failed"):
         bench.suite._app(bench.suite.full_plan(), Path("."), print)
+
+
+def test_train_overhead_ratio_is_median_over_median():
+    from bench.train_overhead import ratio
+
+    assert ratio([12.0, 11.0, 30.0], [10.0, 9.0, 11.0]) == 1.2  # 12 / 10: one slow app run does not count
+    assert ratio([5.0], [4.0]) == 1.25
