@@ -239,7 +239,7 @@ def framing_sentence(report: StressReport, *, data_name: str) -> str:
         return ""
     flips = worst.flips
     detail = (
-        f"on {flips.n} images of {data_name}, {worst.label} flipped {flips.count} of {flips.n} calls "
+        f"on {data_name} (n = {flips.n}), {worst.label} flipped {flips.count} of {flips.n} calls "
         f"({pct(flips.rate)}; 95% CI {ci_text(flips.ci_low, flips.ci_high)})"
     )
     before, after = report.original.auc, worst.auc
