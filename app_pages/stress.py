@@ -7,7 +7,7 @@ from core.evaluation import charts
 from core.evaluation.generalization import matrix_table
 from core.evaluation.probes import PROBES
 from core.evaluation.report import pct
-from core.evaluation.stress import FRAMING_FLIP_LIMIT, framing_sentence
+from core.evaluation.stress import FRAMING_FLIP_LIMIT, FramingVerdict, StressReport, framing_sentence
 from core.stress_test import validation_note
 from ui import stress
 
@@ -19,7 +19,9 @@ generalization matrix. **Probes**: show the run the same validation images re-fr
 shifted, padded) and degraded (JPEG, re-scaled, blurred, noisy, mirrored), and count how many calls
 flip. Results are kept with the run, so they are here next time, and the CLI sees them too.
 """
-LABELS = {p.key: f"{p.label} ({p.family})" for p in PROBES}
+LABELS = {p.key: p.label for p in PROBES}
+REFRAMING = [p.key for p in PROBES if p.family == "re-framing"]
+DEGRADATIONS = [p.key for p in PROBES if p.family == "degradation"]
 
 
 def page() -> None:
@@ -72,9 +74,13 @@ def _probes(run_id: str) -> None:
     folder = st.text_input(
         "Folder to probe (leave empty for the run's own validation images)", key="probe_folder"
     ).strip()
-    keys = st.multiselect(
-        "Probes", list(LABELS), default=list(LABELS), format_func=LABELS.get, key="probe_keys"
-    )
+    left, right = st.columns(2)
+    keys = [
+        *left.multiselect("Re-framing", REFRAMING, REFRAMING, format_func=LABELS.get, key="probe_reframing"),
+        *right.multiselect(
+            "Degradations", DEGRADATIONS, DEGRADATIONS, format_func=LABELS.get, key="probe_degradations"
+        ),
+    ]
     if st.button("Run the probes", icon=":material/science:", key="probe_run", disabled=not keys):
         _, problem = stress.run_probes(run_id, folder or None, keys)
         if problem:
@@ -83,14 +89,17 @@ def _probes(run_id: str) -> None:
     if not results:
         st.info("No probes have been run on this run yet.")
         return
-    labels = [
+    names = [
         f"{s['data']['name']} · {s['n']} images · {len(r.probes)} probes · {s['created']}"
         for s, r, _ in results
     ]
     chosen = st.selectbox(
-        "Kept result", range(len(results)), format_func=labels.__getitem__, key="probe_result"
+        "Kept result", range(len(results)), format_func=names.__getitem__, key="probe_result"
     )
-    summary, report, verdict = results[chosen]
+    _report(*results[chosen])
+
+
+def _report(summary: dict, report: StressReport, verdict: FramingVerdict) -> None:
     sentence = framing_sentence(report, data_name=summary["data"]["name"])
     if sentence:
         (st.warning if verdict.reacts else st.success)(sentence)
@@ -101,9 +110,7 @@ def _probes(run_id: str) -> None:
     st.caption(
         f"Share of calls at threshold {report.threshold:g} that differ from the call on the unchanged "
         f"image, with 95% intervals; above {pct(FRAMING_FLIP_LIMIT, 0)} on any re-framing probe, the run "
-        "reacts to framing."
+        "reacts to framing. Every image, the originals too, is decoded at full size and then scaled as the "
+        "run's model needs, so the originals' numbers can differ slightly from the run's stored scores."
     )
-    rates = ["accuracy", "accuracy_ci_low", "accuracy_ci_high", "flip_rate", "flip_ci_low", "flip_ci_high"]
-    config = {c: st.column_config.NumberColumn(format="percent") for c in rates}
-    config |= {c: st.column_config.NumberColumn(format="%.3f") for c in ("auc", "auc_ci_low", "auc_ci_high")}
-    st.dataframe(table.reset_index(drop=True), hide_index=True, column_config=config)
+    st.dataframe(table.reset_index(drop=True), hide_index=True, column_config=stress.PROBE_COLUMNS)

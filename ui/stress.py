@@ -23,6 +23,22 @@ from core.runs import evaluations
 from ui.loaders import model
 
 Stored = list[tuple[dict[str, Any], StressReport, FramingVerdict]]
+_PERCENT, _AUC = "percent", "%.3f"
+#: How the probe table (:meth:`StressReport.table`) shows its columns.
+PROBE_COLUMNS = {
+    "accuracy": st.column_config.NumberColumn("accuracy", format=_PERCENT),
+    "accuracy_ci_low": st.column_config.NumberColumn("accuracy: 95% CI from", format=_PERCENT),
+    "accuracy_ci_high": st.column_config.NumberColumn("to", format=_PERCENT),
+    "auc": st.column_config.NumberColumn("AUC", format=_AUC),
+    "auc_ci_low": st.column_config.NumberColumn("AUC: 95% CI from", format=_AUC),
+    "auc_ci_high": st.column_config.NumberColumn("to", format=_AUC),
+    "flips": st.column_config.NumberColumn("calls that flip"),
+    "flip_rate": st.column_config.NumberColumn("share that flips", format=_PERCENT),
+    "flip_ci_low": st.column_config.NumberColumn("share: 95% CI from", format=_PERCENT),
+    "flip_ci_high": st.column_config.NumberColumn("to", format=_PERCENT),
+    "to_real": st.column_config.NumberColumn("now called real"),
+    "to_fake": st.column_config.NumberColumn("now called fake"),
+}
 
 
 def evaluate_folders(run_id: str, folders: Sequence[str | None]) -> tuple[list[dict[str, Any]], list[str]]:

@@ -364,7 +364,7 @@ def generalization_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     data = frame.assign(label=frame["cell"] + " · n=" + frame["n"].astype(str))
     base = alt.Chart(data).encode(
         x=alt.X("dataset:N", title="data set", axis=alt.Axis(labelAngle=-20, labelLimit=240)),
-        y=alt.Y("run_id:N", title="run", sort="descending"),
+        y=alt.Y("run_id:N", title="run", sort="descending", axis=alt.Axis(labelLimit=320)),
     )
     colour = alt.Color(
         "value:Q", scale=alt.Scale(scheme="redblue", domain=[0, 1], domainMid=0.5), title="value"
@@ -394,7 +394,7 @@ def probe_flips_chart(table: pd.DataFrame) -> alt.LayerChart:
     needed = ["probe", "family", "n", "flips", "flip_rate", "flip_ci_low", "flip_ci_high"]
     _need(table, needed, chart="probe flips")
     data = table[table["family"] != "original"]
-    y = alt.Y("probe:N", sort=list(data["probe"]), title=None)
+    y = alt.Y("probe:N", sort=list(data["probe"]), title=None, axis=alt.Axis(labelLimit=320))
     base = alt.Chart(data).encode(y=y)
     bars = base.mark_bar().encode(
         x=alt.X("flip_rate:Q", title="calls that flip", axis=RATE_AXIS, scale=alt.Scale(domain=[0, 1])),

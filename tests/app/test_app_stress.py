@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from support.app import app, chart_with, data_dir, switch_page, texts, trained_models_dir, use_trained_run
 
-from core.evaluation.stress import FRAMING_STEADY, FRAMING_WARNING
+from core.evaluation.stress import FRAMING_STEADY, FRAMING_WARNING, framing_sentence, stress_report
 from core.runs import evaluations
 from core.stress_test import VALIDATION_ONLY_NOTE
 
@@ -70,7 +71,8 @@ def test_evaluate_fills_the_generalization_matrix(run_id: str, fakes: Path) -> N
 
 def test_probes_show_flips_and_the_verdict_and_reach_the_overview(run_id: str) -> None:
     at = app("stress")
-    at.multiselect(key="probe_keys").set_value(["crop_tl_80", "mirror"])
+    at.multiselect(key="probe_reframing").set_value(["crop_tl_80"])
+    at.multiselect(key="probe_degradations").set_value(["mirror"])
     at.button(key="probe_run").click().run()
     assert not at.exception
     verdicts = [w.value for w in at.warning] + [s.value for s in at.success]
@@ -88,3 +90,39 @@ def test_probes_show_flips_and_the_verdict_and_reach_the_overview(run_id: str) -
 
     switch_page(at, "overview").run()
     assert said[0] in texts(at)
+
+
+def test_overview_warns_with_the_numbers_when_a_kept_result_reacts_to_framing(run_id: str) -> None:
+    labels = [1] * 10 + [0] * 10
+    original = [0.9] * 10 + [0.1] * 10
+    cropped = [0.9] * 10 + [0.9] * 4 + [0.1] * 6  # four fakes pass as real once cropped
+    frame = pd.DataFrame(
+        {
+            "path": [f"{i}.jpg" for i in range(20)],
+            "label": labels,
+            "original": original,
+            "crop_tl_80": cropped,
+        }
+    )
+    report = stress_report(frame, threshold=0.75)
+    summary = {
+        "data": {"name": "hard"},
+        "n": 20,
+        "report": report.to_dict(),
+        "created": "2026-01-01T00:00:00",
+    }
+    evaluations.save_stress(run_id, "0123456789abcdef0123", scores=frame, summary=summary)
+    at = app()
+    warning = framing_sentence(report, data_name="hard")
+    assert warning.startswith(
+        "This model reacts to where the face sits in the picture, not to how it was made"
+    )
+    assert "crop to the top-left 80% flipped 4 of 20 calls (20.0%; 95% CI" in warning
+    assert warning in [w.value for w in at.warning]
+    assert "No stress test yet for this run." not in texts(at)
+
+
+def test_overview_without_a_stress_test_points_to_it(run_id: str) -> None:
+    at = app()
+    assert any(i.value.startswith("No stress test yet for this run.") for i in at.info)
+    assert "Go to the Stress test" in [link.proto.label for link in at.get("page_link")]
