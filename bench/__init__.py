@@ -18,4 +18,5 @@ machine (``python -m bench --quick --out DIR`` is the CI smoke run). Modules, on
 ``report``          RESULTS.md from results.json and experiments.json
 ``experiments``     ``python -m bench.experiments``: variants of ``fast``, interleaved
 ``bench_datasets``  ``python -m bench.bench_datasets``: decoding serial vs threads vs processes
+``generalization``  ``python -m bench.generalization``: the fast preset on other sources and under probes
 """
