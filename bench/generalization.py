@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.report import BENCH_DIR
+from bench.report import BENCH_DIR, replace_marked
 from core import pipeline, stress_test
 from core.evaluation.auc import auc_interval
 from core.evaluation.generalization import (
@@ -109,12 +109,7 @@ def readme_block(results: dict[str, Any]) -> str:
 
 def update_readme(results: dict[str, Any], readme: Path) -> bool:
     """Replace the block between the README's markers with :func:`readme_block`; False if none."""
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(README_START), text.find(README_END)
-    if start < 0 or end < start:
-        return False
-    readme.write_text(text[:start] + readme_block(results) + text[end + len(README_END) :], encoding="utf-8")
-    return True
+    return replace_marked(readme, README_START, README_END, readme_block(results))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -102,11 +102,19 @@ def readme_block(r: dict[str, Any]) -> str:
 
 def update_readme(r: dict[str, Any], readme: Path) -> bool:
     """Replace the block between the README's markers with :func:`readme_block`; False if none."""
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(README_START), text.find(README_END)
+    return replace_marked(readme, README_START, README_END, readme_block(r))
+
+
+def replace_marked(file: Path, start_marker: str, end_marker: str, block: str) -> bool:
+    """Replace ``start_marker``…``end_marker`` in ``file`` with ``block`` (which carries both markers).
+
+    Returns False, changing nothing, when the markers are missing or out of order.
+    """
+    text = file.read_text(encoding="utf-8")
+    start, end = text.find(start_marker), text.find(end_marker)
     if start < 0 or end < start:
         return False
-    readme.write_text(text[:start] + readme_block(r) + text[end + len(README_END) :], encoding="utf-8")
+    file.write_text(text[:start] + block + text[end + len(end_marker) :], encoding="utf-8")
     return True
 
 
