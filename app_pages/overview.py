@@ -113,7 +113,9 @@ def _framing_verdict(run_id: str) -> None:
             (st.warning if verdict.reacts else st.success)(sentence)
     findings = measured_findings()
     if findings:
-        with st.expander("What the fast model trained on the Hard set learns (measured)"):
+        with st.expander(
+            "What the presets trained on the Hard set learn (measured by python -m bench.generalization)"
+        ):
             st.markdown(findings)
 
 

@@ -129,9 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log = lambda line: print(f"[generalization] {line}", file=sys.stderr, flush=True)  # noqa: E731
         runs = [measure(p, epochs=args.epochs, seed=args.seed, log=log) for p in args.presets]
     results = {
-        "command": " ".join(
-            ["python -m bench.generalization", *(argv if argv is not None else sys.argv[1:])]
-        ),
+        "command": _command(args),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "seconds": round(time.perf_counter() - started, 1),
@@ -142,6 +140,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         update_readme(results, REPO_ROOT / "README.md")
     print(measured_findings(results))
     return 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command that measures the same again (where the JSON is written does not change the numbers)."""
+    words = ["python -m bench.generalization"]
+    if args.presets != ["fast"]:
+        words.append("--presets " + " ".join(args.presets))
+    for name, default in (("epochs", 10), ("seed", 0)):
+        if getattr(args, name) != default:
+            words.append(f"--{name} {getattr(args, name)}")
+    return " ".join(words)
 
 
 def _parser() -> argparse.ArgumentParser:
