@@ -30,7 +30,7 @@ def add_commands(sub: Any) -> None:
         choices=PROBE_KEYS,
         default=None,
         metavar="PROBE",
-        help="probes to run (default: all)",
+        help=f"probes to run (default: all): {', '.join(PROBE_KEYS)}",
     )
 
 
