@@ -7,8 +7,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support.app import app, chart_with, data_dir, switch_page, texts, trained_models_dir, use_trained_run
+from support.app import (
+    app,
+    chart_with,
+    data_dir,
+    switch_page,
+    texts,
+    trained_models_dir,
+    use_no_runs,
+    use_trained_run,
+)
 
+from core.evaluation.generalization import measured_findings
 from core.evaluation.stress import FRAMING_STEADY, FRAMING_WARNING, framing_sentence, stress_report
 from core.runs import evaluations
 from core.stress_test import VALIDATION_ONLY_NOTE
@@ -126,3 +136,14 @@ def test_overview_without_a_stress_test_points_to_it(run_id: str) -> None:
     at = app()
     assert any(i.value.startswith("No stress test yet for this run.") for i in at.info)
     assert "Go to the Stress test" in [link.proto.label for link in at.get("page_link")]
+
+
+def test_overview_shows_what_was_measured_even_without_a_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    use_no_runs(monkeypatch, tmp_path / "empty")
+    at = app()
+    assert "What a high validation score does not show" in [h.value for h in at.header]
+    findings = measured_findings()
+    assert "This model reacts to where the face sits in the picture" in findings  # bench/generalization.json
+    assert findings in [m.value for m in at.markdown]
