@@ -18,17 +18,12 @@ def test_readme_generalization_section_matches_the_json():
 
 def test_json_holds_every_figure_the_section_cites():
     results = read_measured()
-    [run] = results["runs"]
-    assert run["preset"] == "fast"
-    assert all(p["flips"]["n"] == run["n_val"] for p in run["stress"]["probes"])  # the validation images
-    names = {e["dataset"] for e in run["evaluations"]}
-    assert {"lfw", "yonsei", "amfd", "pollinations"} <= names
-    for e in run["evaluations"]:
-        assert e["n"] > 0 and e["ci_low"] <= e["value"] <= e["ci_high"]
-    assert {p["key"] for p in run["stress"]["probes"]} >= {
-        "crop_tl_80",
-        "crop_centre_60",
-        "shift_10",
-        "jpeg_50",
-    }
+    assert "fast" in [run["preset"] for run in results["runs"]]
+    for run in results["runs"]:
+        assert all(p["flips"]["n"] == run["n_val"] for p in run["stress"]["probes"])  # the validation images
+        assert {"lfw", "yonsei", "amfd", "pollinations"} <= {e["dataset"] for e in run["evaluations"]}
+        for e in run["evaluations"]:
+            assert e["n"] > 0 and e["ci_low"] <= e["value"] <= e["ci_high"]
+        keys = {p["key"] for p in run["stress"]["probes"]}
+        assert keys >= {"crop_tl_80", "crop_centre_60", "shift_10", "jpeg_50"}
     assert measured_findings(results) in README
