@@ -23,4 +23,5 @@ section, from ``bench/experiments.json``. Modules, one per concern:
 ``conclusions``     the notes on the experiments, generated from their figures
 ``experiment_tables`` RESULTS.md's experiments section
 ``bench_datasets``  ``python -m bench.bench_datasets``: decoding serial vs threads vs processes
+``generalization``  ``python -m bench.generalization``: the fast preset on other sources and under probes
 """

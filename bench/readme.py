@@ -24,9 +24,12 @@ MISSING_BLOCK = (
 _INIT = {"he_normal": "He-normal", "glorot_uniform": "Glorot"}
 
 
-def markers(name: str) -> tuple[str, str]:
-    """The start and end lines of the block ``name``."""
-    source = "python -m bench.report from bench/results.json and bench/experiments.json"
+#: What writes the blocks of :func:`readme_blocks` (another module names itself, e.g. the generalization one).
+SOURCE = "python -m bench.report from bench/results.json and bench/experiments.json"
+
+
+def markers(name: str, *, source: str = SOURCE) -> tuple[str, str]:
+    """The start and end lines of the block ``name``, written by ``source``."""
     return f"<!-- bench:{name}:start (written by {source}; do not edit) -->", f"<!-- bench:{name}:end -->"
 
 

@@ -9,6 +9,7 @@ the screen, one module per concern:
 - :mod:`ui.loaders`: cached loaders of faces, runs, metrics, models and bias scores;
 - :mod:`ui.jobs`: the training queue (jobs in their own processes), shown live, stoppable;
 - :mod:`ui.widgets`: widget groups the pages share (the threshold slider, an image gallery);
+- :mod:`ui.stress`: the Stress test's evaluations and probes with progress bars, kept results read back;
 - :mod:`ui.navigation`: the pages, for the router and for links between pages.
 
 Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at import
