@@ -4,9 +4,12 @@ import streamlit as st
 
 import ui
 from core.errors import UnmaskError
+from core.evaluation.generalization import measured_findings
 from core.evaluation.report import ci_text, gap_sentence, paper_comparison, pct, train_summary
+from core.evaluation.stress import framing_sentence
 from core.labels import PAPER
 from core.runs import store
+from ui import stress
 from ui.navigation import link
 
 INTRODUCTION = f"""
@@ -24,7 +27,9 @@ lies in. Small n means wide intervals.
 
 **What each page does.** *Data* shows what is in the data set in use; *Train* trains a model
 and lists past runs; *Confusion* shows the run's mistakes at any threshold; *Bias by group*
-measures who gets flagged; *Try an image* scores your own photos. The sidebar picks the data
+measures who gets flagged; *Try an image* scores your own photos; *Stress test* scores folders the
+run never saw and re-frames its images, to show whether it detects how a face was made or only
+where it sits in the picture. The sidebar picks the data
 set and the run; the built-in demo set is **synthetic demo data** (drawn faces, no real
 people), so every page works on a fresh machine.
 """
@@ -41,6 +46,7 @@ def page() -> None:
         link("train", "Go to the Train page")
     else:
         _run_beside_paper(run_id)
+    _measured_generalization()
     _reproduce_section()
 
 
@@ -72,6 +78,7 @@ def _run_beside_paper(run_id: str) -> None:
     summary = ui.saved_bias(run_id, ui.threshold())
     st.dataframe(paper_comparison(s, summary), hide_index=True)
     _bias_verdict(summary)
+    _framing_verdict(run_id)
 
 
 def _bias_verdict(summary: dict | None) -> None:
@@ -88,6 +95,35 @@ def _bias_verdict(summary: dict | None) -> None:
     gap = gap_sentence(summary)
     if gap:
         st.markdown(gap)
+
+
+def _framing_verdict(run_id: str) -> None:
+    """Whether the run reacts to where the face sits, from its kept probe results (the Stress test)."""
+    st.subheader("What it learned: how a face was made, or where it sits?")
+    results = stress.stored_stress(run_id)
+    if not results:
+        st.info(
+            "No stress test yet for this run. A high validation score can come from how the faces are framed "
+            "rather than how they were made: the *Stress test* re-frames the validation images and counts "
+            "the calls that flip."
+        )
+        link("stress", "Go to the Stress test")
+    for summary, report, verdict in results[:3]:
+        sentence = framing_sentence(report, data_name=summary["data"]["name"])
+        if sentence:
+            (st.warning if verdict.reacts else st.success)(sentence)
+
+
+def _measured_generalization() -> None:
+    """What the presets trained on the Hard set learn, as measured (shown with or without a run)."""
+    findings = measured_findings()
+    if findings:
+        st.header("What a high validation score does not show")
+        with st.expander(
+            "The presets trained on the Hard set, on faces from other sources and under re-framing "
+            "(measured by python -m bench.generalization)"
+        ):
+            st.markdown(findings)
 
 
 def _reproduce_section() -> None:

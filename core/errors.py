@@ -65,7 +65,8 @@ NO_VALID_IMAGES = (
     "No readable image was found in {path} ({n_skipped} files skipped); add JPEG or PNG photos and try again."
 )
 ONE_CLASS = (
-    "Only {present} images were found in {path}; training and evaluation need both real and fake images."
+    "Only {present} images were found in {path}; training needs both real and fake images. "
+    "A trained run can still be evaluated on it (python -m core evaluate --data, or the Stress test page)."
 )
 CSV_DISAGREES = (
     "data.csv disagrees with the real/ and fake/ folders for {n} images, first: {examples}; "
@@ -108,6 +109,23 @@ JOB_LOST = (
 )
 JOB_START_FAILED = "The training process could not be started ({reason}); check free memory and try again."
 JOB_UNEXPECTED = "Training stopped with an unexpected error ({kind}: {detail}); try again, or report it."
+# --- the Stress test (core.stress_test, core.evaluation.probes) --------------------------
+UNKNOWN_PROBE = "Unknown probe {probe!r}; choose from {choices}."
+BAD_RESULT_KEY = "{key!r} is not a stored result's key; keys are 20 hex digits (a folder's fingerprint)."
+NO_SUCH_RESULT = (
+    "Run {run_id!r} has no readable stored result {key!r}; evaluate the folder again to store it anew."
+)
+SCORES_OUT_UNWRITABLE = (
+    "Could not write the scores to {path} ({reason}); pick a file in a folder you can write to."
+)
+NO_TRAINING_FOLDER = (
+    "Run {run_id!r} does not record the folder it was trained on, so its validation images cannot be "
+    "found; name a folder to evaluate (--data DIR, or a folder on the Stress test page)."
+)
+NO_STRESS_IMAGES = (
+    "No image of {name} could be decoded for the probes ({n_skipped} skipped); check that the files are "
+    "still in {path}."
+)
 
 # --- the paper's protocol ----------------------------------------------------------
 BIAS_DATA_NEEDED = (

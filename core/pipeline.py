@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import pandas as pd
 
 from core.data import datasets
 from core.data.faceset import FaceSet
+from core.data.images import square
 from core.errors import UNKNOWN_ATTRIBUTE, DataError
 from core.evaluation.bias import GroupTable, group_table, sample_per_group
 from core.evaluation.metrics import threshold_metrics
@@ -159,11 +160,37 @@ def evaluate_run(run_id: str, *, threshold: float | None = None) -> dict[str, An
     return {"run_id": run_id, "n_train": run.info.metrics.get("n_train"), **result}
 
 
-def score_faceset(run_id: str, faceset: FaceSet) -> np.ndarray:
-    """P(real) for every image of ``faceset`` with the run's model (loads TensorFlow)."""
-    from core.model.train import predict_scores
+def score_images(
+    run_id: str, images: FaceSet | Sequence[np.ndarray], *, model: Any | None = None
+) -> np.ndarray:
+    """P(real) for each image with the run's model: the one scoring path of the CLI and the app.
 
-    return predict_scores(store.load_model(run_id), faceset.images)
+    Parameters
+    ----------
+    run_id : str
+        The run whose model scores.
+    images : FaceSet or sequence of ndarray
+        A face set decoded at the run's image size (:func:`load_faces`), or RGB arrays
+        ``(h, w, 3)`` uint8 at any size, e.g. decoded by :func:`core.data.images.decode_native`
+        and changed by a probe; those are centre-cropped and resized as decoding would
+        (:func:`core.data.images.square`).
+    model : keras.Model, optional
+        The run's model, when the caller keeps it loaded (the app caches it); else loaded here.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        P(real) in [0, 1].
+    """
+    from core.model.train import predict_scores  # TensorFlow: only when a model runs
+
+    if isinstance(images, FaceSet):
+        pixels = images.images
+    else:
+        size = store.run_info(run_id).image_size
+        squared = [square(x, size) for x in images]
+        pixels = np.stack(squared) if squared else np.zeros((0, size, size, 3), dtype=np.uint8)
+    return predict_scores(store.load_model(run_id) if model is None else model, pixels)
 
 
 def _choose(available: list[str], attribute: str | None) -> str:
@@ -232,7 +259,7 @@ def bias_pool(run_id: str, *, data: str | os.PathLike[str] | None = None) -> Bia
     info = store.run_info(run_id)
     folder = data_folder(data)
     dataset = info.config.get("dataset", {})
-    if _same_folder(folder, dataset.get("root")):
+    if same_folder(folder, dataset.get("root")):
         stored = store.load_run(run_id).scores
         name = dataset.get("name") or folder.name
         return BiasPool(name, folder, True, stored.iloc[:, 3:], tuple(stored["path"]))
@@ -271,7 +298,7 @@ def bias_scores(
         faceset = datasets.load(pool.folder, image_size=store.run_info(run_id).image_size, progress=progress)
         chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
         sample = faceset.subset(chosen)
-        frame = scores_frame(sample, np.arange(len(sample)), score_faceset(run_id, sample))
+        frame = scores_frame(sample, np.arange(len(sample)), score_images(run_id, sample))
     bias_store.save_bias(run_id, name=pool.name, scores=frame, signature=signature, **wanted)
     return attribute, frame
 
@@ -294,24 +321,9 @@ def bias_table(
     return group_table(frame["label"], frame["score"], frame[attribute].rename(attribute), threshold=t)
 
 
-def _same_folder(a: Path, b: str | None) -> bool:
+def same_folder(a: Path, b: str | None) -> bool:
+    """Whether folder ``a`` is the folder ``b`` (e.g. a run's training folder) once both are resolved."""
     try:
         return b is not None and a.resolve() == Path(b).resolve()
     except (OSError, RuntimeError):  # RuntimeError: a loop of links
         return False
-
-
-def evaluate_folder(
-    run_id: str,
-    data: str | os.PathLike[str],
-    *,
-    threshold: float | None = None,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """A run's metrics on every image of another folder (scored now with the run's model)."""
-    info = store.run_info(run_id)
-    faceset = load_faces(data, image_size=info.image_size, progress=progress)
-    scores = score_faceset(run_id, faceset)
-    t = info.threshold if threshold is None else threshold
-    result = threshold_metrics(faceset.labels, scores, threshold=t).to_dict()
-    return {"run_id": run_id, "data": str(faceset.root), **result}

@@ -11,6 +11,7 @@ the screen, one module per concern:
 - :mod:`ui.widgets`: widget groups the pages share (the threshold slider, an image gallery);
 - :mod:`ui.limits`: the Train form's limits on this machine;
 - :mod:`ui.photos`: photos uploaded to be scored, decoded once per session;
+- :mod:`ui.stress`: the Stress test's evaluations and probes with progress bars, kept results read back;
 - :mod:`ui.navigation`: the pages, for the router and for links between pages.
 
 Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at import

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -197,13 +198,11 @@ def _model(root: str, run_id: str) -> Any:
     return store.load_model(run_id)
 
 
-def score(run_id: str, images: np.ndarray) -> np.ndarray:
-    """P(real) for each of ``images`` (n, s, s, 3) with the run's model."""
-    from core.model.train import predict_scores  # TensorFlow: only when a model runs
-
+def score(run_id: str, images: Sequence[np.ndarray]) -> np.ndarray:
+    """P(real) for each of ``images`` (RGB arrays) by the run's cached model, as the CLI scores."""
     loaded = model(run_id)
     with st.spinner(f"Scoring {len(images)} image(s)…"):
-        return predict_scores(loaded, images)
+        return pipeline.score_images(run_id, list(images), model=loaded)
 
 
 def bias_pool(run_id: str, folder: str) -> pipeline.BiasPool:

@@ -1,4 +1,4 @@
-"""Training settings as data: one frozen dataclass with the defaults in one place."""
+"""Training settings and each preset's architecture as data, with the defaults in one place."""
 
 from __future__ import annotations
 
@@ -14,12 +14,9 @@ from core.labels import DEFAULT_THRESHOLD
 
 Preset = Literal["fast", "paper"]
 PRESETS: tuple[str, ...] = ("fast", "paper")
+Head = Literal["flatten", "global_average"]
+Padding = Literal["valid", "same"]
 
-#: The presets' layer widths (core.model.presets builds them; core.model.memory sizes them).
-PAPER_FILTERS = 32
-PAPER_UNITS = 128
-FAST_FILTERS = (8, 16, 32)
-FAST_UNITS = 32
 #: Smallest and largest image side, and the largest batch, a training run accepts.
 IMAGE_SIZE_RANGE = (16, 512)
 MAX_BATCH = 4096
@@ -28,6 +25,36 @@ MAX_BATCH = 4096
 PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
     "fast": {"image_size": 64, "batch_size": 32, "learning_rate": 3e-3},
     "paper": {"image_size": 300, "batch_size": 32, "learning_rate": 1e-4},
+}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The layers of a preset, as :func:`core.model.presets.build_model` builds them.
+
+    Pixels are multiplied by ``input_scale``, then each entry of ``filters`` is a
+    Conv2D(3x3, ReLU, ``padding``) followed by MaxPooling2D(2); then ``head`` ("flatten"
+    keeps where things are in the frame, "global_average" averages it away), a
+    Dense(``units``, ReLU) and Dense(1, sigmoid). Conv2D and the hidden Dense start from
+    ``kernel_initializer``.
+    """
+
+    filters: tuple[int, ...]
+    units: int
+    padding: Padding = "same"
+    kernel_initializer: str = "glorot_uniform"  # Keras' default
+    head: Head = "flatten"
+    input_scale: float = 1 / 255
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+#: Each preset's architecture. ``paper`` is the paper's five layers with the Keras tutorial's
+#: 32 filters and 128 units (the paper gives no counts); bench/RESULTS.md has the trials behind both.
+ARCHITECTURES: dict[str, Architecture] = {
+    "paper": Architecture(filters=(32,), units=128, padding="valid", kernel_initializer="he_normal"),
+    "fast": Architecture(filters=(8, 16, 32), units=32),
 }
 
 

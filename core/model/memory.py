@@ -31,16 +31,7 @@ from core.errors import (
     MEMORY_TOO_SMALL,
     ConfigError,
 )
-from core.model.config import (
-    FAST_FILTERS,
-    FAST_UNITS,
-    IMAGE_SIZE_RANGE,
-    MAX_BATCH,
-    PAPER_FILTERS,
-    PAPER_UNITS,
-    PRESET_DEFAULTS,
-    TrainConfig,
-)
+from core.model.config import ARCHITECTURES, IMAGE_SIZE_RANGE, MAX_BATCH, PRESET_DEFAULTS, TrainConfig
 
 FLOAT_BYTES = 4
 DATA_BYTES_PER_VALUE = 7
@@ -63,7 +54,12 @@ class Footprint:
 
 
 def footprint(preset: str, *, image_size: int, augment: bool = False) -> Footprint:
-    """Parameters and per-image activation values of ``preset`` at ``image_size``, as presets builds it.
+    """Parameters and per-image activation values of ``preset`` at ``image_size``, from its architecture.
+
+    Walks :data:`core.model.config.ARCHITECTURES` as :func:`core.model.presets.build_model`
+    builds it: the float32 input and its rescaled copy (and each augmenting layer's output),
+    every Conv2D's and MaxPooling2D's output, the head (Flatten is a view of the pooled
+    values, global average pooling a new vector), and the two Dense layers.
 
     Examples
     --------
@@ -72,20 +68,21 @@ def footprint(preset: str, *, image_size: int, augment: bool = False) -> Footpri
     >>> footprint("paper", image_size=300).weights
     90936449
     """
-    pixels = image_size * image_size * 3
-    activations = pixels * (2 + 3 * augment)  # the float32 input, rescaled, and each augmenting layer
-    if preset == "paper":
-        side = image_size - 2  # a 3x3 convolution without padding
-        pooled = (side // 2) ** 2 * PAPER_FILTERS
-        weights = (27 + 1) * PAPER_FILTERS + (pooled + 1) * PAPER_UNITS + PAPER_UNITS + 1
-        return Footprint(weights, activations + side * side * PAPER_FILTERS + pooled + PAPER_UNITS + 1)
+    architecture = ARCHITECTURES[preset]
+    activations = image_size * image_size * 3 * (2 + 3 * augment)
     weights, channels, side = 0, 3, image_size
-    for filters in FAST_FILTERS:
-        weights += (9 * channels + 1) * filters
-        activations += side * side * filters + (side // 2) ** 2 * filters
-        channels, side = filters, side // 2
-    weights += (side * side * channels + 1) * FAST_UNITS + FAST_UNITS + 1
-    return Footprint(weights, activations + FAST_UNITS + 1)
+    for filters in architecture.filters:
+        weights += (9 * channels + 1) * filters  # a 3x3 kernel per input channel, and a bias
+        side -= 0 if architecture.padding == "same" else 2
+        activations += side * side * filters
+        side //= 2
+        activations += side * side * filters
+        channels = filters
+    features = side * side * channels if architecture.head == "flatten" else channels
+    activations += 0 if architecture.head == "flatten" else channels
+    units = architecture.units
+    weights += (features + 1) * units + units + 1
+    return Footprint(weights, activations + units + 1)
 
 
 def peak_bytes(preset: str, *, n_images: int, image_size: int, batch_size: int, augment: bool = False) -> int:

@@ -29,8 +29,9 @@ from ui.state import _RUN_WIDGET as RUN_WIDGET
 
 NO_USER = "~nosuchuser-unmask"
 LONG = "/tmp/" + "a" * 300
+NO_HOME = HOME_UNKNOWN.format(path=NO_USER, user="nosuchuser-unmask")
 BAD_PATHS = [
-    pytest.param(NO_USER, HOME_UNKNOWN.format(path=NO_USER, user="nosuchuser-unmask"), id="unknown-user"),
+    pytest.param(NO_USER, NO_HOME, id="unknown-user"),
     pytest.param(
         LONG, PATH_UNUSABLE.format(path=shown_path(LONG), reason="File name too long"), id="too-long"
     ),
@@ -185,4 +186,17 @@ def test_a_run_the_disk_refused_offers_save_again_and_discard(
     assert (jobs.jobs_dir() / job_id / "save").exists()  # the worker tries again
     at.button(key=f"discard-{job_id}").click().run()
     assert jobs.get_job(job_id).stop_requested
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_stress_page_folders_of_an_unknown_user_are_sentences(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_trained_run(monkeypatch)
+    at = app("stress")
+    at.text_area(key="stress_folders").set_value(NO_USER)
+    at.checkbox(key="stress_own").set_value(False)
+    at.button(key="stress_evaluate").click().run()
+    assert f"{NO_USER}: {NO_HOME}" in [e.value for e in at.main.error]
+    at.text_input(key="probe_folder").set_value(NO_USER)
+    at.button(key="probe_run").click().run()
+    assert NO_HOME in [e.value for e in at.main.error]
     assert not at.exception, [e.value for e in at.exception]

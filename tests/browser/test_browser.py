@@ -41,7 +41,7 @@ from core.errors import BAD_RUN_ID, NO_SUCH_FOLDER
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-#: (sidebar title, the page's heading, URL path) of the six pages, in the sidebar's order.
+#: (sidebar title, the page's heading, URL path) of the seven pages, in the sidebar's order.
 PAGES = [
     ("Overview", "Unmask: real photo or AI-generated face?", ""),
     ("Data", "Data", "data"),
@@ -49,8 +49,9 @@ PAGES = [
     ("Confusion", "Confusion matrix and metrics", "confusion"),
     ("Bias by group", "Who gets flagged: bias by group", "bias"),
     ("Try an image", "Try an image", "try_image"),
+    ("Stress test", "Stress test: does it detect how a face was made?", "stress"),
 ]
-NEEDS_A_RUN = {"Confusion", "Bias by group", "Try an image"}
+NEEDS_A_RUN = {"Confusion", "Bias by group", "Try an image", "Stress test"}
 #: The training run: 3 minutes at most, though 1 epoch at 16 px takes seconds.
 TRAIN_MS = 180_000
 
@@ -365,3 +366,30 @@ def test_url_run_outside_models_warns_and_falls_back(page: Page, server: Server,
     expect(page).to_have_url(re.compile(rf"run={run_id}"))
     assert "etc" not in page.url
     screenshot(page, "confusion-bad-run-link")
+
+
+# --- 7. the Stress test: probes, then the generalization matrix ---------------------------------------------
+def test_stress_page_runs_the_probes_and_shows_the_matrix(page: Page, server: Server, run_id: str) -> None:
+    goto(page, "/stress", PAGES[-1][1])
+    expect(page.get_by_text("No evaluation kept yet: evaluate the run on a folder above.")).to_be_visible()
+    page.get_by_role("button", name="Run the probes").click()
+    verdict = page.get_by_text(
+        re.compile(r"^(This model reacts to where the face sits|Re-framing changes few)")
+    )
+    expect(verdict).to_be_visible(timeout=SLOW_MS)
+    expect(verdict).to_contain_text(
+        re.compile(r"on synthetic demo data \(n = 150\), .+ flipped \d+ of 150 calls")
+    )
+    wait_idle(page)
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(1)  # the flips chart
+    assert list(server.models_dir.glob(f"{run_id}/stress/*.json")), "the probes' result is kept with the run"
+
+    page.get_by_role("button", name="Evaluate").click()
+    scored = f"synthetic demo data: 150 images scored; kept with run {run_id}."
+    expect(page.get_by_text(scored)).to_be_visible(timeout=SLOW_MS)
+    wait_idle(page)
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2)  # the matrix, then the flips
+    matrix = page.get_by_test_id("stDataFrame").first.locator("tbody tr").filter(has_text=run_id)
+    expect(matrix).to_contain_text(re.compile(r"AUC \d\.\d{3} \(95% CI \d\.\d{3}–\d\.\d{3}\), n = 150: "))
+    assert_no_crash(page)
+    screenshot(page, "stress")

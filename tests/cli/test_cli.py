@@ -13,7 +13,7 @@ from support.factories import disk_full, make_tiny_faceset, save_stand_in_run, t
 from core import pipeline
 from core.cli import EXIT_BAD_INPUT, main
 from core.data import datasets
-from core.errors import BIAS_DATA_NEEDED, RUN_DAMAGED, ConfigError
+from core.errors import BIAS_DATA_NEEDED, HOME_UNKNOWN, RUN_DAMAGED, ConfigError
 from core.model import memory
 from core.model.config import TrainConfig
 from core.paths import REPO_ROOT, models_dir
@@ -54,8 +54,10 @@ def test_main_train_evaluate_bias_on_a_folder(capsys, tiny_folder):
     assert evaluated["threshold"] == 0.5
     assert sum(evaluated["confusion"].values()) == trained["n_val"]
 
+    # Its own training folder: only the validation images count, and the result says so.
     rescored = _run_json(capsys, "evaluate", "--run", trained["run_id"], "--data", str(tiny_folder))
-    assert rescored["n"] == 32
+    assert (rescored["n"], rescored["validation_only"]) == (trained["n_val"], True)
+    assert rescored["n_training_excluded"] == trained["n_train"]
 
     listed = _run_json(capsys, "runs")
     assert [r["run_id"] for r in listed["runs"]] == [trained["run_id"]]
@@ -171,3 +173,21 @@ def test_train_on_a_full_disk_is_one_sentence_and_leaves_nothing(capsys, tiny_fo
     assert "could not be saved" in line and "(No space left on device)" in line
     assert captured.err.splitlines()[-1] == line and "Traceback" not in captured.err
     assert list(models_dir().iterdir()) == []
+
+
+NO_USER = "~nosuchuser-unmask"
+
+
+@pytest.mark.parametrize(
+    ("argv", "typed"),
+    [
+        (["stress", "--data", NO_USER], NO_USER),
+        (["evaluate", "--data", NO_USER], NO_USER),
+        (["evaluate", "--scores-out", f"{NO_USER}/scores.csv"], f"{NO_USER}/scores.csv"),
+    ],
+)
+def test_stress_and_evaluate_paths_of_an_unknown_user_are_a_sentence(capsys, tmp_path, argv, typed):
+    save_stand_in_run("run-1", data=tmp_path)
+    assert main([*argv, "--run", "run-1"]) == EXIT_BAD_INPUT
+    message = HOME_UNKNOWN.format(path=typed, user="nosuchuser-unmask")
+    assert capsys.readouterr().err == f"error: {message}\n"

@@ -84,7 +84,7 @@ def test_run_problem_shows_a_long_value_shortened():
     [
         ({"path": ["a.png"], "label": [3], "score": [0.5]}, "scores.csv: label must be 1 or 0"),
         ({"path": ["a.png"], "label": [1], "score": [1.5]}, "scores.csv: score must be from 0 to 1"),
-        ({"path": ["a.png"], "label": [1], "score": ["x"]}, "scores.csv: score must be from 0 to 1"),
+        ({"path": ["a.png"], "label": [1], "score": ["x"]}, "missing readable scores.csv: could not convert"),
         (
             {"label": [1], "path": ["a.png"], "score": [0.5]},
             "scores.csv: its first columns must be path, label",
