@@ -65,9 +65,21 @@ BAD_RUN_ID = "{run_id!r} is not a valid run id; ids are letters, digits, '-' and
 NO_SUCH_RUN = "There is no saved run {run_id!r}; train one first or pick one from the list."
 NO_RUNS = "No run has been trained yet; train one first (python -m core train, or the Train page)."
 RUN_INCOMPLETE = "Run {run_id!r} is incomplete (missing {missing}); delete it and train again."
+META_TOO_LONG = "The run's {what} is {n} characters long, over the {limit} allowed; shorten it."
 MODEL_UNREADABLE = (
     "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
 )
+
+# --- where the model looks (core.model.explain) and reports (core.evaluation.document) ---------
+EXPLAIN_UNSUPPORTED = (
+    "Run preset {preset!r} has no heat-map method yet; heat maps are available for {choices}."
+)
+EXPLAIN_NO_CONV = (
+    "The model {name!r} has no convolution layer, so Grad-CAM has nothing to look at; train a fast or "
+    "paper run."
+)
+EXPLAIN_NO_IMAGES = "None of the {n} images could be read, so there is nothing to explain: {first}"
+REPORT_BAD_SUFFIX = "The report is written as .html or .pdf; got {path!r}, so name the file FILE.html or FILE.pdf."
 
 # --- the paper's protocol ----------------------------------------------------------
 BIAS_DATA_NEEDED = (

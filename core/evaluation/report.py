@@ -82,6 +82,47 @@ def metric_rows(m: ThresholdMetrics) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "value", "95% CI", "count", "n", "note"])
 
 
+def bias_rows(table: GroupTable) -> pd.DataFrame:
+    """A bias table in words, one row per group and one for all groups together, ready to show.
+
+    Counts beside each share, intervals as text, ``"n/a"`` with the reason where a group has no
+    images of a class; the raw numbers stay in :meth:`GroupTable.to_records` (and the CSV).
+
+    Examples
+    --------
+    >>> from core.evaluation.bias import group_table
+    >>> rows = bias_rows(group_table([1, 1, 1, 0], [0.9, 0.2, 0.8, 0.1], ["A", "A", "B", "B"]))
+    >>> rows["share flagged as fake (95% CI)"].tolist()[0]
+    '50.0% (1 of 2; 9.5%–90.5%)'
+    >>> rows["group"].tolist()
+    ['A', 'B', 'all groups']
+    """
+    t = table.table
+    parts = [(str(g), r["flagged_fake"], r["n_real"], r["passed_real"], r["n_fake"]) for g, r in t.iterrows()]
+    parts.append(
+        ("all groups", t["flagged_fake"].sum(), t["n_real"].sum(), t["passed_real"].sum(), t["n_fake"].sum())
+    )
+    rows = []
+    for group, flagged, n_real, passed, n_fake in parts:
+        rows.append(
+            {
+                "group": group,
+                "real faces": int(n_real),
+                "share flagged as fake (95% CI)": _share_text(int(flagged), int(n_real), "no real faces"),
+                "fakes": int(n_fake),
+                "share of fakes passed as real (95% CI)": _share_text(int(passed), int(n_fake), "no fakes"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _share_text(count: int, n: int, none: str) -> str:
+    if n == 0:
+        return f"n/a: {none}"
+    rate = Rate.from_counts(count, n)
+    return f"{pct(rate.rate)} ({count} of {n}; {ci_text(rate.ci_low, rate.ci_high)})"
+
+
 def train_summary(info: RunInfo) -> dict[str, Any]:
     """The keys ``python -m core train --json`` promises, from a saved run."""
     m, c = info.metrics, info.config
