@@ -12,7 +12,7 @@ from core.errors import UnmaskError
 from core.evaluation import charts, thresholds
 from core.evaluation.metrics import ThresholdMetrics
 from core.evaluation.report import metric_rows
-from core.labels import FAKE, REAL
+from core.labels import CLASS_NAMES, FAKE, REAL
 from core.runs.store import Run
 
 CELLS = {  # name -> (actual, called)
@@ -21,6 +21,9 @@ CELLS = {  # name -> (actual, called)
     "fake passed as real": (FAKE, REAL),
     "fake called fake": (FAKE, FAKE),
 }
+DEFAULT_CELL = "real flagged as fake"
+#: Session keys: the cell shown (the picker's) and the matrix's click selection.
+CELL, CLICK = "confusion_cell", "confusion_click"
 #: Images shown from one cell.
 SHOWN = 24
 
@@ -49,15 +52,19 @@ def _at_threshold(run: Run) -> None:
         st.info("The run's stored scores cannot be used: delete it on the Train page and train again.")
         st.stop()
     _calls(m)
-    _curves(run, m)
     _cell_images(run, threshold)
+    _curves(run, m)
     ui.run_downloads(run, m)
 
 
 def _calls(m: ThresholdMetrics) -> None:
     left, right = st.columns([2, 3])
     left.subheader("Calls at this threshold")
-    left.altair_chart(charts.confusion_heatmap(m).properties(height=220), width="stretch")
+    _follow_click()
+    actual, called = CELLS[st.session_state.setdefault(CELL, DEFAULT_CELL)]
+    chart = charts.confusion_heatmap(m, selectable=True, selected=(CLASS_NAMES[actual], CLASS_NAMES[called]))
+    left.altair_chart(chart.properties(height=220), width="stretch", on_select="rerun", key=CLICK)
+    left.caption("Click a cell to see its images below.")
     left.caption(
         f"At {m.threshold:g}: of {m.n_real} real faces, {m.tp} called real and {m.fn} flagged as fake; "
         f"of {m.n_fake} fakes, {m.fp} passed as real and {m.tn} called fake (n = {m.n}). "
@@ -117,11 +124,18 @@ def _costs(run: Run) -> None:
     )
 
 
+def _follow_click() -> None:
+    """Make a newly clicked cell of the matrix the cell shown (the picker below stays usable too)."""
+    picked = st.session_state.get(CLICK, {}).get("selection", {}).get(charts.CELL_SELECTION) or []
+    if picked and picked != st.session_state.get("_last_click"):
+        st.session_state["_last_click"] = picked
+        names = {(CLASS_NAMES[a], CLASS_NAMES[c]): name for name, (a, c) in CELLS.items()}
+        st.session_state[CELL] = names.get((picked[0].get("actual"), picked[0].get("called")), DEFAULT_CELL)
+
+
 def _cell_images(run: Run, threshold: float) -> None:
     st.subheader("The images in a cell")
-    name = st.segmented_control(
-        "Cell", list(CELLS), default="real flagged as fake", required=True, key="confusion_cell"
-    )
+    name = st.segmented_control("Cell (or click one in the matrix)", list(CELLS), required=True, key=CELL)
     actual, called = CELLS[name]
     scores = run.scores["score"]
     members = imagestats.images_in_cell(
@@ -135,6 +149,22 @@ def _cell_images(run: Run, threshold: float) -> None:
     st.caption(f"{len(shown)} of the {len(members)} images in this cell, {order}.")
     root = str(run.info.config.get("dataset", {}).get("root", ""))
     paths = run.scores["path"].iloc[shown]
-    ui.image_gallery(
-        root, paths, [f"P(real) {s:.3f} · {p}" for p, s in zip(paths, scores.iloc[shown], strict=True)]
-    )
+    captions = [f"P(real) {s:.3f} · {p}" for p, s in zip(paths, scores.iloc[shown], strict=True)]
+    if st.toggle("Show where the model looks (heat maps)", key="confusion_heat_maps"):
+        _heat_maps(run, root, tuple(paths), threshold)
+    else:
+        ui.image_gallery(root, paths, captions)
+
+
+def _heat_maps(run: Run, root: str, paths: tuple[str, ...], threshold: float) -> None:
+    read, pixels = ui.decoded(root, paths, run.info.image_size)
+    if not read:
+        st.warning(f"None of these images could be read; the run's data folder {root} may have moved.")
+        return
+    try:
+        found = ui.region_maps(run.run_id, pixels, threshold)
+    except UnmaskError as exc:
+        st.info(str(exc))
+        return
+    captions = [f"P(real) {s:.3f} · {p}" for p, s in zip(read, found.scores, strict=True)]
+    ui.heat_map_gallery(found, pixels, captions, width=260)

@@ -71,7 +71,9 @@ def _open(browser: Any, url: str) -> float:
         page.wait_for_function(SHOWN_JS, timeout=TIMEOUT_MS, polling="raf")
         elapsed = time.perf_counter() - started
         if page.locator(EXCEPTION_SELECTOR).count():
-            raise RuntimeError(f"{url} shows an exception: {page.locator(EXCEPTION_SELECTOR).first.inner_text()}")
+            raise RuntimeError(
+                f"{url} shows an exception: {page.locator(EXCEPTION_SELECTOR).first.inner_text()}"
+            )
         return elapsed
     finally:
         context.close()

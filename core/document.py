@@ -132,7 +132,9 @@ def gather(
         used = "its validation images, as the run scored them" if pool.validation_only else "scored now"
         note = f"{pool.name}, up to {per_group} faces per {bias.attribute} (seed {seed}), {used}."
     created = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    return ReportData(run.info, run, m, roc, pr, bias, note, stress_results(run.info), fingerprint(run), created)
+    return ReportData(
+        run.info, run, m, roc, pr, bias, note, stress_results(run.info), fingerprint(run), created
+    )
 
 
 def fingerprint(run: store.Run) -> str:
@@ -198,8 +200,9 @@ def to_html(data: ReportData) -> str:
         ),
         _curves(data),
         _figure(
-            charts.score_histogram(data.run.scores["label"], data.run.scores["score"], threshold=m.threshold)
-            .properties(width=560, height=200),
+            charts.score_histogram(
+                data.run.scores["label"], data.run.scores["score"], threshold=m.threshold
+            ).properties(width=560, height=200),
             "Scores per actual class; the dashed line is the threshold.",
         ),
         _training(data.run),
@@ -272,14 +275,22 @@ def _curves(data: ReportData) -> str:
     m = data.metrics
     if data.roc is None or data.pr is None:
         return "<p>No ROC or precision-recall curve: the validation images hold one class only.</p>"
-    roc = charts.roc_chart(data.roc, current=(m.passed_real_rate.rate, m.recall)).properties(width=300, height=260)
+    roc = charts.roc_chart(data.roc, current=(m.passed_real_rate.rate, m.recall)).properties(
+        width=300, height=260
+    )
     pr = charts.pr_chart(data.pr, current=(m.recall, m.precision)).properties(width=300, height=260)
-    return '<div class="row">' + "".join(
-        [
-            _figure(roc, f"ROC curve; the red point is the threshold. AUC {m.roc_auc:.3f}, n = {m.n}."),
-            _figure(pr, f"Precision-recall (real is positive). Average precision {m.average_precision:.3f}."),
-        ]
-    ) + "</div>"
+    return (
+        '<div class="row">'
+        + "".join(
+            [
+                _figure(roc, f"ROC curve; the red point is the threshold. AUC {m.roc_auc:.3f}, n = {m.n}."),
+                _figure(
+                    pr, f"Precision-recall (real is positive). Average precision {m.average_precision:.3f}."
+                ),
+            ]
+        )
+        + "</div>"
+    )
 
 
 def _training(run: store.Run) -> str:
@@ -311,7 +322,8 @@ def _stress(frame: pd.DataFrame | None) -> str:
 
 
 def _figure(chart: Any, caption: str) -> str:
-    return f'<figure><img alt="{_e(caption)}" src="{svg_data_uri(chart)}"><figcaption>{_e(caption)}</figcaption></figure>'
+    image = f'<img alt="{_e(caption)}" src="{svg_data_uri(chart)}">'
+    return f"<figure>{image}<figcaption>{_e(caption)}</figcaption></figure>"
 
 
 def _table(frame: pd.DataFrame) -> str:

@@ -79,7 +79,9 @@ EXPLAIN_NO_CONV = (
     "paper run."
 )
 EXPLAIN_NO_IMAGES = "None of the {n} images could be read, so there is nothing to explain: {first}"
-REPORT_BAD_SUFFIX = "The report is written as .html or .pdf; got {path!r}, so name the file FILE.html or FILE.pdf."
+REPORT_BAD_SUFFIX = (
+    "The report is written as .html or .pdf; got {path!r}, so name the file FILE.html or FILE.pdf."
+)
 
 # --- the paper's protocol ----------------------------------------------------------
 BIAS_DATA_NEEDED = (

@@ -21,10 +21,12 @@ from ui.loaders import (
     bias_scores,
     curve_points,
     data_folder_or_stop,
+    decoded,
     demo_folder,
     folder_error,
     load_faces_or_stop,
     metrics_at,
+    region_maps,
     run_or_stop,
     score,
     thumbnail,
@@ -54,7 +56,7 @@ from ui.state import (
     show_job_message,
     threshold,
 )
-from ui.widgets import image_gallery, run_downloads, threshold_slider
+from ui.widgets import heat_map_gallery, image_gallery, run_downloads, threshold_slider
 
 __all__ = [
     "ASK_FOR_DOWNLOAD",
@@ -75,6 +77,7 @@ __all__ = [
     "curve_points",
     "data_choice",
     "data_folder_or_stop",
+    "decoded",
     "delete_run",
     "demo_folder",
     "flash",
@@ -83,6 +86,7 @@ __all__ = [
     "job_panel",
     "load_faces_or_stop",
     "metrics_at",
+    "region_maps",
     "remember_bias",
     "run_id_or_stop",
     "run_or_stop",
@@ -93,6 +97,7 @@ __all__ = [
     "start_job",
     "start_reproduction",
     "threshold",
+    "heat_map_gallery",
     "image_gallery",
     "run_downloads",
     "threshold_slider",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -24,6 +24,9 @@ from core.labels import CLASS_NAMES, FAKE, REAL
 CLASS_ORDER = [CLASS_NAMES[REAL], CLASS_NAMES[FAKE]]
 CLASS_COLORS = alt.Scale(domain=CLASS_ORDER, range=["#2b7bba", "#d95f02"])
 RATE_AXIS = alt.Axis(format="%")
+#: Line legends under the chart (a legend at the side is clipped on narrow screens), drawn as
+#: strokes so dash patterns show (a point symbol would show every dash style as the same dot).
+LINE_LEGEND = alt.Legend(orient="bottom", direction="horizontal", symbolType="stroke", symbolStrokeWidth=2)
 
 #: History columns drawn by :func:`training_curves`: column -> (panel, split, measure).
 HISTORY_SERIES: dict[str, tuple[str, str, str]] = {
@@ -40,8 +43,19 @@ class ChartError(UnmaskError):
     """The numbers handed to a chart lack a column it needs."""
 
 
-def confusion_heatmap(m: ThresholdMetrics) -> alt.LayerChart:
+#: Name of the click selection of :func:`confusion_heatmap` (``selectable=True``): its value is the
+#: clicked cell's ``actual`` and ``called`` class names.
+CELL_SELECTION = "cell"
+
+
+def confusion_heatmap(
+    m: ThresholdMetrics, *, selectable: bool = False, selected: tuple[str, str] | None = None
+) -> alt.LayerChart:
     """2x2 counts: rows are the actual class, columns the call; each cell shows count and row share.
+
+    With ``selectable``, a click on a cell selects it (point selection :data:`CELL_SELECTION`
+    over ``actual`` and ``called``) and outlines it; ``selected`` (actual, called) is outlined
+    to begin with.
 
     The row shares are the metrics' own rates (recall, flagged-as-fake, passed-as-real,
     specificity); a row without images shows its count only. The threshold is in the data
@@ -71,14 +85,26 @@ def confusion_heatmap(m: ThresholdMetrics) -> alt.LayerChart:
         x=alt.X("called:N", sort=CLASS_ORDER, title="called"),
         y=alt.Y("actual:N", sort=CLASS_ORDER, title="actual"),
     )
-    rect = base.mark_rect().encode(
+    rect = base.mark_rect(stroke="#d62728", cursor="pointer" if selectable else "default").encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
         tooltip=[
             *_tips("actual:N", "called:N", "outcome:N", "count:Q"),
             alt.Tooltip("share:Q", format=".1%"),
         ],
     )
-    return alt.layer(rect, base.mark_text(fontSize=16).encode(text=alt.Text("label:N")))
+    if selectable:
+        initial = [{"actual": selected[0], "called": selected[1]}] if selected else None
+        cell = alt.selection_point(
+            name=CELL_SELECTION, fields=["actual", "called"], on="click", clear=False, value=initial
+        )
+        # A fixed view name: Altair's default is a counter, which would make every rerun's spec new.
+        rect = rect.add_params(cell).encode(strokeWidth=alt.condition(cell, alt.value(4), alt.value(0)))
+        rect = rect.properties(name="cells")
+    text = base.mark_text(fontSize=16).encode(
+        text=alt.Text("label:N"),
+        color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("#1f2933")),
+    )
+    return alt.layer(rect, text)
 
 
 def roc_chart(points_df: pd.DataFrame, *, current: tuple[float, float] | None = None) -> alt.LayerChart:
@@ -191,12 +217,80 @@ def training_curves(history: pd.DataFrame) -> alt.HConcatChart:
                 .encode(
                     x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
                     y=alt.Y("value:Q", title=panel),
-                    color=alt.Color("split:N", sort=["train", "validation"]),
-                    strokeDash=alt.StrokeDash("measure:N"),
+                    color=alt.Color("split:N", sort=["train", "validation"], legend=LINE_LEGEND),
+                    strokeDash=alt.StrokeDash("measure:N", legend=LINE_LEGEND),
                     tooltip=[*_tips("epoch:Q", "split:N", "measure:N"), alt.Tooltip("value:Q", format=".4f")],
                 )
             )
     return alt.hconcat(*panels)
+
+
+def runs_history_chart(long: pd.DataFrame) -> alt.HConcatChart:
+    """Training curves of several runs overlaid, in a loss and an accuracy panel.
+
+    Colour is the run, dashes the split.
+
+    ``long`` is :func:`core.evaluation.compare.histories` (columns ``run``, ``epoch``, ``panel``,
+    ``split``, ``measure``, ``value``); only the plain accuracy is drawn, not the one at a threshold.
+
+    Raises
+    ------
+    ChartError
+        If a column is missing.
+    """
+    _need(long, ["run", "epoch", "panel", "split", "measure", "value"], chart="runs' training curves")
+    shown = long[long["measure"] != "accuracy at threshold"]
+    panels = []
+    for panel in ("loss", "accuracy"):
+        part = shown[shown["panel"] == panel]
+        if len(part):
+            panels.append(
+                alt.Chart(part, title=panel)
+                .mark_line(point=True)
+                .encode(
+                    x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+                    y=alt.Y("value:Q", title=panel, scale=alt.Scale(zero=False)),
+                    color=alt.Color("run:N", legend=LINE_LEGEND),
+                    strokeDash=alt.StrokeDash("split:N", sort=["train", "validation"], legend=LINE_LEGEND),
+                    detail="split:N",
+                    tooltip=[*_tips("run:N", "epoch:Q", "split:N"), alt.Tooltip("value:Q", format=".4f")],
+                )
+            )
+    return alt.hconcat(*panels)
+
+
+def runs_curve_chart(points_df: pd.DataFrame, *, kind: Literal["roc", "pr"]) -> alt.LayerChart:
+    """ROC or precision-recall curves of several runs in one frame, a colour per run.
+
+    ``points_df`` is :func:`core.evaluation.compare.curves`' ROC or PR frame (a ``run`` column beside
+    the points of :func:`core.evaluation.thresholds.roc_points` or ``pr_points``).
+    """
+    x_col, y_col = ("fpr", "tpr") if kind == "roc" else ("recall", "precision")
+    _need(points_df, ["run", x_col, y_col, "threshold"], chart="runs' curves")
+    titles = {
+        "fpr": "fakes passed as real (false positive rate)",
+        "tpr": "reals called real (true positive rate)",
+        "recall": "reals called real (recall)",
+        "precision": "called real that are real (precision)",
+    }
+    data = points_df.assign(step=points_df.groupby("run").cumcount())
+    lines = (
+        alt.Chart(data)
+        .mark_line()
+        .encode(
+            x=alt.X(f"{x_col}:Q", title=titles[x_col], scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y(f"{y_col}:Q", title=titles[y_col], scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("run:N", legend=LINE_LEGEND),
+            order=alt.Order("step:Q"),
+            tooltip=[*_tips("run:N"), *_tooltips([x_col, y_col, "threshold"])],
+        )
+    )
+    if kind == "pr":
+        return alt.layer(lines)
+    chance = alt.Chart(pd.DataFrame({"fpr": [0.0, 1.0], "tpr": [0.0, 1.0]})).mark_line(
+        strokeDash=[4, 4], color="gray"
+    )
+    return alt.layer(chance.encode(x=alt.X("fpr:Q"), y=alt.Y("tpr:Q")), lines)
 
 
 def group_bars(

@@ -73,7 +73,9 @@ def overlay(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.45, size: i
     heat = np.asarray(heat, dtype=np.float32)
     if heat.ndim != 2:
         raise MetricsError(OUT_OF_RANGE.format(name="heat map dimensions", low=2, high=2, value=heat.ndim))
-    base = np.asarray(Image.fromarray(np.asarray(image, dtype=np.uint8)).resize((size, size), Image.Resampling.LANCZOS))
+    base = np.asarray(
+        Image.fromarray(np.asarray(image, dtype=np.uint8)).resize((size, size), Image.Resampling.LANCZOS)
+    )
     stretched = np.asarray(Image.fromarray(heat).resize((size, size), Image.Resampling.BILINEAR))
     blended = (1 - alpha) * base.astype(np.float64) + alpha * colorize(stretched).astype(np.float64)
     return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
@@ -87,7 +89,9 @@ def side_by_side(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.45) ->
     ndarray of uint8, shape (PANEL, 2 * PANEL + 8, 3)
         A white 8 px gap between the two panels.
     """
-    left = np.asarray(Image.fromarray(np.asarray(image, dtype=np.uint8)).resize((PANEL, PANEL), Image.Resampling.LANCZOS))
+    left = np.asarray(
+        Image.fromarray(np.asarray(image, dtype=np.uint8)).resize((PANEL, PANEL), Image.Resampling.LANCZOS)
+    )
     gap = np.full((PANEL, 8, 3), 255, dtype=np.uint8)
     return np.concatenate([left, gap, overlay(image, heat, alpha=alpha)], axis=1)
 

@@ -170,11 +170,14 @@ def list_runs() -> list[RunInfo]:
 
 
 def latest_run_id() -> str:
-    """The newest usable run's id (finished or cancelled; incomplete runs are passed over)."""
-    for info in list_runs():
-        if info.status != "incomplete":
-            return info.run_id
-    raise ModelError(NO_RUNS)
+    """The newest finished run's id; the newest cancelled one when none finished (incomplete: never).
+
+    A run stopped after 2 of 35 epochs is no default: it is used only when nothing finished.
+    """
+    usable = [info for info in list_runs() if info.status != "incomplete"]
+    if not usable:
+        raise ModelError(NO_RUNS)
+    return next((i.run_id for i in usable if i.status == "finished"), usable[0].run_id)
 
 
 def run_info(run_id: str) -> RunInfo:
