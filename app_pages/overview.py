@@ -41,6 +41,7 @@ def page() -> None:
         link("train", "Go to the Train page")
     else:
         _run_beside_paper(run_id)
+        _report(run_id)
     _reproduce_section()
 
 
@@ -51,7 +52,7 @@ def _run_beside_paper(run_id: str) -> None:
         st.error(str(exc))
         st.info("Pick another run in the sidebar.")
         return
-    s, m = train_summary(info), info.metrics
+    s, m = _at_shared_threshold(train_summary(info), run_id), info.metrics
     low, high = s["val_accuracy_ci"] or (None, None)
     base_low, base_high = m.get("majority_baseline_ci") or (None, None)
     left, middle, right = st.columns(3)
@@ -70,8 +71,33 @@ def _run_beside_paper(run_id: str) -> None:
     if info.status == "cancelled":
         st.warning(f"This run was stopped early: {s['epochs_done']} of {s['epochs']} epochs.")
     summary = ui.bias_summary(run_id)
+    if summary is not None and abs(summary["threshold"] - s["threshold"]) > 1e-9:
+        st.info(
+            f"The last bias check of this run was at threshold {summary['threshold']:g}, not the "
+            f"{s['threshold']:g} in use: open *Bias by group* to see it at {s['threshold']:g}."
+        )
+        summary = None
     st.dataframe(paper_comparison(s, summary), hide_index=True)
     _bias_verdict(summary)
+
+
+def _at_shared_threshold(summary: dict, run_id: str) -> dict:
+    """The run's summary with its validation accuracy at the threshold every page uses."""
+    m = ui.metrics_at(run_id, ui.threshold())
+    accuracy = m.accuracy
+    return {
+        **summary,
+        "threshold": m.threshold,
+        "val_accuracy": accuracy.rate,
+        "val_correct": accuracy.count,
+        "val_accuracy_ci": (accuracy.ci_low, accuracy.ci_high),
+    }
+
+
+def _report(run_id: str) -> None:
+    """The one-click report of the run in use (a file to keep or send)."""
+    st.subheader("Report")
+    ui.report_downloads(run_id)
 
 
 def _bias_verdict(summary: dict | None) -> None:

@@ -218,6 +218,14 @@ def to_html(data: ReportData) -> str:
     )
 
 
+def problem_page(run_id: str, problem: str) -> str:
+    """A one-paragraph page in place of a report that could not be made: says why."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>No report</title></head>'
+        f"<body><h1>No report of run {_e(run_id)}</h1><p>{_e(problem)}</p></body></html>\n"
+    )
+
+
 def write_report(run_id: str, out: str | os.PathLike[str], **options: Any) -> Path:
     """Write the report of ``run_id`` to ``out``: HTML, or PDF when ``out`` ends in ``.pdf``.
 

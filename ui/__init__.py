@@ -56,7 +56,7 @@ from ui.state import (
     show_job_message,
     threshold,
 )
-from ui.widgets import heat_map_gallery, image_gallery, run_downloads, threshold_slider
+from ui.widgets import heat_map_gallery, image_gallery, report_downloads, run_downloads, threshold_slider
 
 __all__ = [
     "ASK_FOR_DOWNLOAD",
@@ -99,6 +99,7 @@ __all__ = [
     "threshold",
     "heat_map_gallery",
     "image_gallery",
+    "report_downloads",
     "run_downloads",
     "threshold_slider",
     "thumbnail",

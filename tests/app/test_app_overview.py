@@ -62,3 +62,33 @@ def test_reproduce_trains_then_checks_bias(monkeypatch: pytest.MonkeyPatch, tmp_
     groups = table[table.index.str.startswith("real faces flagged as fake: ")]
     assert len(groups) == 5 and (groups["paper"] == "< 15% (n = 100)").all()
     assert "Largest gap:" in texts(at)
+
+
+def test_one_threshold_for_headline_and_bias_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The headline and the bias rows use the threshold every page shares, never two."""
+    from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
+
+    run_id = use_trained_run(monkeypatch)
+    at = app("bias")
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.6).run()
+    switch_page(at, "overview").run()
+    metrics = {x.label: x.value for x in at.main.metric}
+    scores = store.load_run(run_id).scores
+    correct = int(((scores["score"] > 0.6) == (scores["label"] == 1)).sum())
+    assert metrics["This run: validation accuracy at 0.6"] == pct(correct / len(scores))
+    table = at.main.dataframe[0].value.set_index("")
+    assert "validation accuracy at 0.6" in table.index
+    assert "skin_tone on synthetic demo data, threshold 0.6" in texts(at)
+    switch_page(at, "confusion").run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.3).run()
+    switch_page(at, "overview").run()
+    assert "This run: validation accuracy at 0.3" in {x.label for x in at.main.metric}
+    assert "The last bias check of this run was at threshold 0.6, not the 0.3 in use" in texts(at)
+
+
+def test_report_buttons_offer_html_and_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_trained_run(monkeypatch)
+    at = app()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download the report (HTML)", "Download the report (PDF)"]
+    assert "python -m core report --run ID --out FILE.html" in texts(at)
