@@ -70,13 +70,13 @@ def _curves(runs: list[store.Run]) -> None:
     if long.empty:
         st.info("None of these runs kept a training history.")
     else:
-        st.altair_chart(charts.runs_history_chart(long), width="stretch")
+        ui.chart(charts.runs_history_chart(long))
         st.caption("Colour: the run; solid: training, dashed: validation. Cancelled runs stop early.")
     st.subheader("ROC and precision-recall curves")
     roc, pr, missing = compare.curves(runs)
     left, right = st.columns(2)
     if not roc.empty:
-        left.altair_chart(charts.runs_curve_chart(roc, kind="roc"), width="stretch")
-        right.altair_chart(charts.runs_curve_chart(pr, kind="pr"), width="stretch")
+        ui.chart(charts.runs_curve_chart(roc, kind="roc"), where=left)
+        ui.chart(charts.runs_curve_chart(pr, kind="pr"), where=right)
     for problem in missing:
         st.caption(f"No curve for {problem}")

@@ -63,7 +63,7 @@ def _calls(m: ThresholdMetrics) -> None:
     _follow_click()
     actual, called = CELLS[st.session_state.setdefault(CELL, DEFAULT_CELL)]
     chart = charts.confusion_heatmap(m, selectable=True, selected=(CLASS_NAMES[actual], CLASS_NAMES[called]))
-    left.altair_chart(chart.properties(height=220), width="stretch", on_select="rerun", key=CLICK)
+    ui.chart(chart.properties(height=220), on_select="rerun", key=CLICK, where=left)
     left.caption("Click a cell to see its images below.")
     left.caption(
         f"At {m.threshold:g}: of {m.n_real} real faces, {m.tp} called real and {m.fn} flagged as fake; "
@@ -83,15 +83,15 @@ def _curves(run: Run, m: ThresholdMetrics) -> None:
         st.info(str(exc))
     else:
         current = (m.passed_real_rate.rate, m.recall)
-        roc_col.altair_chart(charts.roc_chart(roc, current=current), width="stretch")
+        ui.chart(charts.roc_chart(roc, current=current), where=roc_col)
         roc_col.caption(f"ROC curve; the red point is the current threshold. AUC {m.roc_auc:.3f}, n = {m.n}.")
-        pr_col.altair_chart(charts.pr_chart(pr, current=(m.recall, m.precision)), width="stretch")
+        ui.chart(charts.pr_chart(pr, current=(m.recall, m.precision)), where=pr_col)
         pr_col.caption(
             f"Precision-recall curve (real is positive). Average precision {m.average_precision:.3f}, "
             f"n = {m.n}."
         )
     labels, scores = run.scores["label"], run.scores["score"]
-    st.altair_chart(charts.score_histogram(labels, scores, threshold=m.threshold), width="stretch")
+    ui.chart(charts.score_histogram(labels, scores, threshold=m.threshold))
     st.caption(
         f"Scores per actual class ({m.n_real} real, {m.n_fake} fake); the dashed line is the threshold."
     )

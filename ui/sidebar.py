@@ -18,6 +18,7 @@ from core.data.datasets import DEMO_NAME
 from core.errors import ModelError, UnmaskError
 from core.evaluation.report import pct
 from core.runs import store
+from ui import presenter
 from ui.jobs import finish_job_if_done, job_status
 from ui.loaders import folder_error
 from ui.state import _RUN_WIDGET, DATA, RUN, THRESHOLD, DataChoice, select_run, url_threshold
@@ -45,6 +46,7 @@ def sidebar() -> None:
         st.subheader("Run in use")
         _run_picker()
         job_status()
+        presenter.toggle()
     for note in url_notes:
         st.warning(note)
     _write_url()

@@ -325,29 +325,6 @@ def group_bars(
     return alt.layer(*layers)
 
 
-def ratio_chart(table: GroupTable, *, band: tuple[float, float] = (0.8, 1.25)) -> alt.LayerChart:
-    """Each group's flagged rate divided by the best group's, over a shaded band of near-parity.
-
-    Groups whose ratio is undefined (see ``table.notes``) have no point.
-    """
-    data = pd.DataFrame(table.to_records())
-    shade = pd.DataFrame({"low": [band[0]], "high": [band[1]]})
-    shaded = (
-        alt.Chart(shade).mark_rect(opacity=0.15, color="green").encode(y=alt.Y("low:Q"), y2=alt.Y2("high:Q"))
-    )
-    parity = alt.Chart(pd.DataFrame({"ratio": [1.0]})).mark_rule(color="gray").encode(y=alt.Y("ratio:Q"))
-    points = (
-        alt.Chart(data)
-        .mark_point(filled=True, size=80)
-        .encode(
-            x=alt.X("group:N", sort=list(data["group"]), title=table.attribute),
-            y=alt.Y("ratio_to_best:Q", title="flagged rate / best group's"),
-            tooltip=[*_tips("group:N", "n_real:Q"), alt.Tooltip("ratio_to_best:Q", format=".2f")],
-        )
-    )
-    return alt.layer(shaded, parity, points)
-
-
 def group_score_distributions(scores: Any, groups: Any, *, threshold: float) -> alt.LayerChart:
     """Box plot of scores per group (summarised by Vega-Lite), with the threshold as a rule.
 
@@ -367,7 +344,8 @@ def group_score_distributions(scores: Any, groups: Any, *, threshold: float) -> 
             y=alt.Y("group:N", title=getattr(groups, "name", None) or "group"),
         )
     )
-    return alt.layer(boxes, *_threshold_rule(threshold, axis="x"))
+    # A band of 44 px per group: Vega-Lite's default height squeezes five boxes into ~100 px.
+    return alt.layer(boxes, *_threshold_rule(threshold, axis="x")).properties(height=alt.Step(44))
 
 
 def class_balance(counts_df: pd.DataFrame) -> alt.Chart:

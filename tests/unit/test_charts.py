@@ -21,7 +21,6 @@ from core.evaluation.charts import (
     group_counts,
     group_score_distributions,
     pr_chart,
-    ratio_chart,
     roc_chart,
     score_histogram,
     training_curves,
@@ -216,7 +215,7 @@ def test_training_curves_rejects_missing_columns(columns: list[str]) -> None:
         training_curves(HISTORY[columns])
 
 
-# --- group_bars and ratio_chart ---------------------------------------------------
+# --- group_bars ---------------------------------------------------
 
 
 def test_group_bars_rates_whiskers_counts_and_paper_rule() -> None:
@@ -241,18 +240,6 @@ def test_group_bars_custom_reference_label() -> None:
     table = group_table(GROUP_LABELS, GROUP_SCORES, GROUPS)
     spec = _spec(group_bars(table, reference_rate=0.1, reference_label="our target"))
     assert _by_mark(spec, "rule")[1]["values"] == [{"rate": 0.1, "label": "our target"}]
-
-
-def test_ratio_chart_band_parity_and_points() -> None:
-    spec = _spec(ratio_chart(group_table(GROUP_LABELS, GROUP_SCORES, GROUPS)))
-    band, parity, points = _layers(spec)
-    assert band["values"] == [{"low": 0.8, "high": 1.25}]
-    assert (band["encoding"]["y"]["field"], band["encoding"]["y2"]["field"]) == ("low", "high")
-    assert parity["values"] == [{"ratio": 1.0}]
-    assert [(v["group"], v["ratio_to_best"]) for v in points["values"]] == [("A", 2.0), ("B", 1.0)]
-
-
-# --- group_score_distributions and counts -----------------------------------------
 
 
 def test_group_score_distributions_boxes_and_threshold() -> None:
