@@ -185,6 +185,10 @@ DOWNLOAD_FAILED = (
     "Could not download {title} from Kaggle ({reason}); download it by hand from {url}, unzip it, "
     "and point Unmask at the unzipped folder with --data DIR or the sidebar's folder path."
 )
+#: Reasons a download failed, in words (the ``reason`` of DOWNLOAD_FAILED).
+DOWNLOAD_OFFLINE = "Kaggle could not be reached: this computer seems to be offline"
+DOWNLOAD_REFUSED = "Kaggle refused the request ({status}): sign in with a Kaggle API token"
+DOWNLOAD_NOT_FOUND = "Kaggle has no such data set any more (404)"
 DOWNLOAD_UNEXPECTED = (
     "The download of {title} in {path} does not hold {expected}; download it by hand from {url}, unzip it, "
     "and point Unmask at the unzipped folder with --data DIR or the sidebar's folder path."

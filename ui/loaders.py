@@ -30,6 +30,11 @@ from core.paths import models_dir
 from core.runs import store
 from ui.state import data_choice
 
+DATA_UNUSABLE = (
+    "The data set picked in the sidebar cannot be used yet; the sidebar says why. Fix it there, or pick "
+    "another data set: the built-in demo set always works."
+)
+
 
 def folder_error(path: str) -> str | None:
     """Why ``path`` cannot be used as a data folder, or None when it can (cached for 30 s)."""
@@ -57,9 +62,8 @@ def data_folder_or_stop() -> tuple[str, str]:
     The demo set is generated on first use (a few seconds, once).
     """
     choice = data_choice()
-    if choice.error:
-        st.error(choice.error)
-        st.info("Pick another data set in the sidebar; the built-in demo set always works.")
+    if choice.error:  # the sidebar shows the reason, beside the picker: once is enough
+        st.info(DATA_UNUSABLE)
         st.stop()
     if choice.folder is None:
         return demo_folder(), DEMO_NAME
