@@ -3,13 +3,16 @@
 :func:`region_map` is the one entry point; it picks the method for the run's preset from
 :data:`EXPLAINERS`:
 
-``fast`` and ``paper``: Grad-CAM (Selvaraju et al., 2017)
-    The last convolution's feature maps, weighted by the mean gradient of the *called*
-    class's logit over each map, summed and passed through ReLU: the regions whose
-    features pushed the model towards its call. The logit, not P(real), is
-    differentiated: a confident sigmoid saturates at 0 or 1 and its gradient vanishes.
-    The map has the last convolution's resolution (16 x 16 for ``fast`` at 64 px) and
-    is scaled to [0, 1] per image.
+``fast`` and ``paper``: Grad-CAM, in its HiResCAM form (Selvaraju et al., 2017; Draelos and Carin, 2020)
+    The last convolution's feature maps times the gradient of the *called* class's logit
+    at each position, summed over channels and passed through ReLU: the regions whose
+    features pushed the model towards its call. Plain Grad-CAM first averages each
+    channel's gradient over the map; both presets end in Flatten -> Dense, whose weights
+    differ by position, so that average mixes regions that push opposite ways and often
+    cancels to an empty map; keeping each position's own gradient is faithful to such a
+    head. The logit, not P(real), is differentiated: a confident sigmoid saturates at 0
+    or 1 and its gradient vanishes. The map has the last convolution's resolution (16 x 16
+    for ``fast`` at 64 px) and is scaled to [0, 1] per image.
 
 A preset that scores patches (e.g. a future ``artifacts`` preset, which scores a whole
 image from a grid of patch scores) has an honest map of its own, the grid of P(real)
@@ -60,7 +63,7 @@ Explainer = Callable[..., RegionMap]
 
 
 def grad_cam(model: Any, images: np.ndarray, *, threshold: float = DEFAULT_THRESHOLD) -> RegionMap:
-    """Grad-CAM of the called class at the model's last convolution.
+    """Grad-CAM (HiResCAM form) of the called class at the model's last convolution.
 
     Parameters
     ----------
@@ -98,11 +101,12 @@ def grad_cam(model: Any, images: np.ndarray, *, threshold: float = DEFAULT_THRES
         sign = tf.where(scores > threshold, 1.0, -1.0)
         target = tf.reduce_sum(sign * logit)
     grads = tape.gradient(target, features)
-    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
-    cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1)).numpy().astype(np.float64)
+    cams = tf.nn.relu(tf.reduce_sum(grads * features, axis=-1)).numpy().astype(np.float64)
     peaks = cams.max(axis=(1, 2), keepdims=True)
     maps = np.divide(cams, peaks, out=np.zeros_like(cams), where=peaks > 0)
-    return RegionMap(maps, scores.numpy().astype(np.float64), "attention", f"Grad-CAM on {conv.name}")
+    return RegionMap(
+        maps, scores.numpy().astype(np.float64), "attention", f"Grad-CAM (HiResCAM) on {conv.name}"
+    )
 
 
 #: The method per preset. Add a preset's own here (see the module's docstring).
