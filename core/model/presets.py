@@ -72,19 +72,22 @@ def build_model(preset: Preset, *, image_size: int, augment: bool = False) -> ke
     return keras.Model(inputs, outputs, name=f"unmask_{preset}")
 
 
+# Every layer is named: Keras numbers unnamed layers with a per-thread counter that
+# ``keras.backend.clear_session()`` resets, and Streamlit calls that after every script run, so a
+# model built in a background thread while a page reran could get two layers called "conv2d".
 def _paper_body(x: Any) -> Any:
-    x = layers.Conv2D(PAPER_FILTERS, 3, activation="relu", kernel_initializer="he_normal")(x)
-    x = layers.MaxPooling2D()(x)
-    x = layers.Flatten()(x)
-    return layers.Dense(PAPER_UNITS, activation="relu", kernel_initializer="he_normal")(x)
+    x = layers.Conv2D(PAPER_FILTERS, 3, activation="relu", kernel_initializer="he_normal", name="conv_1")(x)
+    x = layers.MaxPooling2D(name="pool_1")(x)
+    x = layers.Flatten(name="flatten")(x)
+    return layers.Dense(PAPER_UNITS, activation="relu", kernel_initializer="he_normal", name="dense")(x)
 
 
 def _fast_body(x: Any) -> Any:
-    for filters in FAST_FILTERS:
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-        x = layers.MaxPooling2D()(x)
-    x = layers.Flatten()(x)
-    return layers.Dense(FAST_UNITS, activation="relu")(x)
+    for i, filters in enumerate(FAST_FILTERS, start=1):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv_{i}")(x)
+        x = layers.MaxPooling2D(name=f"pool_{i}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    return layers.Dense(FAST_UNITS, activation="relu", name="dense")(x)
 
 
 def compile_model(model: keras.Model, *, learning_rate: float, threshold: float) -> None:
