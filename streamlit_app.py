@@ -10,7 +10,7 @@ by a copied link (``/confusion?run=...``) would get the page file alone, without
 import streamlit as st
 
 import ui
-from ui import presenter
+from ui import presenter, warmup
 from ui.navigation import all_pages
 
 #: Served by this server: a Material icon or an emoji would make the browser fetch it from a CDN.
@@ -25,6 +25,7 @@ def run() -> None:
     ui.sidebar()
     presenter.apply()
     page.run()
+    warmup.start_once()  # after the first page is drawn: the imports the next pages need
 
 
 run()

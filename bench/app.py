@@ -115,6 +115,7 @@ def measure_pages(
     """Start the server, then time the first page and the confusion page, then the load test."""
     from playwright.sync_api import sync_playwright
 
+    from bench.deeplink import deep_links
     from bench.load import load_test
 
     out: dict[str, Any] = {}
@@ -132,6 +133,8 @@ def measure_pages(
                     out["confusion_page_seconds"], url = seconds, base + out["confusion_url"]
                 except Exception as exc:  # e.g. the page is not there yet: the matrix never shows
                     out["confusion_skipped"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            if run_id:  # every page by a copied link (bench.deeplink)
+                out |= deep_links(browser, base, run_id, env=env)
             browser.close()
             if url and options.load_seconds > 0:
                 out["load"] = load_test(url, options)

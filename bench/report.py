@@ -29,6 +29,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("metrics.groups_ms", "per-group table for 2,000 scores, median over a slider sweep"),
     ("app.first_page_seconds", "streamlit run -> first page rendered in Chromium (absent if skipped)"),
     ("app.confusion_page_seconds", "new session -> confusion page rendered with a run (absent if skipped)"),
+    ("app.deep_link_seconds", "slowest page by a link (/<page>?run=...) in a new session (bench.deeplink)"),
     ("app.load.p95_seconds", "4 sessions moving the threshold: p95 slider change -> matrix re-rendered"),
     ("machine.cores", "CPU cores"),
     ("machine.numpy_matmul_gflops", "best numpy float32 2048² matmul rate, start or end of the run"),
