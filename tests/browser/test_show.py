@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from support.browser import (
 )
 
 from app_pages.compare import NEED_TWO
-from core.runs import store
+from core.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -58,13 +60,9 @@ def runs(server: Server) -> list[str]:
     """Two tiny runs (the newer named "wider"), newest last."""
     first = train_run_with_cli(server, image_size=32)
     second = train_run_with_cli(server, image_size=48)
-    import os
-
-    os.environ["UNMASK_MODELS_DIR"], previous = str(server.models_dir), os.environ["UNMASK_MODELS_DIR"]
-    try:
-        store.write_meta(second, name="wider", note="48 px instead of 32")
-    finally:
-        os.environ["UNMASK_MODELS_DIR"] = previous
+    meta = f"{second!r}, name='wider', note='48 px instead of 32'"
+    code = f"from core.runs import store; store.write_meta({meta})"
+    subprocess.run([sys.executable, "-c", code], env=server.env, cwd=REPO_ROOT, check=True)
     return [first, second]
 
 
