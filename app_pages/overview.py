@@ -32,7 +32,8 @@ people), so every page works on a fresh machine.
 
 def page() -> None:
     st.title("Unmask: real photo or AI-generated face?")
-    st.markdown(INTRODUCTION)
+    if not ui.presenting():  # presenter mode: the headline numbers first, the introduction below
+        st.markdown(INTRODUCTION)
     ui.show_job_message()
     st.header("The run in use, beside the paper")
     run_id = st.session_state.get(ui.RUN)
@@ -42,6 +43,9 @@ def page() -> None:
     else:
         _run_beside_paper(run_id)
         _report(run_id)
+    if ui.presenting():
+        with st.expander("What this is, and how to read the numbers"):
+            st.markdown(INTRODUCTION)
     _reproduce_section()
 
 

@@ -26,7 +26,13 @@ CLASS_COLORS = alt.Scale(domain=CLASS_ORDER, range=["#2b7bba", "#d95f02"])
 RATE_AXIS = alt.Axis(format="%")
 #: Line legends under the chart (a legend at the side is clipped on narrow screens), drawn as
 #: strokes so dash patterns show (a point symbol would show every dash style as the same dot).
-LINE_LEGEND = alt.Legend(orient="bottom", direction="horizontal", symbolType="stroke", symbolStrokeWidth=2)
+LINE_LEGEND = alt.Legend(
+    orient="bottom", direction="horizontal", symbolType="stroke", symbolStrokeWidth=2, labelLimit=360
+)
+#: One panel of the training curves: two side by side fit beside the sidebar at 1280 px (a concatenated
+#: chart does not stretch to its column, so its panels need a width).
+PANEL_SIZE = {"width": 340, "height": 240}
+EPOCH_AXIS = alt.Axis(tickMinStep=1, format="d")
 
 #: History columns drawn by :func:`training_curves`: column -> (panel, split, measure).
 HISTORY_SERIES: dict[str, tuple[str, str, str]] = {
@@ -82,7 +88,7 @@ def confusion_heatmap(
         ]
     )
     base = alt.Chart(data).encode(
-        x=alt.X("called:N", sort=CLASS_ORDER, title="called"),
+        x=alt.X("called:N", sort=CLASS_ORDER, title="called", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("actual:N", sort=CLASS_ORDER, title="actual"),
     )
     rect = base.mark_rect(stroke="#d62728", cursor="pointer" if selectable else "default").encode(
@@ -213,9 +219,10 @@ def training_curves(history: pd.DataFrame) -> alt.HConcatChart:
         if len(part):
             panels.append(
                 alt.Chart(part, title=panel)
+                .properties(**PANEL_SIZE)
                 .mark_line(point=True)
                 .encode(
-                    x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+                    x=alt.X("epoch:Q", axis=EPOCH_AXIS),
                     y=alt.Y("value:Q", title=panel),
                     color=alt.Color("split:N", sort=["train", "validation"], legend=LINE_LEGEND),
                     strokeDash=alt.StrokeDash("measure:N", legend=LINE_LEGEND),
@@ -246,9 +253,10 @@ def runs_history_chart(long: pd.DataFrame) -> alt.HConcatChart:
         if len(part):
             panels.append(
                 alt.Chart(part, title=panel)
+                .properties(**PANEL_SIZE)
                 .mark_line(point=True)
                 .encode(
-                    x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+                    x=alt.X("epoch:Q", axis=EPOCH_AXIS),
                     y=alt.Y("value:Q", title=panel, scale=alt.Scale(zero=False)),
                     color=alt.Color("run:N", legend=LINE_LEGEND),
                     strokeDash=alt.StrokeDash("split:N", sort=["train", "validation"], legend=LINE_LEGEND),
@@ -308,7 +316,7 @@ def group_bars(
     """
     data = pd.DataFrame(table.to_records())
     data["n_label"] = [f"n={k}" for k in data["n_real"]]
-    x = alt.X("group:N", sort=list(data["group"]), title=table.attribute)
+    x = alt.X("group:N", sort=list(data["group"]), title=table.attribute, axis=_nominal_axis(data["group"]))
     base = alt.Chart(data).encode(x=x)
     tooltip = _tips("group:N", "n_real:Q", "flagged_fake:Q") + _tooltips(
         ["flagged_fake_rate", "ci_low", "ci_high"]
@@ -353,7 +361,9 @@ def class_balance(counts_df: pd.DataFrame) -> alt.Chart:
     _need(counts_df, ["class", "count"], chart="class balance")
     split = "split" in counts_df.columns
     encoding: dict[str, Any] = {
-        "x": alt.X("split:N", title="split") if split else alt.X("class:N", sort=CLASS_ORDER),
+        "x": alt.X("split:N", title="split", axis=_nominal_axis(counts_df["split"]))
+        if split
+        else alt.X("class:N", sort=CLASS_ORDER, axis=alt.Axis(labelAngle=0)),
         "y": alt.Y("count:Q", title="images"),
         "color": alt.Color("class:N", scale=CLASS_COLORS),
         "tooltip": _tips("split:N", "class:N", "count:Q") if split else _tips("class:N", "count:Q"),
@@ -370,12 +380,19 @@ def group_counts(counts_df: pd.DataFrame) -> alt.Chart:
         alt.Chart(counts_df)
         .mark_bar()
         .encode(
-            x=alt.X("group:N", title="group"),
+            x=alt.X("group:N", title="group", axis=_nominal_axis(counts_df["group"])),
             y=alt.Y("count:Q", title="images"),
             color=alt.Color("class:N", scale=CLASS_COLORS),
             tooltip=_tips("group:N", "class:N", "count:Q"),
         )
     )
+
+
+def _nominal_axis(names: Iterable[Any]) -> alt.Axis:
+    """Horizontal labels when they fit (at most 8, none over 14 characters), else slanted, never vertical."""
+    values = {str(v) for v in names}
+    fits = len(values) <= 8 and max((len(v) for v in values), default=0) <= 14
+    return alt.Axis(labelAngle=0 if fits else -40, labelLimit=180)
 
 
 def _threshold_rule(threshold: float, *, axis: str) -> list[alt.Chart]:

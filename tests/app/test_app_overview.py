@@ -92,3 +92,18 @@ def test_report_buttons_offer_html_and_pdf(monkeypatch: pytest.MonkeyPatch) -> N
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download the report (HTML)", "Download the report (PDF)"]
     assert "python -m core report --run ID --out FILE.html" in texts(at)
+
+
+def test_presenter_link_puts_the_headline_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app_pages.overview import INTRODUCTION
+    from ui.presenter import PRESENT
+
+    use_trained_run(monkeypatch)
+    at = app(present="1")
+    assert at.session_state[PRESENT] is True
+    assert at.sidebar.toggle[0].value is True
+    assert INTRODUCTION.strip()[:40] not in at.main.markdown[0].value  # not above the numbers
+    assert at.main.expander[0].label == "What this is, and how to read the numbers"
+    at.sidebar.toggle[0].set_value(False).run()
+    assert "present" not in at.query_params
+    assert INTRODUCTION.strip()[:40] in at.main.markdown[0].value

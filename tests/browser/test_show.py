@@ -128,7 +128,7 @@ def test_every_page_at_both_sizes_and_in_presenter_mode(open_tab, runs: list[str
 def test_presenter_mode_collapses_sidebar_hides_deploy_and_enlarges(open_tab, runs: list[str]) -> None:
     tab = open_tab("1280x720")
     goto(tab, f"/confusion?run={runs[-1]}&present=1", "Confusion matrix and metrics")
-    expect(tab.get_by_test_id("stSidebar")).to_have_attribute("aria-expanded", "false")
+    expect(tab.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
     expect(tab.get_by_test_id("stAppDeployButton")).to_have_count(0)
     expect(tab.get_by_test_id("stMainMenu")).to_be_hidden()
     size = tab.evaluate(
@@ -138,7 +138,7 @@ def test_presenter_mode_collapses_sidebar_hides_deploy_and_enlarges(open_tab, ru
     assert size >= 40  # the heading at 2.6 rem
     expect(tab).to_have_url(re.compile(r"present=1"))
     # Off again from the sidebar's switch: the link forgets it.
-    tab.get_by_test_id("stSidebarCollapsedControl").get_by_role("button").click()
+    tab.get_by_test_id("stExpandSidebarButton").click()
     tab.get_by_test_id("stSidebar").get_by_text("Presenter mode").click()
     wait_idle(tab)
     expect(tab).not_to_have_url(re.compile(r"present=1"))
