@@ -36,7 +36,7 @@ def _job_collected(at) -> bool:
 
 
 def _runs_table(at):
-    return next(d.value for d in at.main.dataframe if "run" in d.value.columns)
+    return next(t.value for t in at.main.table if t.value.index.name == "run").reset_index()
 
 
 def test_settings_have_the_documented_ranges_and_defaults(at) -> None:
