@@ -151,20 +151,6 @@ def _cell_images(run: Run, threshold: float) -> None:
     paths = run.scores["path"].iloc[shown]
     captions = [f"P(real) {s:.3f} · {p}" for p, s in zip(paths, scores.iloc[shown], strict=True)]
     if st.toggle("Show where the model looks (heat maps)", key="confusion_heat_maps"):
-        _heat_maps(run, root, tuple(paths), threshold)
+        ui.heat_maps_of_files(run.run_id, root, paths, size=run.info.image_size, threshold=threshold)
     else:
         ui.image_gallery(root, paths, captions)
-
-
-def _heat_maps(run: Run, root: str, paths: tuple[str, ...], threshold: float) -> None:
-    read, pixels = ui.decoded(root, paths, run.info.image_size)
-    if not read:
-        st.warning(f"None of these images could be read; the run's data folder {root} may have moved.")
-        return
-    try:
-        found = ui.region_maps(run.run_id, pixels, threshold)
-    except UnmaskError as exc:
-        st.info(str(exc))
-        return
-    captions = [f"P(real) {s:.3f} · {p}" for p, s in zip(read, found.scores, strict=True)]
-    ui.heat_map_gallery(found, pixels, captions, width=260)

@@ -9,12 +9,16 @@ the screen, one module per concern:
 - :mod:`ui.loaders`: cached loaders of faces, runs, metrics, models and bias scores;
 - :mod:`ui.jobs`: training in the background, shown live;
 - :mod:`ui.widgets`: widget groups the pages share (the threshold slider, an image gallery);
-- :mod:`ui.navigation`: the pages, for the router and for links between pages.
+- :mod:`ui.navigation`: the pages, for the router and for links between pages;
+- :mod:`ui.explain`: heat maps of where the model looks;
+- :mod:`ui.presenter`: presenter mode (larger charts and numbers for a projector);
+- :mod:`ui.warmup`: the server's heavy imports, done once in the background.
 
 Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at import
 time: the functions that run a model import :mod:`core.model.train` when they are called.
 """
 
+from ui.explain import heat_map_gallery, heat_maps_of_files, region_maps
 from ui.jobs import delete_run, job, job_panel, start_job, start_reproduction
 from ui.loaders import (
     bias_pool,
@@ -22,14 +26,12 @@ from ui.loaders import (
     class_pictures,
     curve_points,
     data_folder_or_stop,
-    decoded,
     default_bias_folder,
     demo_folder,
     folder_error,
     leakage,
     load_faces_or_stop,
     metrics_at,
-    region_maps,
     run_or_stop,
     score,
     thumbnail,
@@ -60,7 +62,7 @@ from ui.state import (
     show_job_message,
     threshold,
 )
-from ui.widgets import heat_map_gallery, image_gallery, report_downloads, run_downloads, threshold_slider
+from ui.widgets import image_gallery, report_downloads, run_downloads, threshold_slider
 
 __all__ = [
     "ASK_FOR_DOWNLOAD",
@@ -84,7 +86,6 @@ __all__ = [
     "curve_points",
     "data_choice",
     "data_folder_or_stop",
-    "decoded",
     "default_bias_folder",
     "delete_run",
     "demo_folder",
@@ -107,6 +108,7 @@ __all__ = [
     "start_reproduction",
     "threshold",
     "heat_map_gallery",
+    "heat_maps_of_files",
     "image_gallery",
     "report_downloads",
     "run_downloads",

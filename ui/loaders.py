@@ -254,52 +254,6 @@ def score(run_id: str, images: np.ndarray) -> np.ndarray:
         return predict_scores(loaded, images)
 
 
-def region_maps(run_id: str, images: np.ndarray, threshold: float) -> Any:
-    """Where the run's model looks in each of ``images`` (a :class:`core.model.explain.RegionMap`).
-
-    Computed once per (run, images, threshold): the first call imports TensorFlow.
-
-    Raises
-    ------
-    UnmaskError
-        If the run's model cannot be loaded or its preset has no heat-map method.
-    """
-
-    loaded = model(run_id)
-    preset = str(store.run_info(run_id).config.get("preset", "fast"))
-    with st.spinner(f"Finding where the model looks in {len(images)} image(s)…"):
-        return _region_maps(str(models_dir()), run_id, preset, images, threshold, loaded)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _region_maps(
-    root: str, run_id: str, preset: str, images: np.ndarray, threshold: float, _model: Any
-) -> Any:
-    from core.model.explain import region_map
-
-    return region_map(_model, images, preset=preset, threshold=threshold)
-
-
-def decoded(root: str, paths: tuple[str, ...], size: int) -> tuple[list[str], np.ndarray]:
-    """The images ``paths`` under ``root`` at ``size`` px, as the model sees them: (paths read, pixels).
-
-    Files that can no longer be read are left out.
-    """
-    return _decoded(root, paths, size)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _decoded(root: str, paths: tuple[str, ...], size: int) -> tuple[list[str], np.ndarray]:
-    read, pixels = [], []
-    for path in paths:
-        try:
-            pixels.append(decode_image(Path(root, path), size=size))
-            read.append(path)
-        except UnmaskError:
-            continue
-    return read, np.stack(pixels) if pixels else np.zeros((0, size, size, 3), np.uint8)
-
-
 def default_bias_folder(run_id: str) -> str | None:
     """:func:`core.pipeline.default_bias_folder` as text (cached: it reads the run's scores)."""
     return _default_bias_folder(str(models_dir()), run_id)

@@ -6,7 +6,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
 from core.errors import UnmaskError
@@ -49,31 +48,6 @@ def image_gallery(root: str, paths: Sequence[str], captions: Sequence[str], *, w
             f"{len(missing)} image(s) could not be shown; the run's data folder {root} may have moved. "
             f"First: {missing[0]}"
         )
-
-
-def heat_map_gallery(found: Any, pixels: np.ndarray, captions: Sequence[str], *, width: int = 300) -> None:
-    """Each image as the model saw it beside where the model looked (a :class:`RegionMap`), captioned."""
-    from core.evaluation.heatmaps import side_by_side
-
-    pictures = [side_by_side(image, heat) for image, heat in zip(pixels, found.maps, strict=True)]
-    empty = [c for c, heat in zip(captions, found.maps, strict=True) if not heat.any()]
-    st.image(pictures, caption=list(captions), width=width)
-    st.caption(heat_map_legend(found))
-    if empty:
-        st.caption(
-            f"{len(empty)} map(s) are empty: no region pushed the model towards its call, e.g. a score near "
-            "the threshold."
-        )
-
-
-def heat_map_legend(found: Any) -> str:
-    """What the colours of a :class:`core.model.explain.RegionMap` mean, in words."""
-    if found.kind == "patch_score":
-        return f"{found.method}: each patch coloured by its P(real), dark blue 0 to red 1."
-    return (
-        f"{found.method}: red marks the regions that pushed the model most towards its call (real or fake), "
-        "dark blue the ones that did not; a coarse grid stretched over the image."
-    )
 
 
 def report_downloads(run_id: str) -> None:
