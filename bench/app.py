@@ -141,8 +141,12 @@ def measure_pages(
     return out
 
 
-def open_page(browser: Any, url: str, selector: str, *, since: float | None = None) -> float:
+def open_page(
+    browser: Any, url: str, selector: str, *, since: float | None = None, shown_js: str = RENDERED_JS
+) -> float:
     """Seconds until ``url`` is rendered in a new session (from ``since``, else from now).
+
+    Rendered: ``shown_js(selector)`` holds (by default, the run has ended and ``selector`` is there).
 
     Raises
     ------
@@ -154,7 +158,7 @@ def open_page(browser: Any, url: str, selector: str, *, since: float | None = No
     try:
         page = context.new_page()
         page.goto(url, timeout=PAGE_TIMEOUT_MS)
-        page.wait_for_function(RENDERED_JS, arg=selector, timeout=PAGE_TIMEOUT_MS, polling="raf")
+        page.wait_for_function(shown_js, arg=selector, timeout=PAGE_TIMEOUT_MS, polling="raf")
         elapsed = time.perf_counter() - start
         if page.locator(EXCEPTION_SELECTOR).count():
             raise RuntimeError(

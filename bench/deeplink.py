@@ -20,23 +20,22 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from bench.app import open_page
 from core.paths import REPO_ROOT
 
 #: Shown: the run has ended, the heading is there, nothing is a skeleton, every chart has drawn.
-SHOWN_JS = """() => {
+SHOWN_JS = """(heading) => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.dataset.testScriptState !== 'notRunning') return false;
-  if (!document.querySelector('[data-testid="stMain"] h1')) return false;
+  if (!document.querySelector(heading)) return false;
   if (document.querySelector('[data-testid="stSkeleton"]')) return false;
   const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
   return charts.every((c) => c.querySelector('canvas, svg'));
 }"""
-EXCEPTION_SELECTOR = '[data-testid="stException"]'
-TIMEOUT_MS = 90_000
+MAIN_HEADING = '[data-testid="stMain"] h1'
 
 
 def page_paths() -> list[str]:
@@ -70,7 +69,8 @@ def deep_links(browser: Any, base: str, run_id: str, *, env: dict[str, str]) -> 
     prepare_demo(env)
     seconds = {}
     for path in page_paths():
-        seconds[path or "overview"] = _open(browser, f"{base}/{path}?run={run_id}")
+        url = f"{base}/{path}?run={run_id}"
+        seconds[path or "overview"] = open_page(browser, url, MAIN_HEADING, shown_js=SHOWN_JS)
     return {"deep_link_pages": seconds, "deep_link_seconds": max(seconds.values())}
 
 
@@ -80,28 +80,11 @@ def prepare_demo(env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO_ROOT, check=True, capture_output=True)
 
 
-def _open(browser: Any, url: str) -> float:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    try:
-        page = context.new_page()
-        started = time.perf_counter()
-        page.goto(url, timeout=TIMEOUT_MS)
-        page.wait_for_function(SHOWN_JS, timeout=TIMEOUT_MS, polling="raf")
-        elapsed = time.perf_counter() - started
-        if page.locator(EXCEPTION_SELECTOR).count():
-            raise RuntimeError(
-                f"{url} shows an exception: {page.locator(EXCEPTION_SELECTOR).first.inner_text()}"
-            )
-        return elapsed
-    finally:
-        context.close()
-
-
 def main(argv: list[str] | None = None) -> None:
     """Start the app on temporary folders, train a tiny run, print the deep-link figures as JSON."""
     from playwright.sync_api import sync_playwright
 
-    from bench.app import CHROMIUM, CHROMIUM_ARGS, open_page, streamlit_server, train_tiny_run
+    from bench.app import CHROMIUM, CHROMIUM_ARGS, streamlit_server, train_tiny_run
     from bench.datasource import choose_data
     from bench.report import BENCH_DIR
     from bench.timing import load_average
@@ -118,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             with streamlit_server(REPO_ROOT, env=env, log=Path(tmp, "streamlit.log")) as base:
-                out = {"first_page_seconds": open_page(browser, base, '[data-testid="stMain"] h1')}
+                out = {"first_page_seconds": open_page(browser, base, MAIN_HEADING)}
                 out |= deep_links(browser, base, run_id, env=env)
             browser.close()
     out["deep_link_load_average"] = load_average()

@@ -213,23 +213,9 @@ def training_curves(history: pd.DataFrame) -> alt.HConcatChart:
         raise ChartError(HISTORY_COLUMNS.format(columns=list(history.columns)))
     long = history.melt(id_vars="epoch", value_vars=present, var_name="column", value_name="value")
     long[["panel", "split", "measure"]] = [HISTORY_SERIES[c] for c in long["column"]]
-    panels = []
-    for panel in ("loss", "accuracy"):
-        part = long[long["panel"] == panel]
-        if len(part):
-            panels.append(
-                alt.Chart(part, title=panel)
-                .properties(**PANEL_SIZE)
-                .mark_line(point=True)
-                .encode(
-                    x=alt.X("epoch:Q", axis=EPOCH_AXIS),
-                    y=alt.Y("value:Q", title=panel),
-                    color=alt.Color("split:N", sort=["train", "validation"], legend=LINE_LEGEND),
-                    strokeDash=alt.StrokeDash("measure:N", legend=LINE_LEGEND),
-                    tooltip=[*_tips("epoch:Q", "split:N", "measure:N"), alt.Tooltip("value:Q", format=".4f")],
-                )
-            )
-    return alt.hconcat(*panels)
+    color = alt.Color("split:N", sort=["train", "validation"], legend=LINE_LEGEND)
+    dash = alt.StrokeDash("measure:N", legend=LINE_LEGEND)
+    return _history_panels(long, color=color, dash=dash, tips=_tips("epoch:Q", "split:N", "measure:N"))
 
 
 def runs_history_chart(long: pd.DataFrame) -> alt.HConcatChart:
@@ -247,9 +233,18 @@ def runs_history_chart(long: pd.DataFrame) -> alt.HConcatChart:
     """
     _need(long, ["run", "epoch", "panel", "split", "measure", "value"], chart="runs' training curves")
     shown = long[long["measure"] != "accuracy at threshold"]
+    color = alt.Color("run:N", legend=LINE_LEGEND)
+    dash = alt.StrokeDash("split:N", sort=["train", "validation"], legend=LINE_LEGEND)
+    return _history_panels(shown, color=color, dash=dash, tips=_tips("run:N", "epoch:Q", "split:N"))
+
+
+def _history_panels(
+    long: pd.DataFrame, *, color: Any, dash: Any, tips: list[alt.Tooltip]
+) -> alt.HConcatChart:
+    """A loss and an accuracy panel of long-form history (``epoch``, ``panel``, ``value``, ...)."""
     panels = []
     for panel in ("loss", "accuracy"):
-        part = shown[shown["panel"] == panel]
+        part = long[long["panel"] == panel]
         if len(part):
             panels.append(
                 alt.Chart(part, title=panel)
@@ -258,10 +253,9 @@ def runs_history_chart(long: pd.DataFrame) -> alt.HConcatChart:
                 .encode(
                     x=alt.X("epoch:Q", axis=EPOCH_AXIS),
                     y=alt.Y("value:Q", title=panel, scale=alt.Scale(zero=False)),
-                    color=alt.Color("run:N", legend=LINE_LEGEND),
-                    strokeDash=alt.StrokeDash("split:N", sort=["train", "validation"], legend=LINE_LEGEND),
-                    detail="split:N",
-                    tooltip=[*_tips("run:N", "epoch:Q", "split:N"), alt.Tooltip("value:Q", format=".4f")],
+                    color=color,
+                    strokeDash=dash,
+                    tooltip=[*tips, alt.Tooltip("value:Q", format=".4f")],
                 )
             )
     return alt.hconcat(*panels)
