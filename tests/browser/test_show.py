@@ -129,7 +129,7 @@ def test_presenter_mode_collapses_sidebar_hides_deploy_and_enlarges(open_tab, ru
     tab = open_tab("1280x720")
     goto(tab, f"/confusion?run={runs[-1]}&present=1", "Confusion matrix and metrics")
     expect(tab.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
-    expect(tab.get_by_test_id("stAppDeployButton")).to_have_count(0)
+    expect(tab.get_by_test_id("stAppDeployButton")).to_be_hidden()
     expect(tab.get_by_test_id("stMainMenu")).to_be_hidden()
     size = tab.evaluate(
         "() => parseFloat(getComputedStyle(document.querySelector('[data-testid=stMetricValue], "
