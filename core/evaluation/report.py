@@ -270,7 +270,11 @@ def paper_comparison(train: dict[str, Any], bias: dict[str, Any] | None = None) 
         ),
         ("ROC AUC", "not reported", "n/a" if auc is None else f"{auc:.3f} (n = {t['n_val']})"),
         ("majority-class baseline", "not reported", pct(t["majority_baseline"], 2)),
-        ("training time", "not reported", f"{t['train_seconds']:.1f} s"),
+        (
+            "training time",
+            "not reported",
+            "n/a" if t.get("train_seconds") is None else f"{t['train_seconds']:.1f} s",
+        ),
     ]
     for g in (bias or {}).get("groups", []):
         rows.append(
