@@ -147,19 +147,15 @@ def test_presenter_mode_collapses_sidebar_hides_deploy_and_enlarges(open_tab, ru
 def test_click_a_matrix_cell_to_see_its_images(open_tab, runs: list[str]) -> None:
     tab = open_tab()
     goto(tab, f"/confusion?run={runs[-1]}&threshold=0.5", "Confusion matrix and metrics")
-    picker = tab.get_by_test_id("stButtonGroup").first
-    expect(picker.get_by_role("button", name="real flagged as fake")).to_have_attribute(
-        "data-testid", re.compile("Active")
-    )
+    picker = tab.get_by_role("radiogroup", name="Cell (or click one in the matrix)")
+    expect(picker.get_by_role("radio", name="real flagged as fake")).to_be_checked()
     matrix = tab.get_by_test_id("stVegaLiteChart").first
     box = matrix.locator("canvas, svg").first.bounding_box()
     assert box is not None
     # The cell "actual fake, called fake" is at the bottom right of the 2 x 2 grid.
     matrix.locator("canvas, svg").first.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.6})
     wait_idle(tab)
-    expect(picker.get_by_role("button", name="fake called fake")).to_have_attribute(
-        "data-testid", re.compile("Active"), timeout=15_000
-    )
+    expect(picker.get_by_role("radio", name="fake called fake")).to_be_checked(timeout=15_000)
     expect(tab.get_by_text(re.compile(r"images in this cell, most confident first"))).to_be_visible()
     screenshot(tab, "show-confusion-cell-clicked")
     tab.get_by_text("Show where the model looks (heat maps)").click()
@@ -209,7 +205,7 @@ def test_sidebar_names_the_run_and_lists_the_name(open_tab, runs: list[str], ser
     goto(tab, f"/train?run={runs[0]}", "Train")
     bar = tab.get_by_test_id("stSidebar")
     bar.get_by_role("button", name="Name or note this run").click()
-    tab.get_by_label("Name").fill("narrow")
+    tab.get_by_test_id("stPopoverBody").get_by_role("textbox", name="Name").fill("narrow")
     tab.get_by_role("button", name="Save").click()
     wait_idle(tab)
     expect(tab.get_by_text(f"Saved the name and note of run narrow ({runs[0]}).")).to_be_visible()
