@@ -29,6 +29,20 @@ RATE_AXIS = alt.Axis(format="%")
 LINE_LEGEND = alt.Legend(
     orient="bottom", direction="horizontal", symbolType="stroke", symbolStrokeWidth=2, labelLimit=360
 )
+#: Dash legends get a grey stroke of their own: the colour comes from another channel.
+DASH_LEGEND = alt.Legend(
+    orient="bottom",
+    direction="horizontal",
+    symbolType="stroke",
+    symbolStrokeWidth=2,
+    symbolStrokeColor="#52606d",
+)
+#: Runs listed one a line under the chart: run labels are long.
+RUN_LEGEND = alt.Legend(
+    orient="bottom", direction="vertical", symbolType="stroke", symbolStrokeWidth=3, labelLimit=480
+)
+#: Distinct colours for runs (a theme's sequential blues would make two runs look alike).
+RUN_COLORS = alt.Scale(scheme="tableau10")
 #: One panel of the training curves: two side by side fit beside the sidebar at 1280 px (a concatenated
 #: chart does not stretch to its column, so its panels need a width).
 PANEL_SIZE = {"width": 340, "height": 240}
@@ -214,7 +228,7 @@ def training_curves(history: pd.DataFrame) -> alt.HConcatChart:
     long = history.melt(id_vars="epoch", value_vars=present, var_name="column", value_name="value")
     long[["panel", "split", "measure"]] = [HISTORY_SERIES[c] for c in long["column"]]
     color = alt.Color("split:N", sort=["train", "validation"], legend=LINE_LEGEND)
-    dash = alt.StrokeDash("measure:N", legend=LINE_LEGEND)
+    dash = alt.StrokeDash("measure:N", legend=DASH_LEGEND)
     return _history_panels(long, color=color, dash=dash, tips=_tips("epoch:Q", "split:N", "measure:N"))
 
 
@@ -233,8 +247,8 @@ def runs_history_chart(long: pd.DataFrame) -> alt.HConcatChart:
     """
     _need(long, ["run", "epoch", "panel", "split", "measure", "value"], chart="runs' training curves")
     shown = long[long["measure"] != "accuracy at threshold"]
-    color = alt.Color("run:N", legend=LINE_LEGEND)
-    dash = alt.StrokeDash("split:N", sort=["train", "validation"], legend=LINE_LEGEND)
+    color = alt.Color("run:N", legend=RUN_LEGEND, scale=RUN_COLORS)
+    dash = alt.StrokeDash("split:N", sort=["train", "validation"], legend=DASH_LEGEND)
     return _history_panels(shown, color=color, dash=dash, tips=_tips("run:N", "epoch:Q", "split:N"))
 
 
@@ -282,7 +296,7 @@ def runs_curve_chart(points_df: pd.DataFrame, *, kind: Literal["roc", "pr"]) -> 
         .encode(
             x=alt.X(f"{x_col}:Q", title=titles[x_col], scale=alt.Scale(domain=[0, 1])),
             y=alt.Y(f"{y_col}:Q", title=titles[y_col], scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("run:N", legend=LINE_LEGEND),
+            color=alt.Color("run:N", legend=RUN_LEGEND, scale=RUN_COLORS),
             order=alt.Order("step:Q"),
             tooltip=[*_tips("run:N"), *_tooltips([x_col, y_col, "threshold"])],
         )
