@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,37 @@ def deep_links(browser: Any, base: str, run_id: str, *, env: dict[str, str]) -> 
     return {"deep_link_pages": seconds, "deep_link_seconds": max(seconds.values())}
 
 
+def data_filter_seconds(browser: Any, base: str, *, changes: int = 6) -> dict[str, Any]:
+    """Seconds from a new Class filter on the Data page to the grid showing that class (median, max).
+
+    One session opens ``/data`` (the demo set), then switches the image grid's Class filter
+    between fake and real ``changes`` times; each change is timed until the grid's first
+    caption names the new class.
+    """
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/data")
+        page.wait_for_function(SHOWN_JS, arg=MAIN_HEADING, polling="raf")
+        times = []
+        for i in range(changes):
+            wanted = ("fake", "real")[i % 2]
+            page.get_by_test_id("stSelectbox").filter(has_text="Class").click()
+            started = time.perf_counter()
+            page.get_by_role("option", name=wanted, exact=True).click()
+            caption = '[data-testid="stImage"] [data-testid="stImageCaption"]'
+            page.wait_for_function(
+                "([sel, w]) => { const c = document.querySelector(sel);"
+                " return c && c.textContent.startsWith(w + ' ·'); }",
+                arg=[caption, wanted],
+                polling="raf",
+            )
+            times.append(time.perf_counter() - started)
+        return {"data_filter_seconds": statistics.median(times), "data_filter_max_seconds": max(times)}
+    finally:
+        context.close()
+
+
 def prepare_demo(env: dict[str, str]) -> None:
     """Generate the demo set into ``env``'s data folder, as a machine's first use of the app does."""
     code = "from core.data.demo import ensure_demo; ensure_demo()"
@@ -103,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
             with streamlit_server(REPO_ROOT, env=env, log=Path(tmp, "streamlit.log")) as base:
                 out = {"first_page_seconds": open_page(browser, base, MAIN_HEADING)}
                 out |= deep_links(browser, base, run_id, env=env)
+                out |= data_filter_seconds(browser, base)
             browser.close()
     out["deep_link_load_average"] = load_average()
     print(json.dumps(out, indent=2))
@@ -116,6 +150,7 @@ def record(figures: dict[str, Any], path: Path) -> None:
 
     results = json.loads(path.read_text(encoding="utf-8"))
     keep = ("deep_link_pages", "deep_link_seconds", "deep_link_load_average")
+    keep += ("data_filter_seconds", "data_filter_max_seconds")
     results.setdefault("app", {}).update({k: figures[k] for k in keep if k in figures})
     results["targets"] = check(results)
     path.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
