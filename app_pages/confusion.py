@@ -60,10 +60,12 @@ def _at_threshold(run: Run) -> None:
 def _calls(m: ThresholdMetrics) -> None:
     left, right = st.columns([2, 3])
     left.subheader("Calls at this threshold")
-    _follow_click()
-    actual, called = CELLS[st.session_state.setdefault(CELL, DEFAULT_CELL)]
+    cell = _follow_click()
+    actual, called = CELLS[cell]
     chart = charts.confusion_heatmap(m, selectable=True, selected=(CLASS_NAMES[actual], CLASS_NAMES[called]))
-    ui.chart(chart.properties(height=220), on_select="rerun", key=CLICK, where=left)
+    # One key per cell shown: when the picker changes the cell, a new chart starts with that cell
+    # selected, instead of the browser keeping the old click.
+    ui.chart(chart.properties(height=220), on_select="rerun", key=f"{CLICK}-{cell}", where=left)
     left.caption("Click a cell to see its images below.")
     left.caption(
         f"At {m.threshold:g}: of {m.n_real} real faces, {m.tp} called real and {m.fn} flagged as fake; "
@@ -124,13 +126,15 @@ def _costs(run: Run) -> None:
     )
 
 
-def _follow_click() -> None:
-    """Make a newly clicked cell of the matrix the cell shown (the picker below stays usable too)."""
-    picked = st.session_state.get(CLICK, {}).get("selection", {}).get(charts.CELL_SELECTION) or []
-    if picked and picked != st.session_state.get("_last_click"):
-        st.session_state["_last_click"] = picked
+def _follow_click() -> str:
+    """The cell to show: the one clicked in the matrix, if a click chose another; else the picker's."""
+    shown = st.session_state.setdefault(CELL, DEFAULT_CELL)
+    click = st.session_state.get(f"{CLICK}-{shown}") or {}
+    picked = click.get("selection", {}).get(charts.CELL_SELECTION) or []
+    if picked:
         names = {(CLASS_NAMES[a], CLASS_NAMES[c]): name for name, (a, c) in CELLS.items()}
-        st.session_state[CELL] = names.get((picked[0].get("actual"), picked[0].get("called")), DEFAULT_CELL)
+        st.session_state[CELL] = names.get((picked[0].get("actual"), picked[0].get("called")), shown)
+    return st.session_state[CELL]
 
 
 def _cell_images(run: Run, threshold: float) -> None:

@@ -122,7 +122,8 @@ def test_threshold_kept_in_step_with_bias_page(at) -> None:
 def test_clicking_a_matrix_cell_shows_that_cells_images(at) -> None:
     """A click selects the cell (the chart's selection state, as the browser sends it); the images follow."""
     assert at.button_group(key="confusion_cell").value == "real flagged as fake"
-    at.session_state["confusion_click"] = {"selection": {"cell": [{"actual": "fake", "called": "fake"}]}}
+    click = {"selection": {"cell": [{"actual": "fake", "called": "fake"}]}}
+    at.session_state["confusion_click-real flagged as fake"] = click  # the chart's key while that cell shows
     at.run()
     assert at.button_group(key="confusion_cell").value == "fake called fake"
     assert "Click a cell to see its images below." in texts(at)
