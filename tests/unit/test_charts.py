@@ -14,6 +14,7 @@ import pytest
 from core.errors import CHART_COLUMNS, HISTORY_COLUMNS, OUT_OF_RANGE
 from core.evaluation.bias import count_by_group, group_table
 from core.evaluation.charts import (
+    CELL_SELECTION,
     ChartError,
     class_balance,
     confusion_heatmap,
@@ -280,3 +281,41 @@ def test_group_counts_rejects_missing_columns() -> None:
     )
     with pytest.raises(ChartError, match=re.escape(message)):
         group_counts(pd.DataFrame({"group": ["A"]}))
+
+
+# --- what a newcomer saw: clipped legends, identical dots, squeezed boxes, vertical labels ----------
+
+
+def test_training_curves_fit_beside_the_sidebar_with_legends_below_drawn_as_strokes() -> None:
+    spec = _spec(training_curves(HISTORY))
+    for panel in spec["hconcat"]:
+        assert 2 * panel["width"] + 200 <= 1000  # two panels and their axes beside the sidebar at 1400 px
+        color, dash = panel["encoding"]["color"]["legend"], panel["encoding"]["strokeDash"]["legend"]
+        assert color["orient"] == dash["orient"] == "bottom"  # never clipped at the right edge
+        assert color["symbolType"] == dash["symbolType"] == "stroke"  # dashes, not three identical dots
+        assert dash["symbolStrokeColor"]  # the dash legend draws its strokes in a colour of its own
+        assert panel["encoding"]["x"]["axis"]["format"] == "d"  # whole epochs
+
+
+def test_score_box_plot_gives_each_group_a_band() -> None:
+    chart = group_score_distributions([0.2, 0.9, 0.5], pd.Series(["a", "b", "c"], name="race"), threshold=0.5)
+    assert _spec(chart)["height"] == {"step": 44}
+
+
+@pytest.mark.parametrize(
+    ("names", "angle"),
+    [(["White", "Black", "Asian", "Indian", "Others"], 0), (["a very long group name"], -40)],
+)
+def test_group_labels_horizontal_where_they_fit(names: list[str], angle: int) -> None:
+    table = group_table([1] * len(names), [0.9] * len(names), pd.Series(names, name="race"))
+    bars = _layers(_spec(group_bars(table)))[0]
+    assert bars["encoding"]["x"]["axis"]["labelAngle"] == angle
+
+
+def test_confusion_heatmap_labels_horizontal_and_selectable() -> None:
+    m = threshold_metrics(LABELS, SCORES, threshold=0.75)
+    spec = _spec(confusion_heatmap(m, selectable=True, selected=("real", "fake")))
+    assert spec["params"][0]["name"] == CELL_SELECTION
+    assert spec["params"][0]["value"] == [{"actual": "real", "called": "fake"}]
+    assert spec["layer"][0]["encoding"]["x"]["axis"]["labelAngle"] == 0
+    assert "params" not in _spec(confusion_heatmap(m))
