@@ -39,7 +39,6 @@ def page() -> None:
         st.stop()
     threshold = ui.threshold_slider()
     table = group_table(frame["label"], frame["score"], frame[attribute], threshold=threshold)
-    ui.remember_bias(run_id, {**bias_summary(table), "data": pool.name})
     scored = (
         "as run {0} scored them when it was validated" if pool.validation_only else "scored once by run {0}"
     )
@@ -59,7 +58,8 @@ def _bias_folder(run_id: str) -> str:
         "Bias data: a UTKFace folder (leave empty for the run's own validation images, if they have groups)",
         key="bias_path",
         placeholder="/path/to/UTKFace",
-        persist_state="session",
+        bind="query-params",
+        on_change=_forget_sampling,
     ).strip()
     if path and (problem := ui.folder_error(path)):
         st.error(problem)
@@ -78,6 +78,12 @@ def _bias_folder(run_id: str) -> str:
 
 def _use_demo() -> None:
     st.session_state["bias_path"] = ui.demo_folder()
+
+
+def _forget_sampling() -> None:
+    """A new folder has other groups and sizes: its attribute and N start from their defaults."""
+    for key in ("bias_attribute", "bias_n"):
+        st.session_state.pop(key, None)
 
 
 def _pool_or_stop(run_id: str, folder: str) -> BiasPool:
@@ -106,14 +112,33 @@ def _settings(pool: BiasPool) -> tuple[str, int, int]:
     columns = st.columns(3)
     attributes = pool.attributes
     attribute = columns[0].selectbox(
-        "Group attribute", attributes, index=attributes.index(pool.default_attribute), key="bias_attribute"
+        "Group attribute",
+        attributes,
+        index=attributes.index(pool.default_attribute),
+        key="bias_attribute",
+        bind="query-params",
     )
     most = min(5000, pool.largest_group(attribute))
     help_text = f"At most {most}: the largest {attribute} group here has that many faces."
     per_group = columns[1].number_input(
-        "Faces per group (N)", min_value=1, max_value=most, value=min(100, most), step=10, help=help_text
+        "Faces per group (N)",
+        min_value=1,
+        max_value=most,
+        value=min(100, most),
+        step=10,
+        help=help_text,
+        key="bias_n",
+        bind="query-params",
     )
-    seed = columns[2].number_input("Sampling seed", min_value=0, max_value=2**31 - 1, value=0, step=1)
+    seed = columns[2].number_input(
+        "Sampling seed",
+        min_value=0,
+        max_value=2**31 - 1,
+        value=0,
+        step=1,
+        key="bias_seed",
+        bind="query-params",
+    )
     return attribute, int(per_group), int(seed)
 
 

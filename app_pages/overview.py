@@ -4,9 +4,12 @@ import streamlit as st
 
 import ui
 from core.errors import UnmaskError
+from core.evaluation.generalization import measured_findings
 from core.evaluation.report import ci_text, gap_sentence, paper_comparison, pct, train_summary
+from core.evaluation.stress import framing_sentence
 from core.labels import PAPER
 from core.runs import store
+from ui import stress
 from ui.navigation import link
 
 INTRODUCTION = f"""
@@ -24,7 +27,9 @@ lies in. Small n means wide intervals.
 
 **What each page does.** *Data* shows what is in the data set in use; *Train* trains a model
 and lists past runs; *Confusion* shows the run's mistakes at any threshold; *Bias by group*
-measures who gets flagged; *Try an image* scores your own photos. The sidebar picks the data
+measures who gets flagged; *Try an image* scores your own photos; *Stress test* scores folders the
+run never saw and re-frames its images, to show whether it detects how a face was made or only
+where it sits in the picture. The sidebar picks the data
 set and the run; the built-in demo set is **synthetic demo data** (drawn faces, no real
 people), so every page works on a fresh machine.
 """
@@ -43,6 +48,7 @@ def page() -> None:
     else:
         _run_beside_paper(run_id)
         _report(run_id)
+    _measured_generalization()
     if ui.presenting():
         with st.expander("What this is, and how to read the numbers"):
             st.markdown(INTRODUCTION)
@@ -74,15 +80,10 @@ def _run_beside_paper(run_id: str) -> None:
     )
     if info.status == "cancelled":
         st.warning(f"This run was stopped early: {s['epochs_done']} of {s['epochs']} epochs.")
-    summary = ui.bias_summary(run_id)
-    if summary is not None and abs(summary["threshold"] - s["threshold"]) > 1e-9:
-        st.info(
-            f"The last bias check of this run was at threshold {summary['threshold']:g}, not the "
-            f"{s['threshold']:g} in use: open *Bias by group* to see it at {s['threshold']:g}."
-        )
-        summary = None
+    summary = ui.saved_bias(run_id, ui.threshold())
     st.dataframe(paper_comparison(s, summary), hide_index=True)
     _bias_verdict(summary)
+    _framing_verdict(run_id)
 
 
 def _at_shared_threshold(summary: dict, run_id: str) -> dict:
@@ -108,16 +109,45 @@ def _bias_verdict(summary: dict | None) -> None:
     """Where the bias rows of the table above came from, and whether the largest gap is real."""
     st.subheader("Who gets flagged")
     if summary is None:
-        st.info("No bias check yet for this run: open *Bias by group*, or reproduce the study below.")
+        st.info("No bias check saved with this run yet: open *Bias by group*, or reproduce the study below.")
         link("bias", "Go to Bias by group")
         return
-    data = summary.get("data", "the bias data")
     st.caption(
-        f"The table's group rows: {summary['attribute']} on {data}, threshold {summary['threshold']:g}."
+        f"The table's group rows: the run's latest bias check, {summary['attribute']} on {summary['data']} "
+        f"({summary['per_group']} per group, seed {summary['seed']}), at threshold {summary['threshold']:g}."
     )
     gap = gap_sentence(summary)
     if gap:
         st.markdown(gap)
+
+
+def _framing_verdict(run_id: str) -> None:
+    """Whether the run reacts to where the face sits, from its kept probe results (the Stress test)."""
+    st.subheader("What it learned: how a face was made, or where it sits?")
+    results = stress.stored_stress(run_id)
+    if not results:
+        st.info(
+            "No stress test yet for this run. A high validation score can come from how the faces are framed "
+            "rather than how they were made: the *Stress test* re-frames the validation images and counts "
+            "the calls that flip."
+        )
+        link("stress", "Go to the Stress test")
+    for summary, report, verdict in results[:3]:
+        sentence = framing_sentence(report, data_name=summary["data"]["name"])
+        if sentence:
+            (st.warning if verdict.reacts else st.success)(sentence)
+
+
+def _measured_generalization() -> None:
+    """What the presets trained on the Hard set learn, as measured (shown with or without a run)."""
+    findings = measured_findings()
+    if findings:
+        st.header("What a high validation score does not show")
+        with st.expander(
+            "The presets trained on the Hard set, on faces from other sources and under re-framing "
+            "(measured by python -m bench.generalization)"
+        ):
+            st.markdown(findings)
 
 
 def _reproduce_section() -> None:
@@ -130,12 +160,13 @@ def _reproduce_section() -> None:
         "model trained on the rest. It uses the *fast* model preset at 64 px, which takes a minute or two "
         "on a laptop."
     )
-    if ui.job() is not None:
-        ui.job_panel()
-    else:
-        st.button(
-            "Reproduce the study",
-            type="primary",
-            icon=":material/play_arrow:",
-            on_click=ui.start_reproduction,
-        )
+    busy = bool(ui.active_jobs("reproduce"))
+    st.button(
+        "Reproduce the study",
+        type="primary",
+        icon=":material/play_arrow:",
+        on_click=ui.start_reproduction,
+        disabled=busy,
+        help="A reproduction is already queued or running: it is shown below." if busy else None,
+    )
+    ui.jobs_panel("reproduce")

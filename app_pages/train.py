@@ -13,12 +13,15 @@ from core.runs import store
 def page() -> None:
     st.title("Train")
     ui.show_job_message()
-    if ui.job() is not None:
-        st.subheader("Training in progress")
-        st.caption("It runs in the background: you can use other pages meanwhile, and come back.")
-        ui.job_panel()
-    else:
-        _settings_form()
+    st.subheader("Queued and running")
+    st.caption(
+        "Each job trains in a process of its own, one at a time (later ones wait their turn): you can use "
+        "other pages, reload, or open another tab, and Stop works from any of them."
+    )
+    if not ui.active_jobs():
+        st.caption("No job is queued or running.")
+    ui.jobs_panel()
+    _settings_form()
     run_id = st.session_state.get(ui.RUN)
     if run_id:
         _run_at_threshold(run_id)
@@ -30,13 +33,22 @@ def _settings_form() -> None:
     st.caption(f"Trains on **{name}**, chosen in the sidebar.")
     with st.form("train_settings"):
         top = st.columns(3)
-        top[0].slider("Epochs", 1, 50, 10, key="train_epochs")
-        top[1].slider("Threshold", 0.0, 1.0, DEFAULT_THRESHOLD, step=0.01, key="train_threshold")
+        top[0].slider("Epochs", 1, 50, 10, key="train_epochs", persist_state="session")
+        top[1].slider(
+            "Threshold",
+            0.0,
+            1.0,
+            DEFAULT_THRESHOLD,
+            step=0.01,
+            key="train_threshold",
+            persist_state="session",
+        )
         top[2].radio(
             "Model preset",
             PRESETS,
             horizontal=True,
             key="train_preset",
+            persist_state="session",
             help="fast: 3 small conv blocks, 64 px; paper: the paper's 5 layers, 300 px (slow on a laptop).",
         )
         st.caption(
@@ -49,14 +61,28 @@ def _settings_form() -> None:
         middle = st.columns(3)
         default = {"value": None, "placeholder": "preset default"}
         middle[0].number_input(
-            "Image size (pixels a side)", 16, 512, step=16, key="train_image_size", **default
+            "Image size (pixels a side)",
+            16,
+            512,
+            step=16,
+            key="train_image_size",
+            persist_state="session",
+            **default,
         )
-        middle[1].number_input("Batch size", 1, 4096, step=8, key="train_batch_size", **default)
-        middle[2].number_input("Learning rate", 1e-7, 1.0, format="%.5f", key="train_lr", **default)
+        middle[1].number_input(
+            "Batch size", 1, 4096, step=8, key="train_batch_size", persist_state="session", **default
+        )
+        middle[2].number_input(
+            "Learning rate", 1e-7, 1.0, format="%.5f", key="train_lr", persist_state="session", **default
+        )
         bottom = st.columns(3)
-        bottom[0].number_input("Validation share", 0.05, 0.9, 0.25, step=0.05, key="train_val")
-        bottom[1].number_input("Seed", 0, 2**31 - 1, 0, step=1, key="train_seed")
-        bottom[2].checkbox("Augment (flips, brightness, contrast)", key="train_augment")
+        bottom[0].number_input(
+            "Validation share", 0.05, 0.9, 0.25, step=0.05, key="train_val", persist_state="session"
+        )
+        bottom[1].number_input("Seed", 0, 2**31 - 1, 0, step=1, key="train_seed", persist_state="session")
+        bottom[2].checkbox(
+            "Augment (flips, brightness, contrast)", key="train_augment", persist_state="session"
+        )
         st.form_submit_button(
             "Start training", type="primary", icon=":material/play_arrow:", on_click=_start, args=(folder,)
         )
@@ -80,7 +106,7 @@ def _start(folder: str) -> None:
     except UnmaskError as exc:
         ui.flash("error", str(exc))
     else:
-        ui.start_job(config, folder)
+        ui.submit_training(config, folder)
 
 
 def _run_at_threshold(run_id: str) -> None:

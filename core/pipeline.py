@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,12 @@ import pandas as pd
 
 from core.data import datasets
 from core.data.faceset import FaceSet
+from core.data.images import square
 from core.errors import UNKNOWN_ATTRIBUTE, DataError
 from core.evaluation.bias import GroupTable, group_table, sample_per_group
 from core.evaluation.metrics import threshold_metrics
 from core.model.config import TrainConfig
-from core.runs import store
+from core.runs import bias_store, store
 
 Progress = Callable[[int, int], None]
 
@@ -35,6 +36,23 @@ def data_folder(data: str | os.PathLike[str] | None) -> Path:
 
         return ensure_demo()
     return Path(data).expanduser()
+
+
+def check_training_folder(data: str | os.PathLike[str] | None) -> str | None:
+    """Check that a folder can be trained on (it exists, lists images of both classes), without decoding.
+
+    Returns its resolved path as text, or None for the demo set, ready for a job's settings.
+
+    Raises
+    ------
+    DataError
+        As :func:`core.data.datasets.scan`, or ``ONE_CLASS`` when one class is missing.
+    """
+    if data is None:
+        return None
+    listed = datasets.scan(data_folder(data))
+    datasets.require_both_classes(listed)
+    return listed.root
 
 
 def load_faces(
@@ -65,17 +83,26 @@ def train_and_save(
     *,
     on_epoch: Callable[..., None] | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> store.RunInfo:
-    """Train, then save the run (finished or cancelled) with its validation scores and metrics."""
+    """Train, then save the run (finished or cancelled) with its validation scores and metrics.
+
+    ``on_phase`` is told ``"training"`` when TensorFlow has started and ``"saving"`` before the
+    run is written; ``on_epoch``, ``on_batch`` and ``cancel`` are as for :func:`core.model.train.train`.
+    """
     datasets.require_both_classes(faceset)  # before TensorFlow loads: bad data fails fast
     from core.model.train import train
 
+    if on_phase is not None:
+        on_phase("training")
     logs = store.scratch_dir("tensorboard")  # moved into the run folder when it is saved
     try:
         result = train(
             faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel, tensorboard_dir=str(logs)
         )
+        if on_phase is not None:
+            on_phase("saving")
         return _save(faceset, result, logs)
     finally:
         shutil.rmtree(logs, ignore_errors=True)
@@ -120,16 +147,37 @@ def evaluate_run(run_id: str, *, threshold: float | None = None) -> dict[str, An
     return {"run_id": run_id, "n_train": run.info.metrics.get("n_train"), **result}
 
 
-def score_faceset(run_id: str, faceset: FaceSet) -> np.ndarray:
-    """P(real) for every image of ``faceset`` with the run's model (loads TensorFlow)."""
-    from core.model.train import predict_scores
+def score_images(
+    run_id: str, images: FaceSet | Sequence[np.ndarray], *, model: Any | None = None
+) -> np.ndarray:
+    """P(real) for each image with the run's model: the one scoring path of the CLI and the app.
 
-    return predict_scores(store.load_model(run_id), faceset.images)
+    Parameters
+    ----------
+    run_id : str
+        The run whose model scores.
+    images : FaceSet or sequence of ndarray
+        A face set decoded at the run's image size (:func:`load_faces`), or RGB arrays
+        ``(h, w, 3)`` uint8 at any size, e.g. decoded by :func:`core.data.images.decode_native`
+        and changed by a probe; those are centre-cropped and resized as decoding would
+        (:func:`core.data.images.square`).
+    model : keras.Model, optional
+        The run's model, when the caller keeps it loaded (the app caches it); else loaded here.
 
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        P(real) in [0, 1].
+    """
+    from core.model.train import predict_scores  # TensorFlow: only when a model runs
 
-def choose_attribute(faceset: FaceSet, attribute: str | None) -> str:
-    """``attribute`` if the set has it; by default race, else the set's first attribute."""
-    return _choose(faceset.attributes, attribute)
+    if isinstance(images, FaceSet):
+        pixels = images.images
+    else:
+        size = store.run_info(run_id).image_size
+        squared = [square(x, size) for x in images]
+        pixels = np.stack(squared) if squared else np.zeros((0, size, size, 3), dtype=np.uint8)
+    return predict_scores(store.load_model(run_id) if model is None else model, pixels)
 
 
 def _choose(available: list[str], attribute: str | None) -> str:
@@ -157,12 +205,15 @@ class BiasPool:
         run stored for them.
     groups : DataFrame
         One row per image of the pool, one column per group attribute.
+    paths : tuple of str
+        The pool's files, relative to ``folder``.
     """
 
     name: str
     folder: Path
     validation_only: bool
     groups: pd.DataFrame
+    paths: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -176,7 +227,7 @@ class BiasPool:
 
     @property
     def default_attribute(self) -> str:
-        """Race if the pool has it, else its first attribute (see :func:`choose_attribute`)."""
+        """Race if the pool has it, else its first attribute."""
         return _choose(self.attributes, None)
 
     def largest_group(self, attribute: str) -> int:
@@ -195,11 +246,12 @@ def bias_pool(run_id: str, *, data: str | os.PathLike[str] | None = None) -> Bia
     info = store.run_info(run_id)
     folder = data_folder(data)
     dataset = info.config.get("dataset", {})
-    if _same_folder(folder, dataset.get("root")):
+    if same_folder(folder, dataset.get("root")):
         stored = store.load_run(run_id).scores
-        return BiasPool(dataset.get("name") or folder.name, folder, True, stored.iloc[:, 3:])
+        name = dataset.get("name") or folder.name
+        return BiasPool(name, folder, True, stored.iloc[:, 3:], tuple(stored["path"]))
     listed = datasets.scan(folder)
-    return BiasPool(listed.name, folder, False, listed.groups)
+    return BiasPool(listed.name, folder, False, listed.groups, listed.paths)
 
 
 def default_bias_folder(run_id: str) -> Path | None:
@@ -232,21 +284,26 @@ def bias_scores(
     The frame has path, label, score and the group columns. When ``data`` is the run's
     own training folder, only its validation images are used (the model trained on the
     rest), with the scores stored in the run, so no model is loaded (see :func:`bias_pool`).
+    The scores are saved with the run (:mod:`core.runs.bias_store`) and read back the next time
+    the same check is asked for, by any process, unless the folder's files changed.
     """
-    info = store.run_info(run_id)
-    folder = data_folder(data)
-    if _same_folder(folder, info.config.get("dataset", {}).get("root")):
-        pool = store.load_run(run_id).scores
-        attribute = _choose(list(pool.columns[3:]), attribute)
-        return attribute, pool.iloc[sample_per_group(pool[attribute], per_group, seed=seed)].reset_index(
-            drop=True
-        )
-    size = info.image_size
-    faceset = datasets.load(folder, image_size=size, progress=progress)
-    attribute = choose_attribute(faceset, attribute)
-    chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
-    sample = faceset.subset(chosen)
-    return attribute, scores_frame(sample, np.arange(len(sample)), score_faceset(run_id, sample))
+    pool = bias_pool(run_id, data=data)
+    attribute = _choose(pool.attributes, attribute)
+    signature = "" if pool.validation_only else bias_store.files_signature(pool.folder, pool.paths)
+    wanted = {"folder": pool.folder, "attribute": attribute, "per_group": per_group, "seed": seed}
+    saved = bias_store.load_bias(run_id, signature=signature, **wanted)
+    if saved is not None:
+        return attribute, saved.scores
+    if pool.validation_only:
+        stored = store.load_run(run_id).scores
+        frame = stored.iloc[sample_per_group(stored[attribute], per_group, seed=seed)].reset_index(drop=True)
+    else:
+        faceset = datasets.load(pool.folder, image_size=store.run_info(run_id).image_size, progress=progress)
+        chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
+        sample = faceset.subset(chosen)
+        frame = scores_frame(sample, np.arange(len(sample)), score_images(run_id, sample))
+    bias_store.save_bias(run_id, name=pool.name, scores=frame, signature=signature, **wanted)
+    return attribute, frame
 
 
 def bias_table(
@@ -267,24 +324,9 @@ def bias_table(
     return group_table(frame["label"], frame["score"], frame[attribute].rename(attribute), threshold=t)
 
 
-def _same_folder(a: Path, b: str | None) -> bool:
+def same_folder(a: Path, b: str | None) -> bool:
+    """Whether folder ``a`` is the folder ``b`` (e.g. a run's training folder) once both are resolved."""
     try:
         return b is not None and a.resolve() == Path(b).resolve()
     except OSError:
         return False
-
-
-def evaluate_folder(
-    run_id: str,
-    data: str | os.PathLike[str],
-    *,
-    threshold: float | None = None,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """A run's metrics on every image of another folder (scored now with the run's model)."""
-    info = store.run_info(run_id)
-    faceset = load_faces(data, image_size=info.image_size, progress=progress)
-    scores = score_faceset(run_id, faceset)
-    t = info.threshold if threshold is None else threshold
-    result = threshold_metrics(faceset.labels, scores, threshold=t).to_dict()
-    return {"run_id": run_id, "data": str(faceset.root), **result}

@@ -62,6 +62,7 @@ def reproduce(
     decode_progress: Callable[[int, int], None] | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
     on_epoch: Callable[..., None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Train with the paper's protocol, then run its bias check; returns train, bias and paper figures.
@@ -75,8 +76,9 @@ def reproduce(
         The model preset.
     config : TrainConfig, optional
         Overrides :func:`protocol_config` (tests use a tiny one).
-    decode_progress, on_batch, on_epoch, cancel
-        Progress callbacks and a cancel event, as for :func:`core.pipeline.train_and_save`.
+    decode_progress, on_batch, on_epoch, on_phase, cancel
+        Progress callbacks and a cancel event, as for :func:`core.pipeline.train_and_save`;
+        ``on_phase`` is also told ``"checking bias"`` before the bias check.
 
     Returns
     -------

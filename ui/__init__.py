@@ -7,8 +7,9 @@ the screen, one module per concern:
   kept for the next run;
 - :mod:`ui.sidebar`: the data and run pickers, and the run and threshold in the URL;
 - :mod:`ui.loaders`: cached loaders of faces, runs, metrics, models and bias scores;
-- :mod:`ui.jobs`: training in the background, shown live;
+- :mod:`ui.jobs`: the training queue (jobs in their own processes), shown live, stoppable;
 - :mod:`ui.widgets`: widget groups the pages share (the threshold slider, an image gallery);
+- :mod:`ui.stress`: the Stress test's evaluations and probes with progress bars, kept results read back;
 - :mod:`ui.navigation`: the pages, for the router and for links between pages;
 - :mod:`ui.explain`: heat maps of where the model looks;
 - :mod:`ui.presenter`: presenter mode (larger charts and numbers for a projector);
@@ -19,7 +20,7 @@ time: the functions that run a model import :mod:`core.model.train` when they ar
 """
 
 from ui.explain import heat_map_gallery, heat_maps_of_files, region_maps
-from ui.jobs import delete_run, job, job_panel, start_job, start_reproduction
+from ui.jobs import active_jobs, delete_run, jobs_panel, start_reproduction, submit_training
 from ui.loaders import (
     bias_pool,
     bias_scores,
@@ -33,6 +34,7 @@ from ui.loaders import (
     load_faces_or_stop,
     metrics_at,
     run_or_stop,
+    saved_bias,
     score,
     thumbnail,
 )
@@ -48,15 +50,12 @@ from ui.sidebar import (
 )
 from ui.state import (
     DATA,
-    JOB,
     NO_RUN_YET,
     RUN,
     THRESHOLD,
     DataChoice,
-    bias_summary,
     data_choice,
     flash,
-    remember_bias,
     run_id_or_stop,
     set_threshold,
     show_job_message,
@@ -65,12 +64,12 @@ from ui.state import (
 from ui.widgets import image_gallery, report_downloads, run_downloads, threshold_slider
 
 __all__ = [
+    "active_jobs",
     "ASK_FOR_DOWNLOAD",
     "ASK_FOR_FOLDER",
     "ASK_FOR_ZIP",
     "BAD_URL_THRESHOLD",
     "DATA",
-    "JOB",
     "NO_RUN_YET",
     "RUN",
     "SOURCES",
@@ -81,7 +80,6 @@ __all__ = [
     "chart",
     "presenting",
     "bias_scores",
-    "bias_summary",
     "class_pictures",
     "curve_points",
     "data_choice",
@@ -91,20 +89,19 @@ __all__ = [
     "demo_folder",
     "flash",
     "folder_error",
-    "job",
-    "job_panel",
-    "leakage",
+    "jobs_panel",
     "load_faces_or_stop",
     "metrics_at",
+    "leakage",
     "region_maps",
-    "remember_bias",
     "run_id_or_stop",
     "run_or_stop",
+    "saved_bias",
     "score",
     "set_threshold",
     "show_job_message",
     "sidebar",
-    "start_job",
+    "submit_training",
     "start_reproduction",
     "threshold",
     "heat_map_gallery",

@@ -8,7 +8,6 @@ each widget copies its value to a plain key that lasts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import streamlit as st
 
@@ -20,7 +19,7 @@ from ui.navigation import link
 
 # Session-state keys. The underscored ones belong to widgets, which Streamlit forgets on
 # pages where they are not drawn; the plain ones are the lasting copies.
-RUN, THRESHOLD, DATA, JOB = "run_id", "threshold", "data", "job"
+RUN, THRESHOLD, DATA = "run_id", "threshold", "data"
 _RUN_WIDGET, _THRESHOLD_WIDGET = "_run_widget", "_threshold_widget"
 NO_RUN_YET = "No run has been trained yet, so there is nothing to show here. Train one on the Train page."
 
@@ -90,13 +89,3 @@ def show_job_message() -> None:
     message = st.session_state.pop("job_message", None)
     if message:
         getattr(st, message[0])(message[1])
-
-
-def remember_bias(run_id: str, summary: dict[str, Any]) -> None:
-    """Keep the latest bias summary of a run for the Overview page."""
-    st.session_state.setdefault("bias_summaries", {})[run_id] = summary
-
-
-def bias_summary(run_id: str) -> dict[str, Any] | None:
-    """The latest bias summary computed for ``run_id`` in this session, if any."""
-    return st.session_state.get("bias_summaries", {}).get(run_id)

@@ -6,11 +6,14 @@ import argparse
 from typing import Any
 
 from core import pipeline
+from core import reproduce as protocol
 from core.cli.common import command, decode_bar, lines, show_skipped, train_bar
-from core.evaluation.report import paper_comparison_table, train_summary
+from core.evaluation.report import ordinal, paper_comparison_table, train_summary
 from core.labels import DEFAULT_THRESHOLD, PAPER
 from core.model.config import PRESETS, TrainConfig
-from core.reproduce import reproduce
+from core.runs import jobs
+
+BACKGROUND_HELP = "submit to the training queue and return at once with the job id (see: python -m core jobs)"
 
 
 def add_commands(sub: Any) -> None:
@@ -23,6 +26,7 @@ def add_commands(sub: Any) -> None:
         "--bias-data", default=None, help="UTKFace folder (required with --data; default: demo set)"
     )
     repro.add_argument("--preset", choices=PRESETS, default="fast")
+    repro.add_argument("--background", action="store_true", help=BACKGROUND_HELP)
 
 
 def _train_options(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +40,7 @@ def _train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--val-fraction", type=float, default=0.25)
     parser.add_argument("--augment", action="store_true")
+    parser.add_argument("--background", action="store_true", help=BACKGROUND_HELP)
 
 
 def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
@@ -50,6 +55,8 @@ def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         val_fraction=args.val_fraction,
         augment=args.augment,
     ).resolved()
+    if args.background:
+        return _submit(jobs.JobSpec("train", config.to_dict(), pipeline.check_training_folder(args.data)))
     faces = pipeline.load_faces(args.data, image_size=config.image_size, progress=decode_bar())
     show_skipped(faces.skipped)
     info = pipeline.train_and_save(faces, config, on_batch=train_bar(config.epochs))
@@ -59,7 +66,12 @@ def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    result = reproduce(
+    if args.background:
+        protocol.check_bias_data(args.data, args.bias_data)
+        data = pipeline.check_training_folder(args.data)
+        bias = None if args.bias_data is None else str(pipeline.data_folder(args.bias_data).resolve())
+        return _submit(jobs.JobSpec("reproduce", protocol.protocol_config(args.preset).to_dict(), data, bias))
+    result = protocol.reproduce(
         data=args.data,
         bias_data=args.bias_data,
         preset=args.preset,
@@ -67,3 +79,11 @@ def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         on_batch=train_bar(PAPER["epochs"]),
     )
     return result, paper_comparison_table(result)
+
+
+def _submit(spec: jobs.JobSpec) -> tuple[dict[str, Any], str]:
+    job_id = jobs.submit(spec)
+    job = jobs.get_job(job_id)
+    where = f"{ordinal(job.queue_position)} in the queue" if job.queue_position > 1 else "starting"
+    text = f"submitted job {job_id} ({where}); follow it with: python -m core jobs"
+    return {"job_id": job_id, "state": job.state, "queue_position": job.queue_position}, text

@@ -29,6 +29,7 @@ import io
 import os
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,19 +136,41 @@ def decode_image(source: Source, *, size: int, name: str | None = None) -> np.nd
 
 def decode_with_info(source: Source, *, size: int, name: str | None = None) -> tuple[np.ndarray, ImageInfo]:
     """Like :func:`decode_image`, and also return the :class:`ImageInfo` read on the way."""
-    if not MIN_SIDE <= size <= MAX_SIZE:
-        raise ConfigError(OUT_OF_RANGE.format(name="size", low=MIN_SIDE, high=MAX_SIZE, value=size))
-    name = name or _default_name(source)
-    with _open(source, name) as image:
-        info = _info(image, source)
-        try:
-            if image.format == "JPEG":
-                image.draft("RGB", (size, size))
-            image.load()
-        except (OSError, *_DECODER_FAILURES) as error:
-            raise _failure(name, error) from error
-        rgb = _to_rgb(_upright(image), name)
-    return _square(rgb, size), info
+    _check_size(size)
+    return _decode(source, name=name, draft=size, finish=lambda rgb: _square(rgb, size))
+
+
+def decode_native(source: Source, *, name: str | None = None) -> np.ndarray:
+    """Decode one image at its own size: upright RGB pixels of shape ``(height, width, 3)``, uint8.
+
+    The same checks and colour handling as :func:`decode_image` (steps 1, 2, 4 and 5 of the
+    module docstring), with no reduced-size decode, crop or resize: for changing an image
+    before it is scored (see :mod:`core.evaluation.probes`), then :func:`square` it as
+    :func:`decode_image` would have.
+
+    Raises
+    ------
+    ImageError
+        If the image cannot be used; the message says why in words.
+    """
+    pixels, _ = _decode(source, name=name, draft=None, finish=lambda rgb: np.asarray(rgb, dtype=np.uint8))
+    return pixels.reshape(pixels.shape[0], pixels.shape[1], 3)
+
+
+def square(pixels: np.ndarray, size: int) -> np.ndarray:
+    """Centre-crop RGB ``pixels`` (h, w, 3) to a square and resize it to ``size`` with Lanczos.
+
+    Step 6 of the module docstring, for pixels already decoded by :func:`decode_native`:
+    ``square(decode_native(f), s)`` equals ``decode_image(f, size=s)`` except for JPEG files,
+    which :func:`decode_image` decodes at a reduced size first when ``s`` is much smaller.
+
+    Raises
+    ------
+    ConfigError
+        If ``size`` is out of range.
+    """
+    _check_size(size)
+    return _square(Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="RGB"), size)
 
 
 def decode_upload(data: bytes, *, size: int) -> np.ndarray:
@@ -176,6 +199,28 @@ def decode_upload(data: bytes, *, size: int) -> np.ndarray:
             IMAGE_UPLOAD_TOO_BIG.format(size_mb=len(data) / 2**20, limit_mb=MAX_UPLOAD_IMAGE_MB)
         )
     return decode_image(data, size=size, name=_UPLOAD_NAME)
+
+
+def _check_size(size: int) -> None:
+    if not MIN_SIDE <= size <= MAX_SIZE:
+        raise ConfigError(OUT_OF_RANGE.format(name="size", low=MIN_SIDE, high=MAX_SIZE, value=size))
+
+
+def _decode(
+    source: Source, *, name: str | None, draft: int | None, finish: Callable[[Image.Image], np.ndarray]
+) -> tuple[np.ndarray, ImageInfo]:
+    """Open, check, decode (a JPEG at a reduced size near ``draft`` when given), orient, make RGB,
+    then ``finish`` the RGB image into pixels while the file is still open."""
+    name = name or _default_name(source)
+    with _open(source, name) as image:
+        info = _info(image, source)
+        try:
+            if draft is not None and image.format == "JPEG":
+                image.draft("RGB", (draft, draft))
+            image.load()
+        except (OSError, *_DECODER_FAILURES) as error:
+            raise _failure(name, error) from error
+        return finish(_to_rgb(_upright(image), name)), info
 
 
 def is_image_name(name: str) -> bool:

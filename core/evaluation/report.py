@@ -30,6 +30,18 @@ def ci_text(low: float | None, high: float | None, digits: int = 1) -> str:
     return f"{pct(low, digits)}–{pct(high, digits)}"
 
 
+def ordinal(n: int) -> str:
+    """``1`` -> ``"1st"``, ``2`` -> ``"2nd"``, ``11`` -> ``"11th"``, ``23`` -> ``"23rd"``.
+
+    Examples
+    --------
+    >>> [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 102)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '102nd']
+    """
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def rate_text(rate: Rate, digits: int = 1) -> str:
     """``"97.3% (146/150; 95% CI 93.1%–98.9%)"``."""
     interval = ci_text(rate.ci_low, rate.ci_high, digits)

@@ -1,4 +1,4 @@
-"""Training settings as data: one frozen dataclass with the defaults in one place."""
+"""Training settings and each preset's architecture as data, with the defaults in one place."""
 
 from __future__ import annotations
 
@@ -11,11 +11,43 @@ from core.labels import DEFAULT_THRESHOLD
 
 Preset = Literal["fast", "paper"]
 PRESETS: tuple[str, ...] = ("fast", "paper")
+Head = Literal["flatten", "global_average"]
+Padding = Literal["valid", "same"]
 
 #: Per-preset defaults used when a setting is left as ``None``.
 PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
     "fast": {"image_size": 64, "batch_size": 32, "learning_rate": 3e-3},
     "paper": {"image_size": 300, "batch_size": 32, "learning_rate": 1e-4},
+}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The layers of a preset, as :func:`core.model.presets.build_model` builds them.
+
+    Pixels are multiplied by ``input_scale``, then each entry of ``filters`` is a
+    Conv2D(3x3, ReLU, ``padding``) followed by MaxPooling2D(2); then ``head`` ("flatten"
+    keeps where things are in the frame, "global_average" averages it away), a
+    Dense(``units``, ReLU) and Dense(1, sigmoid). Conv2D and the hidden Dense start from
+    ``kernel_initializer``.
+    """
+
+    filters: tuple[int, ...]
+    units: int
+    padding: Padding = "same"
+    kernel_initializer: str = "glorot_uniform"  # Keras' default
+    head: Head = "flatten"
+    input_scale: float = 1 / 255
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+#: Each preset's architecture. ``paper`` is the paper's five layers with the Keras tutorial's
+#: 32 filters and 128 units (the paper gives no counts); bench/RESULTS.md has the trials behind both.
+ARCHITECTURES: dict[str, Architecture] = {
+    "paper": Architecture(filters=(32,), units=128, padding="valid", kernel_initializer="he_normal"),
+    "fast": Architecture(filters=(8, 16, 32), units=32),
 }
 
 

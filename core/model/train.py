@@ -30,6 +30,8 @@ class EpochReport:
     seconds: float
     elapsed: float
     metrics: dict[str, float]
+    n_train: int = 0
+    n_val: int = 0
 
     @property
     def seconds_left(self) -> float:
@@ -104,6 +106,7 @@ def train(
     train_ds = batches(faceset, train_idx, batch_size=config.batch_size, shuffle_seed=config.seed)
     val_ds = batches(faceset, val_idx, batch_size=256)
     progress = _Progress(config.epochs, len(train_ds), on_epoch, on_batch, cancel)
+    progress.sizes = (len(train_idx), len(val_idx))
     callbacks: list[keras.callbacks.Callback] = [progress]
     if tensorboard_dir is not None:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=tensorboard_dir, write_graph=False))
@@ -144,6 +147,7 @@ class _Progress(_keras_callback_base()):  # type: ignore[misc]
         self.cancelled = False
         self.started = self.epoch_started = time.perf_counter()
         self.epoch = 0
+        self.sizes = (0, 0)  # training and validation images, for the reports
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self.epoch = epoch + 1
@@ -164,6 +168,6 @@ class _Progress(_keras_callback_base()):  # type: ignore[misc]
         self.rows.append({"epoch": epoch + 1, **metrics})
         if self.on_epoch is not None:
             report = EpochReport(
-                epoch + 1, self.epochs, now - self.epoch_started, now - self.started, metrics
+                epoch + 1, self.epochs, now - self.epoch_started, now - self.started, metrics, *self.sizes
             )
             self.on_epoch(report)

@@ -138,7 +138,7 @@ def save_run(
         model.save(staging / "model.keras")
         _write_json(staging / "config.json", {"run_id": run_id, **config})
         _write_json(staging / "history.json", history.to_dict(orient="records"))
-        scores.to_csv(staging / "scores.csv", index=False, errors=_PATH_ERRORS)
+        write_scores(scores, staging / "scores.csv")
         _write_json(staging / "metrics.json", metrics)
         if tensorboard is not None and tensorboard.is_dir():
             shutil.move(tensorboard, staging / TENSORBOARD_DIR)
@@ -250,17 +250,32 @@ def load_run(run_id: str) -> Run:
         raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing="readable history.json"))
     history = pd.DataFrame(records)
     try:
-        scores = pd.read_csv(
-            info.path / "scores.csv",
-            keep_default_na=False,
-            dtype={"path": object},
-            encoding_errors=_PATH_ERRORS,
-        )
-        scores["label"] = scores["label"].astype(np.int8)
-        scores["score"] = scores["score"].astype(float)
+        scores = read_scores(info.path / "scores.csv", score_columns=("score",))
     except (ValueError, KeyError, pd.errors.ParserError) as exc:
         raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing=f"readable scores.csv: {exc}")) from exc
     return Run(info, history, scores)
+
+
+def write_scores(scores: pd.DataFrame, file: Path) -> None:
+    """Write per-image scores (``path``, ``label``, score columns, groups) as CSV, paths byte for byte."""
+    scores.to_csv(file, index=False, errors=_PATH_ERRORS)
+
+
+def read_scores(file: Path, *, score_columns: tuple[str, ...]) -> pd.DataFrame:
+    """Per-image scores written by :func:`write_scores`: ``label`` as int8, ``score_columns`` as float.
+
+    Group columns stay strings (an empty group is ``""``, not NaN).
+
+    Raises
+    ------
+    ValueError, KeyError, pandas.errors.ParserError
+        If the file is not such a CSV.
+    """
+    scores = pd.read_csv(file, keep_default_na=False, dtype={"path": object}, encoding_errors=_PATH_ERRORS)
+    scores["label"] = scores["label"].astype(np.int8)
+    for column in score_columns:
+        scores[column] = scores[column].astype(float)
+    return scores
 
 
 def load_model(run_id: str) -> Any:

@@ -136,3 +136,17 @@ def test_run_on_data_without_groups_asks_for_bias_data(
     assert not at.get("vega_lite_chart")
     at.button(key="bias_use_demo").click().run()
     assert at.text_input(key="bias_path").value == str(data_dir() / "demo")
+
+
+def test_the_view_lives_in_the_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Folder, N and seed are in the link, so a copied link reopens the same check."""
+    use_trained_run(monkeypatch)
+    copy = shutil.copytree(data_dir() / "demo", tmp_path / "faces")
+    at = app("bias", bias_path=str(copy), bias_n="20", bias_seed="3")
+    assert at.text_input(key="bias_path").value == str(copy)
+    assert (at.number_input(key="bias_n").value, at.number_input(key="bias_seed").value) == (20, 3)
+    assert "100 faces of **synthetic demo data**" in texts(at) and "seed 3" in texts(at)
+    at.number_input(key="bias_n").set_value(
+        10
+    ).run()  # the browser writes it to the URL (AppTest has no URL bar)
+    assert "50 faces of **synthetic demo data**" in texts(at)

@@ -5,18 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.app import app, run_until, switch_page, texts, use_no_runs, use_trained_run
+from support.app import app, run_until, switch_page, texts, use_copy_of_trained_run, use_no_runs
 
 import core.reproduce
 import ui
+import ui.jobs
 from core.evaluation.report import ci_text, pct
 from core.labels import PAPER
 from core.model.config import TrainConfig
-from core.runs import store
+from core.runs import jobs, store
 
 
-def test_headline_numbers_with_counts_interval_and_paper(monkeypatch: pytest.MonkeyPatch) -> None:
-    run_id = use_trained_run(monkeypatch)
+def test_headline_numbers_with_counts_interval_and_paper(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run_id = use_copy_of_trained_run(monkeypatch, tmp_path)
     at = app()
     m = store.run_info(run_id).metrics
     metrics = {x.label: x.value for x in at.main.metric}
@@ -30,11 +33,13 @@ def test_headline_numbers_with_counts_interval_and_paper(monkeypatch: pytest.Mon
     table = at.main.dataframe[0].value
     assert list(table.columns) == ["", "paper", "this run"]
     assert table.set_index("")["this run"]["training / validation images"] == f"{m['n_train']} / {m['n_val']}"
-    assert "No bias check yet for this run" in shown
+    assert "No bias check saved with this run yet" in shown
 
 
-def test_bias_summary_appears_after_the_bias_page(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_trained_run(monkeypatch)
+def test_bias_check_is_saved_with_the_run_and_shown_in_a_new_session(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    use_copy_of_trained_run(monkeypatch, tmp_path)
     at = app("bias")
     switch_page(at, "overview").run()
     table = at.main.dataframe[0].value.set_index("")
@@ -43,7 +48,11 @@ def test_bias_summary_appears_after_the_bias_page(monkeypatch: pytest.MonkeyPatc
     assert groups["this run"].str.fullmatch(r"\d+\.\d% \(\d+ of \d+; 95% CI .+\)").all()
     assert (groups["paper"] == "< 15% (n = 100)").all()
     assert "largest gap between groups" in table.index
-    assert "skin_tone on synthetic demo data, threshold 0.75" in texts(at)
+    # The demo set is the run's own data: N per group stops at its largest validation group.
+    n = ui.bias_pool(store.list_runs()[0].run_id, ui.demo_folder()).largest_group("skin_tone")
+    assert f"skin_tone on synthetic demo data ({n} per group, seed 0), at threshold 0.75" in texts(at)
+    fresh = app()  # another session, or a deep link: the check was saved with the run
+    assert fresh.main.dataframe[0].value.set_index("").index.str.startswith("real faces flagged").sum() == 5
 
 
 @pytest.mark.slow
@@ -53,8 +62,9 @@ def test_reproduce_trains_then_checks_bias(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setattr(core.reproduce, "protocol_config", lambda preset="fast": tiny)  # keep the test fast
     at = app()
     next(b for b in at.button if b.label == "Reproduce the study").click().run()
-    assert ui.JOB in at.session_state
-    run_until(at, lambda at: ui.JOB not in at.session_state)
+    [job] = jobs.list_jobs()
+    assert job.spec.kind == "reproduce"
+    run_until(at, lambda at: at.session_state[ui.jobs.WATCHED] == [])
     [info] = store.list_runs()
     assert info.status == "finished"
     assert f"Run {info.run_id} finished; it is now the run in use." in [s.value for s in at.success]
@@ -64,11 +74,11 @@ def test_reproduce_trains_then_checks_bias(monkeypatch: pytest.MonkeyPatch, tmp_
     assert "Largest gap:" in texts(at)
 
 
-def test_one_threshold_for_headline_and_bias_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_threshold_for_headline_and_bias_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The headline and the bias rows use the threshold every page shares, never two."""
     from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
-    run_id = use_trained_run(monkeypatch)
+    run_id = use_copy_of_trained_run(monkeypatch, tmp_path)
     at = app("bias")
     at.slider(key=THRESHOLD_WIDGET).set_value(0.6).run()
     switch_page(at, "overview").run()
@@ -78,27 +88,27 @@ def test_one_threshold_for_headline_and_bias_rows(monkeypatch: pytest.MonkeyPatc
     assert metrics["This run: validation accuracy at 0.6"] == pct(correct / len(scores))
     table = at.main.dataframe[0].value.set_index("")
     assert "validation accuracy at 0.6" in table.index
-    assert "skin_tone on synthetic demo data, threshold 0.6" in texts(at)
+    assert "at threshold 0.6." in texts(at)  # the saved bias check, recomputed at the same threshold
     switch_page(at, "confusion").run()
     at.slider(key=THRESHOLD_WIDGET).set_value(0.3).run()
     switch_page(at, "overview").run()
     assert "This run: validation accuracy at 0.3" in {x.label for x in at.main.metric}
-    assert "The last bias check of this run was at threshold 0.6, not the 0.3 in use" in texts(at)
+    assert "at threshold 0.3." in texts(at) and "at threshold 0.6." not in texts(at)
 
 
-def test_report_buttons_offer_html_and_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_trained_run(monkeypatch)
+def test_report_buttons_offer_html_and_pdf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_copy_of_trained_run(monkeypatch, tmp_path)
     at = app()
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download the report (HTML)", "Download the report (PDF)"]
     assert "python -m core report --run ID --out FILE.html" in texts(at)
 
 
-def test_presenter_link_puts_the_headline_first(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_presenter_link_puts_the_headline_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from app_pages.overview import INTRODUCTION
     from ui.presenter import PRESENT
 
-    use_trained_run(monkeypatch)
+    use_copy_of_trained_run(monkeypatch, tmp_path)
     at = app(present="1")
     assert at.session_state[PRESENT] is True
     assert at.sidebar.toggle[0].value is True

@@ -26,7 +26,7 @@ from core.errors import BAD_RUN_ID, NO_SUCH_RUN, RUN_INCOMPLETE
 from ui.state import _RUN_WIDGET as RUN_WIDGET
 from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
-PAGES_NEEDING_A_RUN = ["confusion", "bias", "try_image"]
+PAGES_NEEDING_A_RUN = ["confusion", "bias", "try_image", "stress"]
 
 
 @pytest.mark.parametrize("page", PAGES_NEEDING_A_RUN)

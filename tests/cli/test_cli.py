@@ -51,8 +51,10 @@ def test_main_train_evaluate_bias_on_a_folder(capsys, tiny_folder):
     assert evaluated["threshold"] == 0.5
     assert sum(evaluated["confusion"].values()) == trained["n_val"]
 
+    # Its own training folder: only the validation images count, and the result says so.
     rescored = _run_json(capsys, "evaluate", "--run", trained["run_id"], "--data", str(tiny_folder))
-    assert rescored["n"] == 32
+    assert (rescored["n"], rescored["validation_only"]) == (trained["n_val"], True)
+    assert rescored["n_training_excluded"] == trained["n_train"]
 
     listed = _run_json(capsys, "runs")
     assert [r["run_id"] for r in listed["runs"]] == [trained["run_id"]]

@@ -68,6 +68,15 @@ def use_trained_run(monkeypatch: pytest.MonkeyPatch) -> str:
     return next(p.name for p in trained_models_dir().iterdir() if not p.name.startswith("."))
 
 
+def use_copy_of_trained_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Point the app at a private copy of the shared trained run, as trained (without the bias checks
+    other tests saved with it); returns its id."""
+    run_id = use_trained_run(monkeypatch)
+    shutil.copytree(trained_models_dir(), tmp_path / "models", ignore=shutil.ignore_patterns("bias"))
+    monkeypatch.setenv("UNMASK_MODELS_DIR", str(tmp_path / "models"))
+    return run_id
+
+
 def use_no_runs(monkeypatch: pytest.MonkeyPatch, models: Path) -> None:
     """Point the app at the shared data and an empty models folder of the test's own."""
     monkeypatch.setenv("UNMASK_DATA_DIR", str(data_dir()))
