@@ -24,14 +24,12 @@ import pandas as pd
 from core import pipeline
 from core.errors import REPORT_BAD_SUFFIX, ConfigError, UnmaskError
 from core.evaluation import charts, thresholds
-from core.evaluation.bias import GroupTable
+from core.evaluation.bias import GroupTable, group_table
 from core.evaluation.metrics import ThresholdMetrics, threshold_metrics
-from core.evaluation.report import bias_rows, metric_rows, pct, train_summary
+from core.evaluation.report import bias_rows, ci_text, metric_rows, pct, train_summary
 from core.labels import PAPER
-from core.runs import store
+from core.runs import bias_store, store
 
-#: Where a run keeps the stress-test results, if it has any: a JSON list of rows (one per condition).
-STRESS_FILE = "stress.json"
 STUDY = (
     "Unmask tells real face photos from AI-generated ones and shows how well it does and for whom, "
     f"following the study <em>AI Betrays AI</em> (Mao et al.): a small convolutional network trained on "
@@ -78,7 +76,7 @@ class ReportData:
     pr: pd.DataFrame | None
     bias: GroupTable | None
     bias_note: str
-    stress: pd.DataFrame | None
+    stress: list[tuple[str, pd.DataFrame]]  # (sentence, probe table) per kept stress result, newest first
     fingerprint: str
     created: str
 
@@ -100,8 +98,9 @@ def gather(
     threshold : float, optional
         Default: the run's own.
     bias_data : path, optional
-        Faces with group attributes. Default: the run's own data when its images carry groups
-        (its validation images, scored already; see :func:`core.pipeline.default_bias_folder`);
+        Faces with group attributes. Default: the run's latest saved bias check (the Bias page's,
+        :mod:`core.runs.bias_store`); else the run's own data when its images carry groups (its
+        validation images, scored already; see :func:`core.pipeline.default_bias_folder`);
         otherwise the report says why it has no bias check.
     attribute, per_group, seed
         As for ``python -m core bias``.
@@ -119,22 +118,37 @@ def gather(
         roc, pr = thresholds.roc_points(labels, scores), thresholds.pr_points(labels, scores)
     except UnmaskError:  # one class only: the metrics table says why the curves are undefined
         roc = pr = None
-    folder = bias_data if bias_data is not None else pipeline.default_bias_folder(run_id)
-    bias, note = None, ""
+    saved = bias_store.latest_bias(run_id) if bias_data is None else None
+    if saved is not None:
+        frame = saved.scores
+        bias = group_table(frame["label"], frame["score"], frame[saved.attribute], threshold=t)
+        note = (
+            f"The run's latest saved bias check: {saved.name}, up to {saved.per_group} faces per "
+            f"{saved.attribute} (seed {saved.seed}), recomputed at threshold {t:g}."
+        )
+    else:
+        options = {"attribute": attribute, "threshold": t, "per_group": per_group, "seed": seed}
+        bias, note = _bias_on_folder(run, bias_data, **options)
+    created = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    stress = stress_results(run_id)
+    return ReportData(run.info, run, m, roc, pr, bias, note, stress, fingerprint(run), created)
+
+
+def _bias_on_folder(
+    run: store.Run, data: Any, *, attribute: str | None, threshold: float, per_group: int, seed: int
+) -> tuple[GroupTable | None, str]:
+    """The bias table on ``data`` (default: the run's own data, if it has groups), or why there is none."""
+    run_id = run.run_id
+    folder = data if data is not None else pipeline.default_bias_folder(run_id)
     if folder is None:
         name = run.info.config.get("dataset", {}).get("name", "?")
-        note = NO_BIAS_DATA.format(run_id=run_id, name=name)
-    else:
-        bias = pipeline.bias_table(
-            run_id, data=folder, attribute=attribute, threshold=t, per_group=per_group, seed=seed
-        )
-        pool = pipeline.bias_pool(run_id, data=folder)
-        used = "its validation images, as the run scored them" if pool.validation_only else "scored now"
-        note = f"{pool.name}, up to {per_group} faces per {bias.attribute} (seed {seed}), {used}."
-    created = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    return ReportData(
-        run.info, run, m, roc, pr, bias, note, stress_results(run.info), fingerprint(run), created
+        return None, NO_BIAS_DATA.format(run_id=run_id, name=name)
+    bias = pipeline.bias_table(
+        run_id, data=folder, attribute=attribute, threshold=threshold, per_group=per_group, seed=seed
     )
+    pool = pipeline.bias_pool(run_id, data=folder)
+    used = "its validation images, as the run scored them" if pool.validation_only else "scored now"
+    return bias, f"{pool.name}, up to {per_group} faces per {bias.attribute} (seed {seed}), {used}."
 
 
 def fingerprint(run: store.Run) -> str:
@@ -151,21 +165,35 @@ def fingerprint(run: store.Run) -> str:
     return f"sha256:{digest[:16]} of the {len(run.scores)} validation images' paths and labels"
 
 
-def stress_results(info: store.RunInfo) -> pd.DataFrame | None:
-    """The run's stress-test results (``stress.json``: a list of rows, or ``{"rows": [...]}``), if any."""
-    path = info.path / STRESS_FILE
-    if not path.is_file():
-        return None
-    import json
+def stress_results(run_id: str) -> list[tuple[str, pd.DataFrame]]:
+    """The run's kept stress results (:func:`core.stress_test.stored_stress`), newest first.
 
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    rows = value.get("rows") if isinstance(value, dict) else value
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        return None
-    return pd.DataFrame(rows)
+    Each is the framing verdict in words and a table of the probes: n, accuracy and the calls
+    that flipped, each share with its 95% interval.
+    """
+    from core.evaluation.stress import framing_sentence
+    from core.stress_test import stored_stress
+
+    found = []
+    for summary, report, _verdict in stored_stress(run_id):
+        name = summary.get("data", {}).get("name", "?")
+        sentence = framing_sentence(report, data_name=name) or f"Probes on {name}."
+        found.append((sentence, _probe_rows(report.table())))
+    return found
+
+
+def _probe_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """A probe table in words: each share with its 95% interval."""
+    accuracy = zip(table["accuracy"], table["accuracy_ci_low"], table["accuracy_ci_high"], strict=True)
+    flips = zip(table["flips"], table["flip_rate"], table["flip_ci_low"], table["flip_ci_high"], strict=True)
+    return pd.DataFrame(
+        {
+            "probe": table["probe"],
+            "n": table["n"],
+            "accuracy (95% CI)": [f"{pct(r)} ({ci_text(lo, hi)})" for r, lo, hi in accuracy],
+            "calls flipped (95% CI)": [f"{int(k)}: {pct(r)} ({ci_text(lo, hi)})" for k, r, lo, hi in flips],
+        }
+    )
 
 
 def svg_data_uri(chart: Any) -> str:
@@ -323,10 +351,10 @@ def _bias(data: ReportData) -> str:
     )
 
 
-def _stress(frame: pd.DataFrame | None) -> str:
-    if frame is None or frame.empty:
-        return "<p>No stress-test results are stored with this run.</p>"
-    return _table(frame)
+def _stress(results: list[tuple[str, pd.DataFrame]]) -> str:
+    if not results:
+        return "<p>No stress-test results are stored with this run (the app's Stress test keeps them).</p>"
+    return "".join(f"<p>{_e(sentence)}</p>" + _table(rows) for sentence, rows in results)
 
 
 def _figure(chart: Any, caption: str) -> str:

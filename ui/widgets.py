@@ -53,13 +53,13 @@ def image_gallery(root: str, paths: Sequence[str], captions: Sequence[str], *, w
 def report_downloads(run_id: str) -> None:
     """Download buttons for the run's one-file report, as HTML and as PDF, made when pressed.
 
-    At the threshold in use, with the Bias page's data when one was typed there (else the
-    run's own data, when its images carry groups).
+    At the threshold in use, with the run's latest saved bias check (else the run's own data,
+    when its images carry groups).
     """
     from core.document import to_html, to_pdf
 
     def page() -> str:  # runs when a button is pressed: a few seconds (charts are drawn as SVG)
-        return _report_html(run_id, threshold(), st.session_state.get("bias_folder"), to_html)
+        return _report_html(run_id, threshold(), None, to_html)
 
     columns = st.columns(2)
     columns[0].download_button(

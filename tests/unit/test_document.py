@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from support.factories import StandInModel, save_stand_in_run
 from core.document import (
     CAVEAT,
     NO_BIAS_DATA,
-    STRESS_FILE,
     fingerprint,
     gather,
     problem_page,
@@ -74,11 +72,26 @@ def test_report_without_group_attributes_says_why_no_bias(tmp_path: Path) -> Non
     assert "No bias check" in to_html(data)
 
 
-def test_report_shows_stored_stress_results(run_id: str) -> None:
-    rows = [{"condition": "JPEG q50", "accuracy": "99.1% (320/323)"}]
-    (store.run_info(run_id).path / STRESS_FILE).write_text(json.dumps(rows), encoding="utf-8")
+def test_report_shows_the_kept_stress_results(run_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.evaluation.stress
+    import core.stress_test
+
+    class Report:
+        def table(self) -> pd.DataFrame:
+            return pd.DataFrame(
+                {"probe": ["originals", "JPEG q50"], "n": [4, 4], "accuracy": [1.0, 0.75]}
+                | {"accuracy_ci_low": [0.51, 0.3], "accuracy_ci_high": [1.0, 0.95], "flips": [0, 1]}
+                | {"flip_rate": [0.0, 0.25], "flip_ci_low": [0.0, 0.05], "flip_ci_high": [0.49, 0.7]}
+            )
+
+    kept = [({"data": {"name": "faces"}}, Report(), None)]
+    monkeypatch.setattr(core.stress_test, "stored_stress", lambda run_id: kept)
+    monkeypatch.setattr(
+        core.evaluation.stress, "framing_sentence", lambda r, data_name: f"On {data_name}: fine."
+    )
     page = to_html(gather(run_id))
-    assert "JPEG q50" in page and "No stress-test results" not in page
+    assert "On faces: fine." in page and "JPEG q50" in page and "1: 25.0% (5.0%–70.0%)" in page
+    assert "No stress-test results" not in page
 
 
 def test_fingerprint_depends_on_the_validation_images_only(run_id: str) -> None:
