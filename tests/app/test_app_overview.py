@@ -115,8 +115,8 @@ def test_presenter_link_puts_the_headline_first(monkeypatch: pytest.MonkeyPatch,
     opening = INTRODUCTION.strip()[:40]
     intro = [m for m in at.main.markdown if opening in m.value]
     assert len(intro) == 1  # once, and folded away below the numbers
-    assert at.main.expander[0].label == "What this is, and how to read the numbers"
-    assert opening in at.main.expander[0].markdown[0].value
+    [folded] = [e for e in at.main.expander if e.label == "What this is, and how to read the numbers"]
+    assert opening in folded.markdown[0].value
     at.sidebar.toggle[0].set_value(False).run()
     assert "present" not in at.query_params
     assert INTRODUCTION.strip()[:40] in at.main.markdown[0].value
