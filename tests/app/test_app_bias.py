@@ -116,23 +116,15 @@ def test_run_on_data_without_groups_asks_for_bias_data(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Nothing to check on by default: no silent scoring of the drawn demo faces for a real-data run."""
-    import pandas as pd
     from support.app import use_no_runs
-    from support.factories import StandInModel
+    from support.factories import save_run_without_groups
 
     from app_pages.bias import NO_GROUPS
 
     use_no_runs(monkeypatch, tmp_path / "models")
-    info = store.save_run(
-        model=StandInModel(),
-        config={"preset": "fast", "status": "finished", "dataset": {"name": "Hard", "root": str(tmp_path)}},
-        history=pd.DataFrame({"epoch": [1], "loss": [0.5]}),
-        scores=pd.DataFrame({"path": ["real/a.jpg", "fake/b.jpg"], "label": [1, 0], "score": [0.9, 0.1]}),
-        metrics={"accuracy": 1.0, "n": 2},
-        run_id="hard-run",
-    )
+    save_run_without_groups("hard-run", data=tmp_path)
     at = app("bias")
-    assert NO_GROUPS.format(run_id=info.run_id) in [i.value for i in at.main.info]
+    assert NO_GROUPS.format(run_id="hard-run") in [i.value for i in at.main.info]
     assert not at.get("vega_lite_chart")
     at.button(key="bias_use_demo").click().run()
     assert at.text_input(key="bias_path").value == str(data_dir() / "demo")

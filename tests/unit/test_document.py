@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support.factories import StandInModel, save_stand_in_run
+from support.factories import save_run_without_groups, save_stand_in_run
 
 from core.document import (
     CAVEAT,
@@ -59,14 +59,7 @@ def test_report_escapes_the_run_name_and_note(run_id: str) -> None:
 
 
 def test_report_without_group_attributes_says_why_no_bias(tmp_path: Path) -> None:
-    store.save_run(
-        model=StandInModel(),
-        config={"preset": "fast", "status": "finished", "dataset": {"name": "Hard", "root": str(tmp_path)}},
-        history=pd.DataFrame({"epoch": [1], "loss": [0.5]}),
-        scores=pd.DataFrame({"path": ["a", "b"], "label": [1, 0], "score": [0.9, 0.1]}),
-        metrics={"accuracy": 1.0, "n": 2},
-        run_id="hard",
-    )
+    save_run_without_groups("hard", data=tmp_path)
     data = gather("hard")
     assert data.bias is None and data.bias_note == NO_BIAS_DATA.format(run_id="hard", name="Hard")
     assert "No bias check" in to_html(data)
