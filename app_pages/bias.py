@@ -8,10 +8,16 @@ from core.errors import UnmaskError
 from core.evaluation import charts
 from core.evaluation.bias import GroupTable, group_table
 from core.evaluation.rates import wilson_interval
-from core.evaluation.report import bias_summary, gap_sentence, pct
+from core.evaluation.report import bias_rows, bias_summary, gap_sentence, pct
 from core.labels import PAPER
 from core.pipeline import BiasPool
 
+NO_GROUPS = (
+    "Run {run_id} was trained on data without group attributes, so there is nothing here to check bias "
+    "on: type a folder of faces with groups from a matching source (e.g. UTKFace) above. The synthetic "
+    "demo faces are drawn, not photographed: a bias check on them says little about a run trained on "
+    "real photos."
+)
 INTRODUCTION = (
     "As in the paper, the run scores up to N faces per group (UTKFace's are all real photos) and we "
     "count how many real ones it calls fake. A fair detector flags about the same share in every group."
@@ -22,7 +28,7 @@ def page() -> None:
     st.title("Who gets flagged: bias by group")
     st.markdown(INTRODUCTION)
     run_id = ui.run_id_or_stop()
-    folder = _bias_folder()
+    folder = _bias_folder(run_id)
     pool = _pool_or_stop(run_id, folder)
     attribute, per_group, seed = _settings(pool)
     try:
@@ -41,15 +47,15 @@ def page() -> None:
         f"{attribute}, seed {seed}, {scored.format(run_id)}; the threshold recomputes from these scores."
     )
     _flagged(table)
-    _ratios_and_scores(table, frame, attribute, threshold)
     _numbers(table, run_id, attribute)
+    _scores(frame, attribute, threshold)
     _what_n_can_show(table)
 
 
-def _bias_folder() -> str:
-    """The bias data folder: the one typed, or the demo set."""
+def _bias_folder(run_id: str) -> str:
+    """The bias data folder: the one typed; else the run's own data when it carries groups; else ask."""
     path = st.text_input(
-        "Bias data: a UTKFace folder (leave empty for the synthetic demo data)",
+        "Bias data: a UTKFace folder (leave empty for the run's own validation images, if they have groups)",
         key="bias_path",
         placeholder="/path/to/UTKFace",
         bind="query-params",
@@ -57,10 +63,21 @@ def _bias_folder() -> str:
     ).strip()
     if path and (problem := ui.folder_error(path)):
         st.error(problem)
-        st.info("Fix the path, or clear it to use the synthetic demo data.")
+        st.info("Fix the path, or clear it to use the run's own data.")
         st.stop()
     st.session_state["bias_folder"] = path or None
-    return path or ui.demo_folder()
+    if path:
+        return path
+    own = ui.default_bias_folder(run_id)
+    if own is None:
+        st.info(NO_GROUPS.format(run_id=run_id))
+        st.button("Use the synthetic demo data anyway", on_click=_use_demo, key="bias_use_demo")
+        st.stop()
+    return own
+
+
+def _use_demo() -> None:
+    st.session_state["bias_path"] = ui.demo_folder()
 
 
 def _forget_sampling() -> None:
@@ -128,7 +145,7 @@ def _settings(pool: BiasPool) -> tuple[str, int, int]:
 def _flagged(table: GroupTable) -> None:
     st.subheader("Share of real faces flagged as fake")
     chart = charts.group_bars(table, reference_rate=PAPER["bias_flagged_fake_rate_below"])
-    st.altair_chart(chart, width="stretch")
+    ui.chart(chart)
     st.caption(
         "Bars: the share per group; whiskers: its 95% interval; n above each bar is the number of real "
         "faces; the red line is the paper's 15% (all its groups were below it)."
@@ -144,28 +161,22 @@ def _flagged(table: GroupTable) -> None:
         st.caption(f"Note: {note}.")
 
 
-def _ratios_and_scores(table: GroupTable, frame: pd.DataFrame, attribute: str, threshold: float) -> None:
-    left, right = st.columns(2)
-    left.subheader("Ratio to the least-flagged group")
-    left.altair_chart(charts.ratio_chart(table), width="stretch")
-    left.caption("Green band: 0.8 to 1.25, a common rule of thumb for rates close enough to call even.")
-    right.subheader("Scores of the real faces per group")
+def _scores(frame: pd.DataFrame, attribute: str, threshold: float) -> None:
+    st.subheader("Scores of the real faces per group")
     reals = frame[frame["label"] == 1]
     if len(reals):
         chart = charts.group_score_distributions(reals["score"], reals[attribute], threshold=threshold)
-        right.altair_chart(chart, width="stretch")
-        right.caption(
+        ui.chart(chart)
+        st.caption(
             f"Box plots of P(real) for the {len(reals)} real faces; left of the dashed line is flagged."
         )
 
 
 def _numbers(table: GroupTable, run_id: str, attribute: str) -> None:
     st.subheader("The numbers")
-    shown = table.table.reset_index()
-    rates = ["flagged_fake_rate", "ci_low", "ci_high", "passed_real_rate", "passed_ci_low", "passed_ci_high"]
-    config = {c: st.column_config.NumberColumn(format="percent") for c in rates}
-    st.dataframe(shown, hide_index=True, column_config=config)
-    csv = shown.to_csv(index=False)
+    st.dataframe(bias_rows(table), hide_index=True)
+    st.caption("Each share with its count and 95% interval; the last row is all groups together.")
+    csv = table.table.reset_index().to_csv(index=False)
     st.download_button("Bias table (CSV)", csv, file_name=f"{run_id}-bias-{attribute}.csv", mime="text/csv")
 
 

@@ -37,7 +37,8 @@ people), so every page works on a fresh machine.
 
 def page() -> None:
     st.title("Unmask: real photo or AI-generated face?")
-    st.markdown(INTRODUCTION)
+    if not ui.presenting():  # presenter mode: the headline numbers first, the introduction below
+        st.markdown(INTRODUCTION)
     ui.show_job_message()
     st.header("The run in use, beside the paper")
     run_id = st.session_state.get(ui.RUN)
@@ -46,7 +47,11 @@ def page() -> None:
         link("train", "Go to the Train page")
     else:
         _run_beside_paper(run_id)
+        _report(run_id)
     _measured_generalization()
+    if ui.presenting():
+        with st.expander("What this is, and how to read the numbers"):
+            st.markdown(INTRODUCTION)
     _reproduce_section()
 
 
@@ -57,7 +62,7 @@ def _run_beside_paper(run_id: str) -> None:
         st.error(str(exc))
         st.info("Pick another run in the sidebar.")
         return
-    s, m = train_summary(info), info.metrics
+    s, m = _at_shared_threshold(train_summary(info), run_id), info.metrics
     low, high = s["val_accuracy_ci"] or (None, None)
     base_low, base_high = m.get("majority_baseline_ci") or (None, None)
     left, middle, right = st.columns(3)
@@ -79,6 +84,25 @@ def _run_beside_paper(run_id: str) -> None:
     st.dataframe(paper_comparison(s, summary), hide_index=True)
     _bias_verdict(summary)
     _framing_verdict(run_id)
+
+
+def _at_shared_threshold(summary: dict, run_id: str) -> dict:
+    """The run's summary with its validation accuracy at the threshold every page uses."""
+    m = ui.metrics_at(run_id, ui.threshold())
+    accuracy = m.accuracy
+    return {
+        **summary,
+        "threshold": m.threshold,
+        "val_accuracy": accuracy.rate,
+        "val_correct": accuracy.count,
+        "val_accuracy_ci": (accuracy.ci_low, accuracy.ci_high),
+    }
+
+
+def _report(run_id: str) -> None:
+    """The one-click report of the run in use (a file to keep or send)."""
+    st.subheader("Report")
+    ui.report_downloads(run_id)
 
 
 def _bias_verdict(summary: dict | None) -> None:

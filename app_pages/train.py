@@ -138,7 +138,8 @@ def _past_runs() -> None:
     if not listed:
         st.info("No run yet: start one above.")
         return
-    st.dataframe(runs_table(listed), hide_index=True)
+    # A static table: its cells wrap, so every column fits beside the sidebar without scrolling.
+    st.table(runs_table(listed).set_index("run"))
     with st.expander("Delete a run"):
         doomed = st.selectbox("Run to delete", [r.run_id for r in listed], key="delete_run")
         sure = st.checkbox(f"Yes, delete {doomed} and its model for good", key="delete_confirm")

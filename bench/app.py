@@ -146,6 +146,7 @@ def measure_pages(
     browser against the CLI (:mod:`bench.train_overhead`), then the load test."""
     from playwright.sync_api import sync_playwright
 
+    from bench.deeplink import deep_links
     from bench.load import load_test
 
     out: dict[str, Any] = {}
@@ -158,6 +159,7 @@ def measure_pages(
             out["confusion_url"] = confusion.format(run_id=run_id)
             url = base + out["confusion_url"]
             out["confusion_page_seconds"] = open_page(browser, url, options.matrix_selector)
+            out |= deep_links(browser, base, run_id, env=env)  # every page by a copied link (bench.deeplink)
             if options.train_overhead:
                 detail = train_overhead.measure(browser, base, data=data, env=env)
                 out["train_overhead"], out["train_overhead_runs"] = detail["ratio"], detail
@@ -167,8 +169,12 @@ def measure_pages(
     return out
 
 
-def open_page(browser: Any, url: str, selector: str, *, since: float | None = None) -> float:
+def open_page(
+    browser: Any, url: str, selector: str, *, since: float | None = None, shown_js: str = RENDERED_JS
+) -> float:
     """Seconds until ``url`` is rendered in a new session (from ``since``, else from now).
+
+    Rendered: ``shown_js(selector)`` holds (by default, the run has ended and ``selector`` is there).
 
     Raises
     ------
@@ -180,7 +186,7 @@ def open_page(browser: Any, url: str, selector: str, *, since: float | None = No
     try:
         page = context.new_page()
         page.goto(url, timeout=PAGE_TIMEOUT_MS)
-        page.wait_for_function(RENDERED_JS, arg=selector, timeout=PAGE_TIMEOUT_MS, polling="raf")
+        page.wait_for_function(shown_js, arg=selector, timeout=PAGE_TIMEOUT_MS, polling="raf")
         elapsed = time.perf_counter() - start
         if page.locator(EXCEPTION_SELECTOR).count():
             shown = page.locator(EXCEPTION_SELECTOR).first.inner_text()

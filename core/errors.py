@@ -93,6 +93,7 @@ RUN_NOT_SAVED = (
     "Run {run_id!r} could not be saved in {folder} ({reason}); nothing half-written was left there. "
     "Free some space and try again."
 )
+META_TOO_LONG = "The run's {what} is {n} characters long, over the {limit} allowed; shorten it."
 MODEL_UNREADABLE = (
     "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
 )
@@ -125,6 +126,19 @@ NO_TRAINING_FOLDER = (
 NO_STRESS_IMAGES = (
     "No image of {name} could be decoded for the probes ({n_skipped} skipped); check that the files are "
     "still in {path}."
+)
+
+# --- where the model looks (core.model.explain) and reports (core.document) ---------
+EXPLAIN_UNSUPPORTED = (
+    "Run preset {preset!r} has no heat-map method yet; heat maps are available for {choices}."
+)
+EXPLAIN_NO_CONV = (
+    "The model {name!r} has no convolution layer, so Grad-CAM has nothing to look at; train a fast or "
+    "paper run."
+)
+EXPLAIN_NO_IMAGES = "None of the {n} images could be read, so there is nothing to explain: {first}"
+REPORT_BAD_SUFFIX = (
+    "The report is written as .html or .pdf; got {path!r}, so name the file FILE.html or FILE.pdf."
 )
 
 # --- the paper's protocol ----------------------------------------------------------
@@ -238,6 +252,10 @@ DOWNLOAD_FAILED = (
     "Could not download {title} from Kaggle ({reason}); download it by hand from {url}, unzip it, "
     "and point Unmask at the unzipped folder with --data DIR or the sidebar's folder path."
 )
+#: Reasons a download failed, in words (the ``reason`` of DOWNLOAD_FAILED).
+DOWNLOAD_OFFLINE = "Kaggle could not be reached: this computer seems to be offline"
+DOWNLOAD_REFUSED = "Kaggle refused the request ({status}): sign in with a Kaggle API token"
+DOWNLOAD_NOT_FOUND = "Kaggle has no such data set any more (404)"
 DOWNLOAD_UNEXPECTED = (
     "The download of {title} in {path} does not hold {expected}; download it by hand from {url}, unzip it, "
     "and point Unmask at the unzipped folder with --data DIR or the sidebar's folder path."

@@ -7,6 +7,7 @@ functions that run a model import TensorFlow (through :mod:`core.model.train`).
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -121,9 +122,20 @@ def train_and_save(
 
     if on_phase is not None:
         on_phase("training")
-    result = train(faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel)
-    if on_phase is not None:
-        on_phase("saving")
+    logs = store.scratch_dir("tensorboard")  # moved into the run folder when it is saved
+    try:
+        result = train(
+            faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel, tensorboard_dir=str(logs)
+        )
+        if on_phase is not None:
+            on_phase("saving")
+        return _save(faceset, result, logs)
+    finally:
+        shutil.rmtree(logs, ignore_errors=True)
+
+
+def _save(faceset: FaceSet, result: Any, logs: Path) -> store.RunInfo:
+    """Save a trained run (``result`` is a :class:`core.model.train.TrainResult`) with its scores."""
     scores = scores_frame(faceset, result.val_index, result.val_scores)
     metrics = threshold_metrics(scores["label"], scores["score"], threshold=result.config.threshold).to_dict()
     summary = {
@@ -149,6 +161,7 @@ def train_and_save(
         history=result.history,
         scores=scores,
         metrics={**summary, **metrics},
+        tensorboard=logs,
     )
 
 
@@ -265,6 +278,22 @@ def bias_pool(run_id: str, *, data: str | os.PathLike[str] | None = None) -> Bia
         return BiasPool(name, folder, True, stored.iloc[:, 3:], tuple(stored["path"]))
     listed = datasets.scan(folder)
     return BiasPool(listed.name, folder, False, listed.groups, listed.paths)
+
+
+def default_bias_folder(run_id: str) -> Path | None:
+    """The bias data to use when none is given: the run's own data folder if its images carry groups.
+
+    Its validation images are then used, with the scores the run stored, so nothing is scored
+    again. None when the run's data has no group attribute (e.g. the Hard set): a bias check
+    then needs a folder of faces with groups from a matching source, such as UTKFace, and the
+    synthetic demo faces are no stand-in for real ones (see :data:`core.errors.BIAS_DATA_NEEDED`).
+    """
+    info = store.run_info(run_id)
+    root = info.config.get("dataset", {}).get("root")
+    if not root:
+        return None
+    columns = store.load_run(run_id).scores.columns
+    return Path(root) if len(columns) > 3 else None
 
 
 def bias_scores(

@@ -12,21 +12,28 @@ the screen, one module per concern:
 - :mod:`ui.limits`: the Train form's limits on this machine;
 - :mod:`ui.photos`: photos uploaded to be scored, decoded once per session;
 - :mod:`ui.stress`: the Stress test's evaluations and probes with progress bars, kept results read back;
-- :mod:`ui.navigation`: the pages, for the router and for links between pages.
+- :mod:`ui.navigation`: the pages, for the router and for links between pages;
+- :mod:`ui.explain`: heat maps of where the model looks;
+- :mod:`ui.presenter`: presenter mode (larger charts and numbers for a projector);
+- :mod:`ui.warmup`: the server's heavy imports, done once in the background.
 
 Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at import
 time: the functions that run a model import :mod:`core.model.train` when they are called.
 """
 
+from ui.explain import heat_map_gallery, heat_maps_of_files, region_maps
 from ui.jobs import active_jobs, delete_run, jobs_panel, start_reproduction, submit_training
 from ui.limits import train_limits
 from ui.loaders import (
     bias_pool,
     bias_scores,
+    class_pictures,
     curve_points,
     data_folder_or_stop,
+    default_bias_folder,
     demo_folder,
     folder_error,
+    leakage,
     load_faces_or_stop,
     metrics_at,
     run_or_stop,
@@ -35,6 +42,7 @@ from ui.loaders import (
     thumbnail,
 )
 from ui.photos import decoded_photos
+from ui.presenter import chart, presenting
 from ui.sidebar import (
     ASK_FOR_DOWNLOAD,
     ASK_FOR_FOLDER,
@@ -57,7 +65,7 @@ from ui.state import (
     show_job_message,
     threshold,
 )
-from ui.widgets import image_gallery, run_downloads, threshold_slider
+from ui.widgets import image_gallery, report_downloads, run_downloads, threshold_slider
 
 __all__ = [
     "active_jobs",
@@ -73,11 +81,15 @@ __all__ = [
     "URL_RUN_FALLBACK",
     "DataChoice",
     "bias_pool",
+    "chart",
+    "presenting",
     "bias_scores",
+    "class_pictures",
     "curve_points",
     "data_choice",
     "data_folder_or_stop",
     "decoded_photos",
+    "default_bias_folder",
     "delete_run",
     "demo_folder",
     "flash",
@@ -85,6 +97,8 @@ __all__ = [
     "jobs_panel",
     "load_faces_or_stop",
     "metrics_at",
+    "leakage",
+    "region_maps",
     "run_id_or_stop",
     "run_or_stop",
     "saved_bias",
@@ -96,7 +110,10 @@ __all__ = [
     "start_reproduction",
     "threshold",
     "train_limits",
+    "heat_map_gallery",
+    "heat_maps_of_files",
     "image_gallery",
+    "report_downloads",
     "run_downloads",
     "threshold_slider",
     "thumbnail",

@@ -18,6 +18,7 @@ from core.errors import ModelError, UnmaskError
 from core.evaluation.report import pct
 from core.paths import user_path
 from core.runs import store
+from ui import presenter
 from ui.jobs import collect_ended_jobs, jobs_status
 from ui.loaders import folder_error
 from ui.state import _RUN_WIDGET, DATA, RUN, THRESHOLD, DataChoice, select_run, url_threshold
@@ -45,6 +46,7 @@ def sidebar() -> None:
         st.subheader("Run in use")
         _run_picker()
         jobs_status()
+        presenter.toggle()
     for note in url_notes:
         st.warning(note)
     _write_url()
@@ -154,6 +156,32 @@ def _kaggle_choice() -> DataChoice:
     return done.get(which, DataChoice(None, names[which], ASK_FOR_DOWNLOAD))
 
 
+def _name_and_note(info: store.RunInfo) -> None:
+    """A popover to name the run in use and write a note about it (kept in its folder)."""
+    popover = st.popover("Name or note this run", icon=":material/edit:", width="stretch")
+    with popover, st.form("run_meta", border=False):
+        st.text_input("Name", value=info.name, max_chars=store.MAX_NAME, key=f"run_meta_name_{info.run_id}")
+        st.text_area(
+            "Note", value=info.note, max_chars=store.MAX_NOTE, key=f"run_meta_note_{info.run_id}", height=100
+        )
+        st.form_submit_button("Save", on_click=_save_meta, args=(info.run_id,))
+    if info.note:
+        st.caption(info.note)
+
+
+def _save_meta(run_id: str) -> None:
+    try:
+        info = store.write_meta(
+            run_id,
+            name=st.session_state[f"run_meta_name_{run_id}"],
+            note=st.session_state[f"run_meta_note_{run_id}"],
+        )
+    except UnmaskError as exc:
+        st.toast(str(exc), icon=":material/error:")
+    else:
+        st.toast(f"Saved the name and note of run {info.label}.", icon=":material/check:")
+
+
 def _run_picker() -> None:
     listed = store.list_runs()
     usable = {r.run_id: r for r in listed if r.usable}
@@ -162,8 +190,10 @@ def _run_picker() -> None:
         st.info("No run yet: train one on the Train page.")
     else:
         previous = st.session_state.get(RUN)
-        if previous not in usable:  # first visit, or the run was deleted: take the latest
-            select_run(next(iter(usable)), keep_threshold=previous is None and THRESHOLD in st.session_state)
+        if previous not in usable:  # first visit, or the run was deleted: the newest finished one
+            select_run(
+                store.latest_run_id(), keep_threshold=previous is None and THRESHOLD in st.session_state
+            )
         elif THRESHOLD not in st.session_state:
             select_run(previous)
         st.session_state[_RUN_WIDGET] = st.session_state[RUN]
@@ -171,10 +201,13 @@ def _run_picker() -> None:
             "Run",
             list(usable),
             key=_RUN_WIDGET,
-            format_func=lambda i: f"{i} · {usable[i].status} · acc {pct(usable[i].metrics.get('accuracy'))}",
+            format_func=lambda i: (
+                f"{usable[i].label} · {usable[i].status} · acc {pct(usable[i].metrics.get('accuracy'))}"
+            ),
             on_change=lambda: select_run(st.session_state[_RUN_WIDGET]),
             help="Newest first. The model and its stored validation scores come from this run.",
         )
+        _name_and_note(usable[st.session_state[RUN]])
     broken = [r for r in listed if not r.usable]
     if broken:
         kinds = " or ".join(sorted({r.status for r in broken}, reverse=True))

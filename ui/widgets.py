@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import streamlit as st
 
@@ -47,6 +48,52 @@ def image_gallery(root: str, paths: Sequence[str], captions: Sequence[str], *, w
             f"{len(missing)} image(s) could not be shown; the run's data folder {root} may have moved. "
             f"First: {missing[0]}"
         )
+
+
+def report_downloads(run_id: str) -> None:
+    """Download buttons for the run's one-file report, as HTML and as PDF, made when pressed.
+
+    At the threshold in use, with the run's latest saved bias check (else the run's own data,
+    when its images carry groups).
+    """
+    from core.document import to_html, to_pdf
+
+    def page() -> str:  # runs when a button is pressed: a few seconds (charts are drawn as SVG)
+        return _report_html(run_id, threshold(), None, to_html)
+
+    columns = st.columns(2)
+    columns[0].download_button(
+        "Download the report (HTML)",
+        page,
+        file_name=f"unmask-{run_id}.html",
+        mime="text/html",
+        on_click="ignore",
+        icon=":material/description:",
+        key="report_html",
+    )
+    columns[1].download_button(
+        "Download the report (PDF)",
+        lambda: to_pdf(page()),
+        file_name=f"unmask-{run_id}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        key="report_pdf",
+    )
+    st.caption(
+        "One self-contained file: the study, the run's settings and data fingerprint, every metric with n "
+        "and 95% interval, the matrix, ROC and PR curves, the bias table and chart, stress tests where "
+        "stored, and how far the numbers go. Also: `python -m core report --run ID --out FILE.html`."
+    )
+
+
+def _report_html(run_id: str, at: float, bias_folder: str | None, to_html: Any) -> str:
+    from core.document import gather, problem_page
+
+    try:
+        return to_html(gather(run_id, threshold=at, bias_data=bias_folder))
+    except UnmaskError as exc:  # the file then says what went wrong, in the same sentence the CLI prints
+        return problem_page(run_id, str(exc))
 
 
 def run_downloads(run: Run, m: ThresholdMetrics) -> None:

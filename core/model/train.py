@@ -67,6 +67,7 @@ def train(
     on_epoch: Callable[[EpochReport], None] | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    tensorboard_dir: str | None = None,
 ) -> TrainResult:
     """Train ``config.preset`` on ``faceset`` with a stratified, seeded validation split.
 
@@ -83,6 +84,9 @@ def train(
     cancel : threading.Event, optional
         Set it from any thread to stop within the current batch; the result's status
         is then ``"cancelled"``.
+    tensorboard_dir : str, optional
+        Also write TensorBoard logs there (Keras's TensorBoard callback: losses and metrics per
+        epoch), so a run opens in ``tensorboard --logdir``.
 
     Returns
     -------
@@ -103,9 +107,12 @@ def train(
     val_ds = batches(faceset, val_idx, batch_size=256)
     progress = _Progress(config.epochs, len(train_ds), on_epoch, on_batch, cancel)
     progress.sizes = (len(train_idx), len(val_idx))
+    callbacks: list[keras.callbacks.Callback] = [progress]
+    if tensorboard_dir is not None:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=tensorboard_dir, write_graph=False))
     started = time.perf_counter()
     model.fit(
-        train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0, callbacks=[progress], shuffle=False
+        train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0, callbacks=callbacks, shuffle=False
     )
     seconds = time.perf_counter() - started
     scores = predict_scores(model, faceset.images[val_idx])

@@ -1,7 +1,9 @@
 """The run store: each training run is a folder ``models/<run-id>/``.
 
 A run folder holds ``model.keras``, ``config.json``, ``history.json``, ``scores.csv``
-(per-image validation scores with group columns) and ``metrics.json``. It is written
+(per-image validation scores with group columns) and ``metrics.json``; optionally
+``meta.json`` (the name and note a user gave the run, see :func:`write_meta`) and
+``tensorboard/`` (Keras's TensorBoard logs). It is written
 into a hidden temporary folder and renamed into place in one step, so a crash
 mid-save never leaves a folder that lists as a run; the next save deletes what a killed
 one left behind. Nothing is pickled; models load in Keras safe mode. Only
@@ -21,7 +23,7 @@ import re
 import secrets
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ import pandas as pd
 from core.disk import process_running
 from core.errors import (
     BAD_RUN_ID,
+    META_TOO_LONG,
     MODEL_UNREADABLE,
     NO_RUNS,
     NO_SUCH_RUN,
@@ -51,6 +54,10 @@ _RUN_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
 _PARTIAL = re.compile(r"\A\.partial-.+-(\d+)-[0-9a-f]{6}\Z")
 #: Larger JSON files are not read: a run's own are a few kB.
 MAX_JSON_BYTES = 16 * 1024 * 1024
+META_FILE = "meta.json"
+TENSORBOARD_DIR = "tensorboard"
+#: Longest run name and note, in characters.
+MAX_NAME, MAX_NOTE = 80, 2000
 # Image paths are kept as the file system gives them: a name that is not UTF-8 carries
 # surrogate escapes, which must reach scores.csv (and come back) byte for byte.
 _PATH_ERRORS = "surrogateescape"
@@ -66,11 +73,27 @@ class RunInfo:
     config: dict[str, Any]
     metrics: dict[str, Any]
     problem: str = ""  # why an incomplete or damaged run cannot be used
+    meta: dict[str, Any] = field(default_factory=dict)  # meta.json: name and note, if given
 
     @property
     def usable(self) -> bool:
         """Whether the run can be shown and used: finished or cancelled, its files checked."""
         return self.status in STATUSES
+
+    @property
+    def name(self) -> str:
+        """The name a user gave the run, or ``""``."""
+        return str(self.meta.get("name") or "")
+
+    @property
+    def note(self) -> str:
+        """The note a user wrote about the run, or ``""``."""
+        return str(self.meta.get("note") or "")
+
+    @property
+    def label(self) -> str:
+        """How to call the run on screen: ``"name (id)"``, or the id alone when it has no name."""
+        return f"{self.name} ({self.run_id})" if self.name else self.run_id
 
     @property
     def threshold(self) -> float:
@@ -116,10 +139,12 @@ def save_run(
     scores: pd.DataFrame,
     metrics: dict[str, Any],
     run_id: str | None = None,
+    tensorboard: Path | None = None,
 ) -> RunInfo:
     """Write a run atomically and return how it lists.
 
-    ``config`` must carry ``status`` ("finished" or "cancelled") and ``preset``.
+    ``config`` must carry ``status`` ("finished" or "cancelled") and ``preset``. A
+    ``tensorboard`` folder of logs (see :func:`scratch_dir`) is moved into the run.
 
     Raises
     ------
@@ -140,6 +165,8 @@ def save_run(
         _write_json(staging / "history.json", history.to_dict(orient="records"))
         write_scores(scores, staging / "scores.csv")
         _write_json(staging / "metrics.json", metrics)
+        if tensorboard is not None and tensorboard.is_dir():
+            shutil.move(tensorboard, staging / TENSORBOARD_DIR)
         os.replace(staging, root / run_id)  # the single step that makes the run exist
     except OSError as exc:
         again = functools.partial(
@@ -158,6 +185,18 @@ def save_run(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return run_info(run_id)
+
+
+def scratch_dir(kind: str) -> Path:
+    """A new, empty folder under the models folder for files a run makes while it trains.
+
+    Named like a killed save's staging folder, so the next save removes it if it is left behind.
+    """
+    root = models_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f".partial-{kind}-{os.getpid()}-{secrets.token_hex(3)}"
+    path.mkdir()
+    return path
 
 
 def list_runs() -> list[RunInfo]:
@@ -182,11 +221,15 @@ def list_runs() -> list[RunInfo]:
 
 
 def latest_run_id() -> str:
-    """The newest usable run's id (finished or cancelled; incomplete and damaged runs are passed over)."""
-    for info in list_runs():
-        if info.usable:
-            return info.run_id
-    raise ModelError(NO_RUNS)
+    """The newest finished run's id; the newest cancelled one when none finished.
+
+    Incomplete and damaged runs are passed over, and a run stopped after 2 of 35 epochs is no
+    default: it is used only when nothing finished.
+    """
+    usable = [info for info in list_runs() if info.usable]
+    if not usable:
+        raise ModelError(NO_RUNS)
+    return next((i.run_id for i in usable if i.status == "finished"), usable[0].run_id)
 
 
 def run_info(run_id: str) -> RunInfo:
@@ -207,7 +250,48 @@ def run_info(run_id: str) -> RunInfo:
     problem = run_problem(config, metrics)
     if problem is not None:
         return RunInfo(run_id, path, "damaged", {}, {}, RUN_DAMAGED.format(run_id=run_id, problem=problem))
-    return RunInfo(run_id, path, str(config.get("status", STATUSES[0])), config, metrics)
+    meta = _read_object(path / META_FILE) or {}
+    return RunInfo(run_id, path, str(config.get("status", STATUSES[0])), config, metrics, meta=meta)
+
+
+def write_meta(run_id: str, *, name: str, note: str = "") -> RunInfo:
+    """Give a run a name and a note (``meta.json`` in its folder, replaced in one step).
+
+    Parameters
+    ----------
+    run_id : str
+    name : str
+        At most :data:`MAX_NAME` characters; blank clears it.
+    note : str, default ""
+        At most :data:`MAX_NOTE` characters.
+
+    Returns
+    -------
+    RunInfo
+        How the run lists now.
+
+    Raises
+    ------
+    ModelError
+        If the run does not exist, or the name or note is too long.
+    """
+    path = _run_path(run_id)
+    name, note = name.strip(), note.strip()
+    for what, text, limit in (("name", name, MAX_NAME), ("note", note, MAX_NOTE)):
+        if len(text) > limit:
+            raise ModelError(META_TOO_LONG.format(what=what, n=len(text), limit=limit))
+    staging = path / f".{META_FILE}.{os.getpid()}-{secrets.token_hex(3)}"
+    try:
+        _write_json(staging, {"name": name, "note": note})
+        os.replace(staging, path / META_FILE)  # readers see the old file or the new, never half of one
+    finally:
+        staging.unlink(missing_ok=True)
+    return run_info(run_id)
+
+
+def tensorboard_dir(run_id: str) -> Path:
+    """Where a run's TensorBoard logs are (``tensorboard --logdir`` on it, or on ``models/``)."""
+    return _run_path(run_id) / TENSORBOARD_DIR
 
 
 def load_run(run_id: str) -> Run:

@@ -97,3 +97,30 @@ def test_each_upload_is_decoded_once_per_session_not_on_every_rerun(at, monkeypa
         at.slider(key=THRESHOLD_WIDGET).set_value(value).run()
     assert len(calls) == 1  # two files with the same bytes, four runs: one decode
     assert [m.label for m in at.main.metric] == ["P(real) for face.jpg", "P(real) for again.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "mime"), [("GIF", "image/gif"), ("BMP", "image/bmp"), ("TIFF", "image/tiff")]
+)
+def test_gif_bmp_and_tiff_are_taken_as_the_error_text_invites(at, kind: str, mime: str) -> None:
+    import io
+
+    from PIL import Image
+
+    from app_pages.try_image import KINDS
+
+    assert kind in KINDS and kind in IMAGE_NOT_AN_IMAGE  # the uploader takes what the refusal names
+    buffer = io.BytesIO()
+    Image.open(data_dir() / "demo" / "real" / "real_0.jpg").save(buffer, kind)
+    _upload(at, (f"face.{kind.lower()}", buffer.getvalue(), mime))
+    assert [m.label for m in at.main.metric] == [f"P(real) for face.{kind.lower()}"]
+    assert not at.main.error
+
+
+def test_heat_maps_show_where_the_model_looks_and_can_be_hidden(at) -> None:
+    photo = (data_dir() / "demo" / "real" / "real_0.jpg").read_bytes()
+    _upload(at, ("face.jpg", photo, "image/jpeg"))
+    assert at.main.image[1].captions == ["face.jpg: as the model sees it, and where it looks"]
+    assert "Grad-CAM (HiResCAM) on conv_3: red marks the regions" in texts(at)
+    at.toggle(key="try_heat_maps").set_value(False).run()
+    assert len(at.main.image) == 1

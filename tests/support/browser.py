@@ -14,6 +14,7 @@ repository root (git ignores it).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -195,10 +196,12 @@ def train_run_with_cli(server: Server, *, image_size: int = 32) -> str:
 
 
 def latest_run(server: Server) -> str:
-    """The newest saved run's id (ids sort by time)."""
+    """The run the app shows by default: the newest finished one, else the newest (ids sort by time)."""
     ids = sorted(p.name for p in server.models_dir.glob("*") if (p / "scores.csv").is_file())
     assert ids, f"no run in {server.models_dir}"
-    return ids[-1]
+    status = {i: json.loads((server.models_dir / i / "config.json").read_text()).get("status") for i in ids}
+    finished = [i for i in ids if status[i] == "finished"]
+    return (finished or ids)[-1]
 
 
 def run_scores(server: Server, run_id: str) -> pd.DataFrame:

@@ -114,3 +114,20 @@ def write_tiny_folder(root: Path, *, n_per_class: int = 24, size: int = 16, seed
         target.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(image).save(target)
     return root
+
+
+def save_run_without_groups(run_id: str, *, data: Path) -> Path:
+    """A stand-in run trained on ``data`` called "Hard", whose images carry no group attribute."""
+    import pandas as pd
+
+    from core.runs import store
+
+    info = store.save_run(
+        model=StandInModel(),
+        config={"preset": "fast", "status": "finished", "dataset": {"name": "Hard", "root": str(data)}},
+        history=pd.DataFrame({"epoch": [1], "loss": [0.5]}),
+        scores=pd.DataFrame({"path": ["real/a.jpg", "fake/b.jpg"], "label": [1, 0], "score": [0.9, 0.1]}),
+        metrics={"accuracy": 1.0, "n": 2},
+        run_id=run_id,
+    )
+    return info.path

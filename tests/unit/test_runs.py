@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from support.factories import disk_full
 
-from core.errors import RUN_INCOMPLETE, RUN_NOT_SAVED, ModelError, RunNotSaved
+from core.errors import META_TOO_LONG, RUN_INCOMPLETE, RUN_NOT_SAVED, ModelError, RunNotSaved
 from core.paths import models_dir
 from core.runs import store
 
@@ -83,7 +83,37 @@ def test_list_runs_newest_first_and_latest():
     _save("20260101-000000-fast-aaaa")
     _save("20260102-000000-fast-bbbb", status="cancelled")
     assert [r.run_id for r in store.list_runs()] == ["20260102-000000-fast-bbbb", "20260101-000000-fast-aaaa"]
+    assert store.latest_run_id() == "20260101-000000-fast-aaaa"  # the newest *finished* one
+
+
+def test_latest_run_id_takes_a_cancelled_run_only_when_none_finished():
+    _save("20260102-000000-fast-bbbb", status="cancelled")
     assert store.latest_run_id() == "20260102-000000-fast-bbbb"
+
+
+def test_write_meta_names_a_run_and_lists_the_name():
+    _save("run-1")
+    info = store.write_meta("run-1", name="  baseline ", note="first try")
+    assert (info.name, info.note, info.label) == ("baseline", "first try", "baseline (run-1)")
+    assert store.list_runs()[0].label == "baseline (run-1)"
+    assert not [p for p in info.path.iterdir() if p.name.startswith(".")]  # no staging file left
+    assert store.write_meta("run-1", name="").label == "run-1"
+
+
+def test_write_meta_refuses_a_name_too_long_and_an_unknown_run():
+    _save("run-1")
+    too_long = "x" * (store.MAX_NAME + 1)
+    message = META_TOO_LONG.format(what="name", n=store.MAX_NAME + 1, limit=store.MAX_NAME)
+    with pytest.raises(ModelError, match=re.escape(message)):
+        store.write_meta("run-1", name=too_long)
+    with pytest.raises(ModelError, match="There is no saved run 'run-2'"):
+        store.write_meta("run-2", name="x")
+
+
+def test_run_with_damaged_meta_still_lists_without_a_name():
+    info = _save("run-1")
+    (info.path / store.META_FILE).write_text("[not an object")
+    assert store.run_info("run-1").label == "run-1"
 
 
 def test_list_runs_ignores_partial_folders():

@@ -21,6 +21,13 @@ def test_config_keeps_xsrf_protection_and_caps_uploads():
     assert server["maxUploadSize"] == MAX_UPLOAD_MB
 
 
+def test_config_lets_streamlit_run_open_a_browser_tab_without_an_email_prompt():
+    """The README's start command opens the app; headless only with --server.headless or no display."""
+    server = _config()["server"]
+    assert "headless" not in server
+    assert server["showEmailPrompt"] is False
+
+
 def test_config_turns_usage_statistics_off():
     assert _config()["browser"]["gatherUsageStats"] is False
 
