@@ -7,17 +7,9 @@ import ui
 from core.errors import UnmaskError
 from core.evaluation import charts
 from core.evaluation.bias import GroupTable, group_table
-from core.evaluation.rates import wilson_interval
-from core.evaluation.report import bias_rows, bias_summary, gap_sentence, pct
+from core.evaluation.report import bias_rows, bias_summary, gap_sentence, sample_size_note
 from core.labels import PAPER
-from core.pipeline import BiasPool
 
-NO_GROUPS = (
-    "Run {run_id} was trained on data without group attributes, so there is nothing here to check bias "
-    "on: type a folder of faces with groups from a matching source (e.g. UTKFace) above. The synthetic "
-    "demo faces are drawn, not photographed: a bias check on them says little about a run trained on "
-    "real photos."
-)
 INTRODUCTION = (
     "As in the paper, the run scores up to N faces per group (UTKFace's are all real photos) and we "
     "count how many real ones it calls fake. A fair detector flags about the same share in every group."
@@ -28,9 +20,9 @@ def page() -> None:
     st.title("Who gets flagged: bias by group")
     st.markdown(INTRODUCTION)
     run_id = ui.run_id_or_stop()
-    folder = _bias_folder(run_id)
-    pool = _pool_or_stop(run_id, folder)
-    attribute, per_group, seed = _settings(pool)
+    folder = ui.bias_folder(run_id)
+    pool = ui.bias_pool_or_stop(run_id, folder)
+    attribute, per_group, seed = ui.sampling_settings(pool)
     try:
         frame = ui.bias_scores(run_id, folder, attribute=attribute, per_group=per_group, seed=seed)
     except UnmaskError as exc:
@@ -50,96 +42,6 @@ def page() -> None:
     _numbers(table, run_id, attribute)
     _scores(frame, attribute, threshold)
     _what_n_can_show(table)
-
-
-def _bias_folder(run_id: str) -> str:
-    """The bias data folder: the one typed; else the run's own data when it carries groups; else ask."""
-    path = st.text_input(
-        "Bias data: a UTKFace folder (leave empty for the run's own validation images, if they have groups)",
-        key="bias_path",
-        placeholder="/path/to/UTKFace",
-        bind="query-params",
-        on_change=_forget_sampling,
-    ).strip()
-    if path and (problem := ui.folder_error(path)):
-        st.error(problem)
-        st.info("Fix the path, or clear it to use the run's own data.")
-        st.stop()
-    st.session_state["bias_folder"] = path or None
-    if path:
-        return path
-    own = ui.default_bias_folder(run_id)
-    if own is None:
-        st.info(NO_GROUPS.format(run_id=run_id))
-        st.button("Use the synthetic demo data anyway", on_click=_use_demo, key="bias_use_demo")
-        st.stop()
-    return own
-
-
-def _use_demo() -> None:
-    st.session_state["bias_path"] = ui.demo_folder()
-
-
-def _forget_sampling() -> None:
-    """A new folder has other groups and sizes: its attribute and N start from their defaults."""
-    for key in ("bias_attribute", "bias_n"):
-        st.session_state.pop(key, None)
-
-
-def _pool_or_stop(run_id: str, folder: str) -> BiasPool:
-    try:
-        pool = ui.bias_pool(run_id, folder)
-    except UnmaskError as exc:
-        st.error(str(exc))
-        st.info("Pick another run in the sidebar, or another bias data folder.")
-        st.stop()
-    if not pool.attributes:
-        st.error(
-            f"{pool.name} carries no group attribute (race, gender, age band, skin tone); "
-            "pick a UTKFace folder."
-        )
-        st.stop()
-    if pool.validation_only:
-        st.info(
-            f"**{pool.name}** is the data run {run_id} trained on, so only the run's {pool.n} validation "
-            "images are used: the model trained on the rest. N per group stops at what they hold."
-        )
-    return pool
-
-
-def _settings(pool: BiasPool) -> tuple[str, int, int]:
-    """The group attribute, faces per group and sampling seed the user picked."""
-    columns = st.columns(3)
-    attributes = pool.attributes
-    attribute = columns[0].selectbox(
-        "Group attribute",
-        attributes,
-        index=attributes.index(pool.default_attribute),
-        key="bias_attribute",
-        bind="query-params",
-    )
-    most = min(5000, pool.largest_group(attribute))
-    help_text = f"At most {most}: the largest {attribute} group here has that many faces."
-    per_group = columns[1].number_input(
-        "Faces per group (N)",
-        min_value=1,
-        max_value=most,
-        value=min(100, most),
-        step=10,
-        help=help_text,
-        key="bias_n",
-        bind="query-params",
-    )
-    seed = columns[2].number_input(
-        "Sampling seed",
-        min_value=0,
-        max_value=2**31 - 1,
-        value=0,
-        step=1,
-        key="bias_seed",
-        bind="query-params",
-    )
-    return attribute, int(per_group), int(seed)
 
 
 def _flagged(table: GroupTable) -> None:
@@ -181,14 +83,8 @@ def _numbers(table: GroupTable, run_id: str, attribute: str) -> None:
 
 
 def _what_n_can_show(table: GroupTable) -> None:
-    (low5, high5), (low15, high15) = wilson_interval(5, 100), wilson_interval(15, 100)
     st.subheader("What N per group can and cannot show")
-    st.markdown(
-        f"With 100 real faces per group, 5 flagged (5%) has a 95% interval of {pct(low5)} to {pct(high5)}, "
-        f"and 15 flagged of {pct(low15)} to {pct(high15)}: two groups must differ by several points before "
-        "their intervals separate, so 100 per group can reveal a large bias but cannot show that small ones "
-        "are absent. More faces per group narrow the intervals."
-    )
+    st.markdown(sample_size_note())
     if (table.table["n_fake"] == 0).all():
         st.info(
             "This data holds no fakes per group (UTKFace photos are all real), so only the false-alarm side, "

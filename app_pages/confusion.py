@@ -9,7 +9,7 @@ import streamlit as st
 import ui
 from core.data import imagestats
 from core.errors import UnmaskError
-from core.evaluation import charts, thresholds
+from core.evaluation import charts
 from core.evaluation.metrics import ThresholdMetrics
 from core.evaluation.report import metric_rows
 from core.labels import CLASS_NAMES, FAKE, REAL
@@ -37,7 +37,7 @@ def page() -> None:
         "recomputes everything at once from these stored scores: it needs no retraining."
     )
     with st.expander("Choose a threshold by the cost of each mistake"):
-        _costs(run)
+        ui.cost_threshold_chooser(run)
     _at_threshold(run)
 
 
@@ -96,33 +96,6 @@ def _curves(run: Run, m: ThresholdMetrics) -> None:
     ui.chart(charts.score_histogram(labels, scores, threshold=m.threshold))
     st.caption(
         f"Scores per actual class ({m.n_real} real, {m.n_fake} fake); the dashed line is the threshold."
-    )
-
-
-def _costs(run: Run) -> None:
-    """Suggest the threshold with the lowest cost of mistakes; no threshold move changes it."""
-    columns = st.columns(3)
-    cost_fake = columns[0].number_input("Cost of a fake passed as real", min_value=0.0, value=1.0, step=0.5)
-    cost_real = columns[1].number_input(
-        "Cost of a real face flagged as fake", min_value=0.0, value=1.0, step=0.5
-    )
-    try:
-        suggestion = thresholds.cost_threshold(
-            run.scores["label"], run.scores["score"], cost_fake_passed=cost_fake, cost_real_flagged=cost_real
-        )
-    except UnmaskError as exc:
-        columns[2].error(str(exc))
-        return
-    columns[2].button(
-        f"Suggest a threshold: {suggestion:.4g}",
-        on_click=ui.set_threshold,
-        args=(suggestion,),
-        key="suggest_threshold",
-    )
-    st.caption(
-        f"The threshold with the lowest total cost on these {len(run.scores)} validation images, at a "
-        f"cost ratio of {cost_fake:g} : {cost_real:g}; a threshold tuned on the same images flatters them "
-        "a little."
     )
 
 

@@ -27,7 +27,8 @@ def page() -> None:
     )
     _classes(faces)
     _groups(faces)
-    _images(faces, size)
+    st.header("Images")
+    ui.image_grid(faces, size)
     _files(faces)
     _mean_and_spectrum(folder, size)
     _leakage(folder, size)
@@ -58,35 +59,6 @@ def _groups(faces: FaceSet) -> None:
             counts = count_by_group(faces.labels, faces.groups[attribute])
             ui.chart(charts.group_counts(counts).properties(title=attribute), where=tab)
             tab.dataframe(counts.pivot(index="group", columns="class", values="count").fillna(0).astype(int))
-
-
-@st.fragment  # a filter change reruns the grid alone
-def _images(faces: FaceSet, size: int) -> None:
-    st.header("Images")
-    filters = st.columns(4)
-    label = filters[0].selectbox(
-        "Class", [None, REAL, FAKE], format_func=lambda v: "all" if v is None else CLASS_NAMES[v]
-    )
-    attribute = filters[1].selectbox(
-        "Group attribute", [None, *faces.attributes], format_func=lambda v: v or "any"
-    )
-    values = sorted(faces.groups[attribute].unique()) if attribute else []
-    group = filters[2].selectbox(
-        "Group", [None, *values], format_func=lambda v: v or "any", disabled=not attribute
-    )
-    seed = filters[3].number_input("Sample seed", min_value=0, max_value=2**31 - 1, value=0, step=1)
-    groups = faces.groups[attribute] if attribute else None
-    shown = imagestats.pick_positions(
-        faces.labels, groups=groups, label=label, group=group, n=24, seed=int(seed)
-    )
-    if len(shown) == 0:
-        st.info("No image matches these filters.")
-    else:
-        st.caption(
-            f"{len(shown)} images drawn at random (seed {seed}), at {size} px as the model would see them."
-        )
-        captions = [f"{CLASS_NAMES[int(faces.labels[i])]} · {faces.paths[i]}" for i in shown]
-        st.image([faces.images[i] for i in shown], caption=captions, width=110)
 
 
 def _files(faces: FaceSet) -> None:

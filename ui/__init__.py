@@ -21,6 +21,7 @@ Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at 
 time: the functions that run a model import :mod:`core.model.train` when they are called.
 """
 
+from ui.bias import bias_folder, bias_pool_or_stop, sampling_settings
 from ui.explain import heat_map_gallery, heat_maps_of_files, region_maps
 from ui.jobs import active_jobs, delete_run, jobs_panel, start_reproduction, submit_training
 from ui.limits import train_limits
@@ -65,9 +66,25 @@ from ui.state import (
     show_job_message,
     threshold,
 )
-from ui.widgets import image_gallery, report_downloads, run_downloads, threshold_slider
+from ui.train_form import training_form
+from ui.widgets import (
+    cost_threshold_chooser,
+    headline_metrics,
+    image_gallery,
+    image_grid,
+    report_downloads,
+    run_downloads,
+    threshold_slider,
+)
 
 __all__ = [
+    "image_grid",
+    "training_form",
+    "headline_metrics",
+    "cost_threshold_chooser",
+    "sampling_settings",
+    "bias_pool_or_stop",
+    "bias_folder",
     "active_jobs",
     "ASK_FOR_DOWNLOAD",
     "ASK_FOR_FOLDER",

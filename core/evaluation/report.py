@@ -9,7 +9,7 @@ import pandas as pd
 
 from core.evaluation.bias import GroupTable
 from core.evaluation.metrics import ThresholdMetrics
-from core.evaluation.rates import Rate
+from core.evaluation.rates import Rate, wilson_interval
 from core.labels import PAPER
 from core.runs.store import RunInfo
 
@@ -218,6 +218,28 @@ def bias_summary(table: GroupTable) -> dict[str, Any]:
         "p_value_test": table.p_value_test,
         "notes": list(table.notes),
     }
+
+
+def sample_size_note(per_group: int = 100, low: int = 5, high: int = 15) -> str:
+    """What ``per_group`` faces a group can show: the Wilson intervals of ``low`` and ``high`` flagged.
+
+    Examples
+    --------
+    >>> sample_size_note().split(", and")[0]
+    'With 100 real faces per group, 5 flagged (5%) has a 95% interval of 2.2% to 11.2%'
+    """
+    (low_from, low_to), (high_from, high_to) = (
+        wilson_interval(low, per_group),
+        wilson_interval(high, per_group),
+    )
+    share = pct(low / per_group, 0)
+    return (
+        f"With {per_group} real faces per group, {low} flagged ({share}) has a 95% interval of "
+        f"{pct(low_from)} to {pct(low_to)}, and {high} flagged of {pct(high_from)} to {pct(high_to)}: "
+        "two groups must differ by several points before their intervals separate, so this many per "
+        "group can reveal a large bias but cannot show that small ones are absent. More faces per "
+        "group narrow the intervals."
+    )
 
 
 def gap_sentence(summary: dict[str, Any]) -> str | None:

@@ -119,7 +119,7 @@ def test_run_on_data_without_groups_asks_for_bias_data(
     from support.app import use_no_runs
     from support.factories import save_run_without_groups
 
-    from app_pages.bias import NO_GROUPS
+    from ui.bias import NO_GROUPS
 
     use_no_runs(monkeypatch, tmp_path / "models")
     save_run_without_groups("hard-run", data=tmp_path)
