@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     """Start the app on temporary folders, train a tiny run, print the deep-link figures as JSON."""
     from playwright.sync_api import sync_playwright
 
-    from bench.app import CHROMIUM, CHROMIUM_ARGS, streamlit_server, train_tiny_run
+    from bench.app import CHROMIUM, train_tiny_run
+    from bench.appserver import CHROMIUM_ARGS, streamlit_server
     from bench.datasource import choose_data
     from bench.report import BENCH_DIR
     from bench.timing import load_average
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         run_id = train_tiny_run(folder, env=env)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            with streamlit_server(REPO_ROOT, env=env, log=Path(tmp, "streamlit.log")) as base:
+            with streamlit_server(env=env, log=Path(tmp, "streamlit.log")) as base:
                 out = {"first_page_seconds": open_page(browser, base, MAIN_HEADING)}
                 out |= deep_links(browser, base, run_id, env=env)
                 out |= data_filter_seconds(browser, base)
