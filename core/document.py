@@ -280,8 +280,15 @@ def write_report(run_id: str, out: str | os.PathLike[str], **options: Any) -> Pa
 
 def to_pdf(page: str) -> bytes:
     """The HTML report as PDF bytes (WeasyPrint; nothing is fetched: the page holds everything)."""
+    from PIL import ImageFile
+
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     import weasyprint
     from weasyprint.urls import URLFetcher
+
+    # Importing WeasyPrint turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process, which
+    # would let a truncated upload through the decoder afterwards; put it back.
+    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
 
     # data: URIs only, so a name or note that smuggled a link in could not make it fetch anything.
     fetcher = URLFetcher(allowed_protocols={"data"})

@@ -62,9 +62,34 @@ def active_jobs(kind: str | None = None) -> list[jobs.Job]:
     return [j for j in jobs.list_jobs(include_ended=False) if kind is None or j.spec.kind == kind]
 
 
-@st.fragment(run_every=1.0)
+#: Seconds between looks at the job registry while a job is queued or running here, and while none is
+#: (then only to notice one started from another tab or the command line). Every fragment run ends with
+#: Streamlit collecting unreferenced media, which deletes a just-made download (the report) after two
+#: collections: a one-second poll with nothing to show would cancel slow downloads.
+POLL_BUSY_S = 1.0
+POLL_IDLE_S = 30.0
+
+
 def jobs_panel(kind: str | None = None) -> None:
-    """Every queued and running job (of ``kind``), live; Stop on each. Polls the registry once a second."""
+    """Every queued and running job (of ``kind``), live; Stop on each.
+
+    Polls the registry every :data:`POLL_BUSY_S` while a job is queued or running, else every
+    :data:`POLL_IDLE_S`; a job that starts or ends reruns the whole app, which switches the pace.
+    """
+    (_panel_busy if active_jobs() else _panel_idle)(kind)
+
+
+@st.fragment(run_every=POLL_BUSY_S)
+def _panel_busy(kind: str | None) -> None:
+    _panel(kind)
+
+
+@st.fragment(run_every=POLL_IDLE_S)
+def _panel_idle(kind: str | None) -> None:
+    _panel(kind)
+
+
+def _panel(kind: str | None) -> None:
     active = active_jobs()
     ids = [j.job_id for j in active]
     if st.session_state.get(SEEN_ACTIVE, ids) != ids:

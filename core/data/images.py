@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from core.errors import (
     IMAGE_CORRUPT,
@@ -223,6 +223,9 @@ def _decode(
         try:
             if draft is not None and image.format == "JPEG":
                 image.draft("RGB", (draft, draft))
+            # A truncated file is an error here, whatever another library set process-wide
+            # (WeasyPrint, imported for the PDF report, turns Pillow's LOAD_TRUNCATED_IMAGES on).
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
             image.load()
         except (OSError, *_DECODER_FAILURES) as error:
             raise _failure(name, error) from error

@@ -94,6 +94,9 @@ def test_report_html_and_pdf_first_page(models: str, capsys, tmp_path) -> None:
 
     pdf = tmp_path / "report.pdf"
     assert main(["report", "--run", models, "--out", str(pdf)]) == 0
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # WeasyPrint's import must not leak into decoding
     document = pypdfium2.PdfDocument(pdf)
     assert len(document) >= 2
     first = document[0].render(scale=1.0).to_pil().convert("L")

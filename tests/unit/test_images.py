@@ -122,6 +122,15 @@ def test_decode_image_bad_file_raises_with_reason(tmp_path, name, data, expected
         decode_image(path, size=16)
 
 
+def test_truncated_file_is_refused_even_after_another_library_allowed_truncation(tmp_path, monkeypatch):
+    # WeasyPrint (the PDF report) sets this process-wide when imported; the CI suite once let
+    # truncated uploads through after the report test ran.
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    path = _write(tmp_path, "truncated.jpg", _noise_jpeg(64)[:1500])
+    with pytest.raises(ImageError, match=_message(IMAGE_TRUNCATED, name="truncated.jpg")):
+        decode_image(path, size=16)
+
+
 def test_decode_image_missing_file_raises_unreadable(tmp_path):
     expected = _message(IMAGE_UNREADABLE, name="gone.jpg", reason="No such file or directory")
     with pytest.raises(ImageError, match=expected):
