@@ -20,6 +20,13 @@ What the decoder does, in order:
 6. Centre-crop to a square and resize that square to ``size x size`` with Lanczos
    filtering. The face sets are square already, so the crop only matters for uploads,
    where it keeps faces undistorted instead of squashing them.
+
+:func:`decode_native` does steps 1-5 and then, instead of step 6, keeps the image at its
+own size and shape: a detector of pixel-level generation traces must see the pixels as
+they are. An image with a side over ``max_side`` is reduced once by the smallest integer
+factor k that brings it within (each output pixel the mean of a whole k x k block,
+``Image.reduce``; a last partial row or column of blocks is dropped), the one re-scaling
+that keeps the pixel grid aligned; the factor is returned so a caller can record it.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import (
+    DECODE_FORM,
     IMAGE_CORRUPT,
     IMAGE_EMPTY,
     IMAGE_NOT_AN_IMAGE,
@@ -150,19 +158,84 @@ def decode_with_info(source: Source, *, size: int, name: str | None = None) -> t
     return _square(rgb, size), info
 
 
-def decode_upload(data: bytes, *, size: int) -> np.ndarray:
+def native_factor(width: int, height: int, *, max_side: int) -> int:
+    """The smallest integer ``k`` with ``max(width, height) / k <= max_side`` (1 when it fits).
+
+    Examples
+    --------
+    >>> native_factor(300, 300, max_side=512), native_factor(768, 704, max_side=512)
+    (1, 2)
+    >>> native_factor(2444, 1718, max_side=512)
+    5
+    """
+    return max(1, -(-max(width, height) // max_side))
+
+
+def decode_native(
+    source: Source, *, max_side: int, name: str | None = None
+) -> tuple[np.ndarray, ImageInfo, int]:
+    """Decode one image at its own size: RGB pixels ``(h, w, 3)`` uint8, never resized to a square.
+
+    Steps 1-5 of the module docstring, then a reduction by :func:`native_factor` when a side
+    is over ``max_side`` (box filter over k x k blocks, so the pixel grid stays aligned).
+
+    Parameters
+    ----------
+    source : path or bytes
+        The image file, or its content.
+    max_side : int
+        Largest side kept, between :data:`MIN_SIDE` and :data:`MAX_SIZE`.
+    name : str, optional
+        What to call it in error messages; defaults to the file name.
+
+    Returns
+    -------
+    pixels : ndarray of uint8, shape (h, w, 3)
+    info : ImageInfo
+        The file as found on disk (before orientation or reduction).
+    factor : int
+        The integer reduction applied (1: none).
+
+    Raises
+    ------
+    ImageError
+        If the image cannot be used; the message says why in words.
+    ConfigError
+        If ``max_side`` is out of range.
+    """
+    if not MIN_SIDE <= max_side <= MAX_SIZE:
+        raise ConfigError(OUT_OF_RANGE.format(name="max_side", low=MIN_SIDE, high=MAX_SIZE, value=max_side))
+    name = name or _default_name(source)
+    with _open(source, name) as image:
+        info = _info(image, source)
+        try:
+            image.load()
+        except (OSError, *_DECODER_FAILURES) as error:
+            raise _failure(name, error) from error
+        rgb = _to_rgb(_upright(image), name)
+        factor = native_factor(*rgb.size, max_side=max_side)
+        if factor > 1:  # whole k x k blocks only: the last partial row or column of blocks is dropped
+            width, height = rgb.size
+            rgb = rgb.reduce(factor, box=(0, 0, width - width % factor, height - height % factor))
+        pixels = np.asarray(rgb, dtype=np.uint8).reshape(rgb.size[1], rgb.size[0], 3)
+    return pixels, info, factor
+
+
+def decode_upload(data: bytes, *, size: int | None = None, native_max_side: int | None = None) -> np.ndarray:
     """Decode an image a user uploaded ("try an image"), refusing files over the size limit.
 
     Parameters
     ----------
     data : bytes
         The uploaded file's content.
-    size : int
+    size : int, optional
         Side of the square output.
+    native_max_side : int, optional
+        Instead of ``size``: keep the image's own size, as :func:`decode_native` does.
 
     Returns
     -------
-    ndarray of uint8, shape (size, size, 3)
+    ndarray of uint8, shape (size, size, 3), or (h, w, 3) at native resolution
 
     Raises
     ------
@@ -175,6 +248,10 @@ def decode_upload(data: bytes, *, size: int) -> np.ndarray:
         raise UploadError(
             IMAGE_UPLOAD_TOO_BIG.format(size_mb=len(data) / 2**20, limit_mb=MAX_UPLOAD_IMAGE_MB)
         )
+    if (size is None) == (native_max_side is None):
+        raise ConfigError(DECODE_FORM.format(image_size=size, native_max_side=native_max_side))
+    if native_max_side is not None:
+        return decode_native(data, max_side=native_max_side, name=_UPLOAD_NAME)[0]
     return decode_image(data, size=size, name=_UPLOAD_NAME)
 
 
