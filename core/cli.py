@@ -1,4 +1,4 @@
-"""Command line: ``python -m core {train,evaluate,bias,reproduce,runs,download}``.
+"""Command line: ``python -m core {train,generalize,evaluate,bias,reproduce,runs,download}``.
 
 With ``--json`` a command prints exactly one JSON object on stdout. Progress goes to
 stderr, and so do the files ``train`` skipped, with the reason (its JSON lists them under
@@ -17,7 +17,7 @@ from typing import Any
 from core import pipeline
 from core.data.faceset import SkippedFile
 from core.errors import UnmaskError
-from core.evaluation.report import bias_summary, paper_comparison_table, train_summary
+from core.evaluation.report import bias_summary, matrix_text, paper_comparison_table, train_summary
 from core.labels import DEFAULT_THRESHOLD, PAPER
 from core.model.config import PRESETS, TrainConfig
 from core.reproduce import reproduce
@@ -52,6 +52,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     train = _command(sub, "train", _train, "train a model and save the run")
     _train_options(train)
+    general = _command(
+        sub, "generalize", _generalize, "leave-one-source-out: train on all sources but one, test on that one"
+    )
+    _train_options(general, default_preset="artifacts")
+    general.add_argument(
+        "--hold-out",
+        action="append",
+        default=None,
+        help="leave out only this source (repeatable; default: each)",
+    )
+    general.add_argument("--out", default=None, help="also write the generalization matrix to this JSON file")
     evaluate = _command(sub, "evaluate", _evaluate, "metrics of a saved run at a threshold")
     evaluate.add_argument("--run", default=None, help="run id (default: the latest)")
     evaluate.add_argument(
@@ -84,9 +95,15 @@ def _command(sub: Any, name: str, handler: Any, help_text: str) -> argparse.Argu
     return parser
 
 
-def _train_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default=None, help="folder of faces (default: the built-in demo set)")
-    parser.add_argument("--preset", choices=PRESETS, default="fast")
+DATA_HELP = (
+    "folder of faces; repeat it, or give a manifest CSV (columns folder[,source]), to train on several "
+    "sources (default: the built-in demo set)"
+)
+
+
+def _train_options(parser: argparse.ArgumentParser, *, default_preset: str = "fast") -> None:
+    parser.add_argument("--data", action="append", default=None, help=DATA_HELP)
+    parser.add_argument("--preset", choices=PRESETS, default=default_preset)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--seed", type=int, default=0)
@@ -94,11 +111,34 @@ def _train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--val-fraction", type=float, default=0.25)
+    parser.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.0,
+        help="hold out this share as a test split (same for every seed)",
+    )
     parser.add_argument("--augment", action="store_true")
+    patches = parser.add_argument_group("patch presets (artifacts)")
+    patches.add_argument("--patch-size", type=int, default=None, help="side of the training patches")
+    patches.add_argument(
+        "--native-max-side",
+        type=int,
+        default=None,
+        help="reduce images with a longer side by an integer factor",
+    )
+    patches.add_argument(
+        "--patches-per-image", type=int, default=None, help="random patches per image per epoch"
+    )
+    patches.add_argument(
+        "--degrade",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="JPEG re-compression, blur and re-scaling of training patches (default: on)",
+    )
 
 
-def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    config = TrainConfig(
+def _config(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
         preset=args.preset,
         epochs=args.epochs,
         threshold=args.threshold,
@@ -107,14 +147,43 @@ def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         batch_size=args.batch_size,
         learning_rate=args.lr,
         val_fraction=args.val_fraction,
+        test_fraction=args.test_fraction,
         augment=args.augment,
+        patch_size=args.patch_size,
+        native_max_side=args.native_max_side,
+        patches_per_image=args.patches_per_image,
+        degrade=args.degrade,
     ).resolved()
-    faces = pipeline.load_faces(args.data, image_size=config.image_size, progress=_decode_bar())
+
+
+def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    config = _config(args)
+    faces = pipeline.load_for(config, args.data, progress=_decode_bar())
     _show_skipped(faces.skipped)
     info = pipeline.train_and_save(faces, config, on_batch=_train_bar(config.epochs))
     summary = train_summary(info)
     skipped = [{"path": s.path, "reason": s.reason} for s in faces.skipped]
     return {**summary, "skipped": skipped}, _lines({**summary, "skipped": len(skipped)})
+
+
+def _generalize(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from core.generalize import leave_one_source_out, matrix_rows, require_sources
+
+    config = _config(args)
+    require_sources(args.data)
+    faces = pipeline.load_for(config, args.data, progress=_decode_bar())
+    _show_skipped(faces.skipped)
+
+    def on_fold(source: str, fold: int, n_folds: int) -> None:
+        print(f"fold {fold}/{n_folds}: leaving out {source}", file=sys.stderr, flush=True)
+
+    result = leave_one_source_out(
+        faces, config, hold_out=args.hold_out, on_fold=on_fold, on_batch=_train_bar(config.epochs)
+    )
+    if args.out:
+        store.write_json(args.out, result)
+    text = "\n\n".join(f"{part}:\n{matrix_text(matrix_rows(result, part=part))}" for part in ("all", "test"))
+    return result, text
 
 
 def _evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,15 +16,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data import datasets
+from core.data import datasets, sources
 from core.data.faceset import FaceSet
 from core.errors import UNKNOWN_ATTRIBUTE, DataError
 from core.evaluation.bias import GroupTable, group_table, sample_per_group
+from core.evaluation.heldout import held_out_parts, held_out_report
 from core.evaluation.metrics import threshold_metrics
 from core.model.config import TrainConfig
 from core.runs import store
 
 Progress = Callable[[int, int], None]
+#: A data folder, several (each a folder or a manifest file, see :mod:`core.data.sources`),
+#: or None for the demo set.
+Data = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 
 
 def data_folder(data: str | os.PathLike[str] | None) -> Path:
@@ -36,11 +40,74 @@ def data_folder(data: str | os.PathLike[str] | None) -> Path:
     return Path(data).expanduser()
 
 
+def data_sources(data: Data) -> list[sources.Source] | None:
+    """The sources ``data`` names when it is several folders or a manifest file; None for one folder.
+
+    Raises
+    ------
+    DataError
+        As :func:`core.data.sources.parse_sources`.
+    """
+    entries = [data] if data is None or isinstance(data, str | os.PathLike) else list(data)
+    entries = [e for e in entries if e is not None]
+    if len(entries) > 1 or (len(entries) == 1 and Path(entries[0]).expanduser().is_file()):
+        return sources.parse_sources(entries)
+    return None
+
+
 def load_faces(
-    data: str | os.PathLike[str] | None, *, image_size: int, progress: Progress | None = None
+    data: Data,
+    *,
+    image_size: int | None = None,
+    native_max_side: int | None = None,
+    progress: Progress | None = None,
 ) -> FaceSet:
-    """Decode a data folder (or the demo set) at ``image_size``; see :func:`core.data.datasets.load`."""
-    return datasets.load(data_folder(data), image_size=image_size, progress=progress)
+    """Decode a data folder, several (with a ``source`` column), or the demo set.
+
+    Exactly one of ``image_size`` (square images) and ``native_max_side`` (native
+    resolution); see :func:`core.data.datasets.load` and :func:`core.data.sources.load_sources`.
+    """
+    named = data_sources(data)
+    if named is not None:
+        return sources.load_sources(
+            named, image_size=image_size, native_max_side=native_max_side, progress=progress
+        )
+    folder = data if data is None or isinstance(data, str | os.PathLike) else (list(data) or [None])[0]
+    return datasets.load(
+        data_folder(folder), image_size=image_size, native_max_side=native_max_side, progress=progress
+    )
+
+
+def load_for(config: TrainConfig, data: Data, *, progress: Progress | None = None) -> FaceSet:
+    """Decode ``data`` as ``config``'s preset trains on it: squares, or native resolution (patch presets)."""
+    config = config.resolved()
+    if config.is_patch_preset:
+        return load_faces(data, native_max_side=config.native_max_side, progress=progress)
+    return load_faces(data, image_size=config.image_size, progress=progress)
+
+
+def prepare_faces(faceset: FaceSet, config: TrainConfig) -> FaceSet:
+    """``faceset`` as ``config``'s preset trains on it.
+
+    A patch preset given resized squares (the dashboard decodes every set at the run's
+    ``image_size`` first) decodes the same files again at native resolution, keeping
+    labels, groups and order; a set whose files are not on disk is used as it is.
+    """
+    config = config.resolved()
+    if not config.is_patch_preset or faceset.is_native or not _files_on_disk(faceset):
+        return faceset
+    return sources.redecode(faceset, native_max_side=config.native_max_side)
+
+
+def _files_on_disk(faceset: FaceSet) -> bool:
+    return all(Path(faceset.root, p).is_file() for p in faceset.paths)
+
+
+def load_for_run(info: store.RunInfo, data: Data, *, progress: Progress | None = None) -> FaceSet:
+    """Decode ``data`` as the run's model scores it: squares at its image size, or native resolution."""
+    if info.native_max_side:
+        return load_faces(data, native_max_side=info.native_max_side, progress=progress)
+    return load_faces(data, image_size=info.image_size, progress=progress)
 
 
 def scores_frame(faceset: FaceSet, index: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
@@ -65,14 +132,24 @@ def train_and_save(
     on_epoch: Callable[..., None] | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    held_out: FaceSet | None = None,
 ) -> store.RunInfo:
-    """Train, then save the run (finished or cancelled) with its validation scores and metrics."""
+    """Train, then save the run (finished or cancelled) with its validation scores and metrics.
+
+    With ``held_out`` (images of a source the run never trains on), the trained model also
+    scores them; the run keeps their scores (table ``held_out_scores``, with the ``part``
+    each image belongs to) and :func:`core.evaluation.heldout.held_out_report` under
+    ``metrics["held_out"]``.
+    """
     datasets.require_both_classes(faceset)  # before TensorFlow loads: bad data fails fast
-    from core.model.train import train
+    faceset = prepare_faces(faceset, config)
+    held_out = None if held_out is None else prepare_faces(held_out, config)
+    from core.model.train import predict_scores, train
 
     result = train(faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel)
+    threshold = result.config.threshold
     scores = scores_frame(faceset, result.val_index, result.val_scores)
-    metrics = threshold_metrics(scores["label"], scores["score"], threshold=result.config.threshold).to_dict()
+    metrics = threshold_metrics(scores["label"], scores["score"], threshold=threshold).to_dict()
     summary = {
         "status": result.status,
         "epochs_done": len(result.history),
@@ -80,23 +157,59 @@ def train_and_save(
         "n_val": result.n_val,
         "train_seconds": round(result.train_seconds, 3),
     }
-    config_record = {
-        **result.config.to_dict(),
-        "status": result.status,
-        "dataset": {
-            "name": faceset.name,
-            "root": str(faceset.root),
-            "is_demo": faceset.is_demo,
-            "n": len(faceset),
-        },
-    }
+    tables = {}
+    if len(result.test_index):
+        tables[TEST_SCORES] = scores_frame(faceset, result.test_index, result.test_scores)
+        test = tables[TEST_SCORES]
+        summary["test"] = threshold_metrics(test["label"], test["score"], threshold=threshold).to_dict()
+    if held_out is not None:
+        frame = scores_frame(
+            held_out, np.arange(len(held_out)), predict_scores(result.model, held_out.images)
+        )
+        frame.insert(3, "part", held_out_parts(frame["path"]))
+        tables[HELD_OUT_SCORES] = frame
+        summary["held_out"] = held_out_report(frame, scores, threshold=threshold, name=held_out.name)
+    config_record = {**result.config.to_dict(), "status": result.status, "dataset": dataset_record(faceset)}
     return store.save_run(
         model=result.model,
         config=config_record,
         history=result.history,
         scores=scores,
         metrics={**summary, **metrics},
+        tables=tables,
     )
+
+
+#: The run table holding the held-out test images' scores (when ``test_fraction`` > 0).
+TEST_SCORES = "test_scores"
+#: The run table holding a held-out source's scores (see :func:`train_and_save`).
+HELD_OUT_SCORES = "held_out_scores"
+
+
+def dataset_record(faceset: FaceSet) -> dict[str, Any]:
+    """What a run records about the set it trained on: name, root, size, and per source its counts."""
+    record: dict[str, Any] = {
+        "name": faceset.name,
+        "root": str(faceset.root),
+        "is_demo": faceset.is_demo,
+        "n": len(faceset),
+        "native_max_side": faceset.native_max_side,
+    }
+    if faceset.is_native and "native_factor" in faceset.info:
+        record["native_factors"] = {
+            str(k): int(v) for k, v in faceset.info["native_factor"].value_counts().items()
+        }
+    names = sources.source_names(faceset)
+    if names:
+        column = faceset.groups["source"].to_numpy()
+        record["sources"] = {
+            name: {
+                "n_real": int((faceset.labels[column == name] == 1).sum()),
+                "n_fake": int((faceset.labels[column == name] == 0).sum()),
+            }
+            for name in names
+        }
+    return record
 
 
 def evaluate_run(run_id: str, *, threshold: float | None = None) -> dict[str, Any]:
@@ -108,10 +221,43 @@ def evaluate_run(run_id: str, *, threshold: float | None = None) -> dict[str, An
 
 
 def score_faceset(run_id: str, faceset: FaceSet) -> np.ndarray:
-    """P(real) for every image of ``faceset`` with the run's model (loads TensorFlow)."""
+    """P(real) for every image of ``faceset`` with the run's model (loads TensorFlow).
+
+    A patch model scores each image by the grid of patches that covers it (see
+    :func:`core.model.train.predict_scores`); decode the set with :func:`load_for_run`.
+    """
     from core.model.train import predict_scores
 
     return predict_scores(store.load_model(run_id), faceset.images)
+
+
+def decode_for_run(run_id: str, data: bytes) -> np.ndarray:
+    """An uploaded image decoded as the run's model scores it: a square, or native resolution.
+
+    For a patch preset the pixels keep their own size (reduced by an integer factor when
+    a side is over the run's ``native_max_side``); score them with :func:`score_images`.
+
+    Raises
+    ------
+    UploadError, ImageError
+        As :func:`core.data.images.decode_upload`.
+    """
+    from core.data.images import decode_upload
+
+    info = store.run_info(run_id)
+    if not info.native_max_side:
+        return decode_upload(data, size=info.image_size)
+    return decode_upload(data, native_max_side=info.native_max_side)
+
+
+def score_images(run_id: str, images: Sequence[np.ndarray]) -> np.ndarray:
+    """P(real) for each of ``images`` (any sizes for a patch preset) with the run's model."""
+    from core.model.train import predict_scores
+
+    ragged = np.empty(len(images), dtype=object)
+    for i, image in enumerate(images):
+        ragged[i] = image
+    return predict_scores(store.load_model(run_id), ragged)
 
 
 def choose_attribute(faceset: FaceSet, attribute: str | None) -> str:
@@ -212,8 +358,7 @@ def bias_scores(
         return attribute, pool.iloc[sample_per_group(pool[attribute], per_group, seed=seed)].reset_index(
             drop=True
         )
-    size = info.image_size
-    faceset = datasets.load(folder, image_size=size, progress=progress)
+    faceset = load_for_run(info, folder, progress=progress)
     attribute = choose_attribute(faceset, attribute)
     chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
     sample = faceset.subset(chosen)
@@ -254,7 +399,7 @@ def evaluate_folder(
 ) -> dict[str, Any]:
     """A run's metrics on every image of another folder (scored now with the run's model)."""
     info = store.run_info(run_id)
-    faceset = load_faces(data, image_size=info.image_size, progress=progress)
+    faceset = load_for_run(info, data, progress=progress)
     scores = score_faceset(run_id, faceset)
     t = info.config.get("threshold", 0.75) if threshold is None else threshold
     result = threshold_metrics(faceset.labels, scores, threshold=t).to_dict()

@@ -1,6 +1,6 @@
-"""The two model presets, built by pure functions. This module imports Keras.
+"""The model presets, built by pure functions. This module imports Keras.
 
-Both presets take raw 0-255 RGB pixels: rescaling (and augmentation, when on) is part
+Every preset takes raw 0-255 RGB pixels: rescaling (and augmentation, when on) is part
 of the model, so a saved model needs no preprocessing and augmentation is inactive
 at inference, as Keras layers are.
 
@@ -19,6 +19,9 @@ at inference, as Keras layers are.
     at 0.75 on all six seeds tried (bench/RESULTS.md, "Experiments"). Flatten, not
     global pooling, on purpose: where the face sits in the frame is part of the
     signal (generated faces are aligned), and global pooling throws it away.
+``artifacts``
+    A detector of pixel-level generation traces on ``patch_size`` crops at native
+    resolution, scored on whole images by a grid of patches: see :mod:`core.model.artifacts`.
 """
 
 from __future__ import annotations
@@ -46,9 +49,9 @@ def build_model(preset: Preset, *, image_size: int, augment: bool = False) -> ke
 
     Parameters
     ----------
-    preset : {"fast", "paper"}
+    preset : {"fast", "paper", "artifacts"}
     image_size : int
-        Side ``s`` of the square input.
+        Side ``s`` of the square input: for ``artifacts``, the patch size.
     augment : bool, default False
         Add random horizontal flips and small brightness/contrast changes, active in
         training only.
@@ -67,6 +70,10 @@ def build_model(preset: Preset, *, image_size: int, augment: bool = False) -> ke
         x = layers.RandomBrightness(0.1, value_range=(0, 255), name="augment_brightness")(x)
         x = layers.RandomContrast(0.1, name="augment_contrast")(x)
     x = layers.Rescaling(1.0 / 255, name="rescale")(x)
+    if preset == "artifacts":
+        from core.model.artifacts import artifacts_outputs
+
+        return keras.Model(inputs, artifacts_outputs(x), name=f"unmask_{preset}")
     body = _paper_body if preset == "paper" else _fast_body
     outputs = layers.Dense(1, activation="sigmoid", name="p_real")(body(x))
     return keras.Model(inputs, outputs, name=f"unmask_{preset}")
@@ -87,10 +94,19 @@ def _fast_body(x: Any) -> Any:
     return layers.Dense(FAST_UNITS, activation="relu")(x)
 
 
-def compile_model(model: keras.Model, *, learning_rate: float, threshold: float) -> None:
-    """Compile with Adam and binary cross-entropy, tracking accuracy at 0.5 and at ``threshold``, and AUC."""
+def compile_model(
+    model: keras.Model, *, learning_rate: float, threshold: float, decay_steps: int | None = None
+) -> None:
+    """Compile with Adam and binary cross-entropy, tracking accuracy at 0.5 and at ``threshold``, and AUC.
+
+    With ``decay_steps``, the rate falls from ``learning_rate`` to 0 along a cosine over
+    that many steps (the whole run), instead of staying constant.
+    """
+    rate: Any = learning_rate
+    if decay_steps:
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=keras.optimizers.Adam(rate),
         loss="binary_crossentropy",
         metrics=[
             keras.metrics.BinaryAccuracy(threshold=0.5, name="accuracy"),

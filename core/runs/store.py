@@ -1,7 +1,8 @@
 """The run store: each training run is a folder ``models/<run-id>/``.
 
 A run folder holds ``model.keras``, ``config.json``, ``history.json``, ``scores.csv``
-(per-image validation scores with group columns) and ``metrics.json``. It is written
+(per-image validation scores with group columns) and ``metrics.json``, and may hold more
+per-image tables (``<name>.csv``: a held-out test split's or a held-out source's scores). It is written
 into a hidden temporary folder and renamed into place in one step, so a crash
 mid-save never leaves a folder that lists as a run; the next save deletes what a killed
 one left behind. Nothing is pickled; models load in Keras safe mode. Only
@@ -36,6 +37,7 @@ from core.paths import models_dir
 
 RUN_FILES = ("model.keras", "config.json", "history.json", "scores.csv", "metrics.json")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+_TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _PARTIAL = re.compile(r"^\.partial-.+-(\d+)-[0-9a-f]{6}$")
 # Image paths are kept as the file system gives them: a name that is not UTF-8 carries
 # surrogate escapes, which must reach scores.csv (and come back) byte for byte.
@@ -55,8 +57,18 @@ class RunInfo:
 
     @property
     def image_size(self) -> int:
-        """Side of the square images the run's model takes (older configs: the fast preset's)."""
+        """Side of the square images the run's model takes (older configs: the fast preset's).
+
+        A patch preset's model scores images at native resolution (see :attr:`native_max_side`);
+        this is then only the side a caller that can pass nothing but squares resizes to.
+        """
         return int(self.config.get("image_size") or PRESET_DEFAULTS["fast"]["image_size"])
+
+    @property
+    def native_max_side(self) -> int:
+        """0 for a model of resized squares; else images are scored at native resolution, reduced
+        by an integer factor where a side is over this."""
+        return int(self.config.get("native_max_side") or 0)
 
 
 @dataclass(frozen=True)
@@ -92,11 +104,17 @@ def save_run(
     scores: pd.DataFrame,
     metrics: dict[str, Any],
     run_id: str | None = None,
+    tables: dict[str, pd.DataFrame] | None = None,
 ) -> RunInfo:
     """Write a run atomically and return how it lists.
 
-    ``config`` must carry ``status`` ("finished" or "cancelled") and ``preset``.
+    ``config`` must carry ``status`` ("finished" or "cancelled") and ``preset``. Each of
+    ``tables`` (name: lower-case letters, digits and ``_``) is written as ``<name>.csv``
+    beside ``scores.csv``; read it back with :func:`load_table`.
     """
+    for name in tables or {}:
+        if not _TABLE_NAME.match(name) or f"{name}.csv" in RUN_FILES:
+            raise ValueError(f"bad run table name {name!r}")
     run_id = validate_run_id(run_id or new_run_id(str(config.get("preset", "run"))))
     root = models_dir()
     root.mkdir(parents=True, exist_ok=True)
@@ -108,6 +126,8 @@ def save_run(
         _write_json(staging / "config.json", {"run_id": run_id, **config})
         _write_json(staging / "history.json", history.to_dict(orient="records"))
         scores.to_csv(staging / "scores.csv", index=False, errors=_PATH_ERRORS)
+        for name, table in (tables or {}).items():
+            table.to_csv(staging / f"{name}.csv", index=False, errors=_PATH_ERRORS)
         _write_json(staging / "metrics.json", metrics)
         os.replace(staging, root / run_id)  # the single step that makes the run exist
     finally:
@@ -160,18 +180,36 @@ def load_run(run_id: str) -> Run:
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing="readable history.json"))
     history = pd.DataFrame(records)
+    return Run(info, history, _read_scores(run_id, info.path / "scores.csv"))
+
+
+def _read_scores(run_id: str, file: Path) -> pd.DataFrame:
     try:
         scores = pd.read_csv(
-            info.path / "scores.csv",
-            keep_default_na=False,
-            dtype={"path": object},
-            encoding_errors=_PATH_ERRORS,
+            file, keep_default_na=False, dtype={"path": object}, encoding_errors=_PATH_ERRORS
         )
         scores["label"] = scores["label"].astype(np.int8)
         scores["score"] = scores["score"].astype(float)
     except (ValueError, KeyError, pd.errors.ParserError) as exc:
-        raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing=f"readable scores.csv: {exc}")) from exc
-    return Run(info, history, scores)
+        raise ModelError(
+            RUN_INCOMPLETE.format(run_id=run_id, missing=f"readable {file.name}: {exc}")
+        ) from exc
+    return scores
+
+
+def load_table(run_id: str, name: str) -> pd.DataFrame | None:
+    """The run's extra per-image table ``name`` (path, label, score, groups), or None if it has none.
+
+    Raises
+    ------
+    ModelError
+        If the table exists but cannot be read.
+    """
+    info = run_info(run_id)
+    file = info.path / f"{name}.csv"
+    if not _TABLE_NAME.match(name) or not file.is_file():
+        return None
+    return _read_scores(run_id, file)
 
 
 def load_model(run_id: str) -> Any:
@@ -203,6 +241,12 @@ def _run_path(run_id: str) -> Path:
 def _write_json(path: Path, value: Any) -> None:
     text = json.dumps(json_safe(value), indent=2, allow_nan=False, default=_json_default)
     path.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | os.PathLike[str], value: Any) -> None:
+    """Write ``value`` as JSON (NaN as null) to ``path``, creating its folder."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    _write_json(Path(path), value)
 
 
 def json_safe(value: Any) -> Any:

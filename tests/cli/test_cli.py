@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from support.factories import make_tiny_faceset
@@ -81,6 +82,8 @@ def test_main_bias_on_demo_set(capsys):
         (["evaluate", "--run", "../etc"], "'../etc' is not a valid run id"),
         (["evaluate", "--run", "missing-run"], "There is no saved run 'missing-run'"),
         (["evaluate"], "No run has been trained yet"),
+        (["train", "--preset", "fast", "--patch-size", "64"], "patch_size applies to the patch presets"),
+        (["generalize"], "Leave-one-source-out needs at least 2 sources; got 0."),
     ],
 )
 def test_main_bad_input_is_one_sentence(capsys, argv, message):
@@ -114,3 +117,96 @@ def test_reproduce_on_real_data(capsys, hard_set_dir, utkface_dir):
     assert sorted(g["group"] for g in bias["groups"]) == ["Asian", "Black", "Indian", "Others", "White"]
     assert all(g["n"] == 100 for g in bias["groups"])
     assert result["paper"]["val_accuracy_reported"] == 0.9907
+
+
+def _trace_folder(root: Path, *, reals: int, fakes: int, seed: int) -> Path:
+    """Reals of independent pixels; fakes whose pixels repeat over 2x2 blocks (an up-sampling trace)."""
+    rng = np.random.default_rng(seed)
+    for i in range(reals):
+        (root / "real").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (36, 40, 3), dtype=np.uint8)).save(root / "real" / f"r{i}.png")
+    for i in range(fakes):
+        (root / "fake").mkdir(parents=True, exist_ok=True)
+        small = rng.integers(0, 256, (18, 20, 3), dtype=np.uint8)
+        Image.fromarray(np.repeat(np.repeat(small, 2, axis=0), 2, axis=1)).save(root / "fake" / f"f{i}.png")
+    return root
+
+
+ARTIFACTS_TINY = ["--patch-size", "16", "--patches-per-image", "2", "--batch-size", "16", "--epochs", "1"]
+
+
+@pytest.mark.slow
+def test_main_generalize_leaves_each_source_out(capsys, tmp_path):
+    pytest.importorskip("tensorflow")
+    both = _trace_folder(tmp_path / "both", reals=8, fakes=8, seed=0)
+    reals = _trace_folder(tmp_path / "reals", reals=8, fakes=0, seed=1)
+    fakes = _trace_folder(tmp_path / "fakes", reals=0, fakes=8, seed=2)
+    out = tmp_path / "matrix.json"
+    data = ["--data", str(both), "--data", str(reals), "--data", str(fakes)]
+    result = _run_json(capsys, "generalize", *data, *ARTIFACTS_TINY, "--out", str(out))
+    assert result["sources"] == ["both", "reals", "fakes"]
+    assert json.loads(out.read_text())["folds"] == result["folds"]
+    folds = {f["source"]: f for f in result["folds"]}
+    assert folds["both"]["held_out"]["all"]["n"] == 16 and folds["both"]["held_out"]["all"]["auc"] is not None
+    assert folds["reals"]["held_out"]["all"]["reals_called_real"]["n"] == 8
+    assert folds["fakes"]["held_out"]["all"]["fakes_caught"]["n"] == 8
+    assert "vs_validation" in folds["fakes"]["held_out"]
+    for fold in result["folds"]:  # each fold is an ordinary run that keeps the left-out source's scores
+        held = store.load_table(fold["run_id"], pipeline.HELD_OUT_SCORES)
+        assert len(held) == fold["held_out"]["all"]["n"] and set(held["part"]) <= {"dev", "test"}
+        assert fold["source"] not in set(store.load_run(fold["run_id"]).scores["source"])
+    assert len(store.list_runs()) == 3
+
+
+def test_leave_one_source_out_skips_a_fold_left_with_one_class(tmp_path):
+    from core.data.sources import parse_sources, scan_sources
+    from core.errors import GENERALIZE_ONE_CLASS_LEFT
+    from core.generalize import leave_one_source_out
+    from core.model.config import TrainConfig
+
+    named = parse_sources(
+        [
+            _trace_folder(tmp_path / "r", reals=2, fakes=0, seed=0),
+            _trace_folder(tmp_path / "f", reals=0, fakes=2, seed=1),
+        ]
+    )
+    result = leave_one_source_out(scan_sources(named), TrainConfig(preset="artifacts"), hold_out=["r"])
+    expected = GENERALIZE_ONE_CLASS_LEFT.format(source="r", present="fake", missing="real")
+    assert result["folds"] == [{"source": "r", "n": 2, "skipped": expected}]
+
+
+@pytest.mark.slow
+def test_main_train_artifacts_on_demo_set_then_evaluate_and_bias(capsys):
+    pytest.importorskip("tensorflow")
+    trained = _run_json(capsys, "train", "--preset", "artifacts", *ARTIFACTS_TINY, "--patch-size", "32")
+    assert trained.keys() >= TRAIN_KEYS | {"patch_size", "native_max_side"}
+    assert (trained["preset"], trained["patch_size"], trained["dataset"]) == (
+        "artifacts",
+        32,
+        "synthetic demo data",
+    )
+    info = store.run_info(trained["run_id"])
+    assert info.native_max_side == 512 and info.config["dataset"]["native_max_side"] == 512
+    rescored = _run_json(
+        capsys, "evaluate", "--run", trained["run_id"], "--data", str(pipeline.data_folder(None))
+    )
+    assert rescored["n"] == 600  # every demo image scored whole, by the grid, at native resolution
+    bias = _run_json(capsys, "bias", "--per-group", "5")
+    assert bias["attribute"] == "skin_tone" and all(g["n"] == 5 for g in bias["groups"])
+
+
+@pytest.mark.slow
+def test_main_train_on_several_folders_keeps_sources(capsys, tmp_path):
+    pytest.importorskip("tensorflow")
+    _trace_folder(tmp_path / "both", reals=6, fakes=6, seed=0)
+    _trace_folder(tmp_path / "reals", reals=8, fakes=0, seed=1)
+    manifest = tmp_path / "sources.csv"
+    manifest.write_text("folder,source\nboth,mixed\nreals,camera\n")
+    trained = _run_json(capsys, "train", "--data", str(manifest), "--epochs", "1", "--image-size", "16")
+    assert trained["n_train"] + trained["n_val"] == 20
+    run = store.load_run(trained["run_id"])
+    assert set(run.scores["source"]) == {"mixed", "camera"}  # stratified: both sources in validation
+    assert run.info.config["dataset"]["sources"] == {
+        "mixed": {"n_real": 6, "n_fake": 6},
+        "camera": {"n_real": 8, "n_fake": 0},
+    }
