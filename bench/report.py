@@ -36,22 +36,31 @@ KEYS: tuple[tuple[str, str], ...] = (
 _MET = {True: "met", False: "**not met**", None: "not measured"}
 
 
-def render(results: dict[str, Any], experiments: Sequence[dict[str, Any]] = ()) -> str:
+def render(
+    results: dict[str, Any],
+    experiments: Sequence[dict[str, Any]] = (),
+    artifacts: Sequence[dict[str, Any]] = (),
+) -> str:
     """The whole RESULTS.md as one string."""
+    from bench.artifacts_report import render_artifacts
     from bench.experiments import render_experiments
 
     parts = [_header(results), _headline(results), _training(results), _data(results), _scoring(results)]
-    parts += [_interaction(results), _app(results), render_experiments(experiments), _keys()]
+    parts += [_interaction(results), _app(results), render_experiments(experiments)]
+    parts += [render_artifacts(artifacts), _keys()]
     return "\n\n".join(p.strip() for p in parts) + "\n"
 
 
 def write_report(out_dir: Path) -> Path:
-    """Render ``out_dir/RESULTS.md`` from ``out_dir/results.json`` and ``bench/experiments.json``."""
+    """Render ``out_dir/RESULTS.md`` from ``out_dir/results.json``, ``bench/experiments.json`` and
+    ``bench/artifacts.json``."""
+    from bench import artifacts
     from bench.experiments import OUT_FILE, read_sessions
 
     results = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
     target = out_dir / "RESULTS.md"
-    target.write_text(render(results, read_sessions(OUT_FILE)), encoding="utf-8")
+    rendered = render(results, read_sessions(OUT_FILE), artifacts.read_sessions(artifacts.OUT_FILE))
+    target.write_text(rendered, encoding="utf-8")
     return target
 
 

@@ -144,24 +144,30 @@ def grid_scores(
 def grid_logits(
     model: keras.Model, images: Sequence[np.ndarray], *, batch_size: int = SCORING_BATCH
 ) -> np.ndarray:
-    """Mean patch logit per image over its grid (the score before the sigmoid), float64 (n,).
+    """Mean patch logit per image over its grid (the score before the sigmoid), float64 (n,)."""
+    return np.array([logits.mean() for logits in patch_logits(model, images, batch_size=batch_size)])
+
+
+def patch_logits(
+    model: keras.Model, images: Sequence[np.ndarray], *, batch_size: int = SCORING_BATCH
+) -> list[np.ndarray]:
+    """The logit of every grid patch, per image (row by row, as :func:`~core.model.patches.grid_patches`).
 
     Patches are cut and scored a chunk of images at a time, so memory stays bounded
     whatever the number of images.
     """
     patch = patch_size_of(model)
     predict = _logit_function(model, batch_size)
-    means = np.empty(len(images))
+    out: list[np.ndarray] = []
     chunk: list[np.ndarray] = []
-    first = 0
     for i, image in enumerate(images):
         chunk.append(grid_patches(np.asarray(image), patch))
         if sum(len(c) for c in chunk) >= CHUNK_PATCHES or i == len(images) - 1:
-            out = predict(np.concatenate(chunk).astype(np.float32))
+            scores = predict(np.concatenate(chunk).astype(np.float32))
             bounds = np.cumsum([0, *(len(c) for c in chunk)])
-            means[first : i + 1] = [out[bounds[j] : bounds[j + 1]].mean() for j in range(len(chunk))]
-            chunk, first = [], i + 1
-    return means
+            out += [scores[bounds[j] : bounds[j + 1]] for j in range(len(chunk))]
+            chunk = []
+    return out
 
 
 def _logit_function(model: keras.Model, batch_size: int) -> Any:

@@ -1,0 +1,92 @@
+"""The knobs the ``artifacts`` experiments turn, applied inside a training worker.
+
+A :class:`ArtifactVariant` is data: :class:`core.model.config.TrainConfig` settings
+(patch size, patches per image, batch, rate, degradation on or off) and module
+attributes of ``core`` that are design constants rather than user settings (the
+front-end, the filter counts, the degradation's strength). :func:`apply_artifact_variant`
+sets the latter in a fresh worker process before anything is built; training is the
+product's own code path (:func:`core.model.train.train`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ArtifactVariant:
+    """One design of the ``artifacts`` preset; fields left at None keep the preset's default."""
+
+    name: str
+    description: str
+    patch_size: int | None = None
+    patches_per_image: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    degrade: bool | None = None
+    front_end: str | None = None
+    stem_filters: int | None = None
+    filters: tuple[int, ...] | None = None
+    degradation: dict[str, Any] | None = None  # fields of core.model.patches.Degradation
+
+    def config_overrides(self) -> dict[str, Any]:
+        """The :class:`~core.model.config.TrainConfig` fields this variant sets."""
+        names = ("patch_size", "patches_per_image", "batch_size", "learning_rate", "degrade")
+        return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+BASELINE = ArtifactVariant("preset", "the artifacts preset as it is in core (core.model.config / artifacts)")
+
+ARTIFACT_VARIANTS: dict[str, ArtifactVariant] = {
+    v.name: v
+    for v in (
+        BASELINE,
+        ArtifactVariant("rgb", "no front-end: RGB pixels", front_end="rgb"),
+        ArtifactVariant("npr", "NPR residual, nearest (top-left) down-sampling", front_end="npr"),
+        ArtifactVariant("npr_mean", "residual to the 2x2 block mean", front_end="npr_mean"),
+        ArtifactVariant("no_degrade", "no JPEG / blur / re-scaling of training patches", degrade=False),
+        ArtifactVariant(
+            "patch64", "64 px patches, 9 per image per epoch", patch_size=64, patches_per_image=9
+        ),
+        ArtifactVariant(
+            "patch128", "128 px patches, 2 per image per epoch", patch_size=128, patches_per_image=2
+        ),
+        ArtifactVariant("ppi8", "8 patches per image per epoch", patches_per_image=8),
+        ArtifactVariant("narrow", "filters 16/32/64, stem 16", stem_filters=16, filters=(16, 32, 64)),
+        ArtifactVariant("mid", "filters 24/48/96, stem 24", stem_filters=24, filters=(24, 48, 96)),
+        ArtifactVariant("wide", "filters 32/64/128, stem 32", stem_filters=32, filters=(32, 64, 128)),
+        ArtifactVariant("lr1e-3", "Adam 1e-3 (cosine)", learning_rate=1e-3),
+        ArtifactVariant("lr4e-3", "Adam 4e-3 (cosine)", learning_rate=4e-3),
+        ArtifactVariant(
+            "strong_degrade",
+            "degradation more often and stronger: rescale 0.5 (0.6-1.5), blur 0.3, JPEG 0.8 (50-98)",
+            degradation={
+                "rescale": 0.5,
+                "rescale_range": (0.6, 1.5),
+                "blur": 0.3,
+                "jpeg": 0.8,
+                "jpeg_quality": (50, 98),
+            },
+        ),
+    )
+}
+
+
+def apply_artifact_variant(variant: ArtifactVariant) -> None:
+    """Set ``variant``'s design constants in this process; call before any model is built."""
+    import core.model.artifacts
+    import core.model.patches
+
+    if variant.front_end is not None:
+        core.model.artifacts.FRONT_END = variant.front_end
+    if variant.stem_filters is not None:
+        core.model.artifacts.STEM_FILTERS = variant.stem_filters
+    if variant.filters is not None:
+        core.model.artifacts.FILTERS = variant.filters
+    if variant.degradation is not None:
+        core.model.patches.DEFAULT = dataclasses.replace(core.model.patches.DEFAULT, **variant.degradation)

@@ -1,0 +1,162 @@
+"""One ``artifacts`` experiment in a fresh process: ``python -m bench.artifacts_worker MODE ...``.
+
+``hard``: train one variant and seed on one folder (the Hard set) with
+:func:`core.model.train.train`, then measure the validation images whole, re-framed
+(:data:`core.evaluation.heldout.REFRAMINGS`) and, with ``--outside``, every image of other
+folders the model never saw. ``loso``: leave-one-source-out over several folders with
+:func:`core.generalize.leave_one_source_out`. Prints one JSON object on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from bench.artifact_variants import ARTIFACT_VARIANTS, apply_artifact_variant
+from bench.timing import load_average, seconds
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if "UNMASK_DATA_DIR" not in os.environ or "UNMASK_MODELS_DIR" not in os.environ:
+        raise SystemExit(
+            "set UNMASK_DATA_DIR and UNMASK_MODELS_DIR, or run it through python -m bench.artifacts"
+        )
+    variant = ARTIFACT_VARIANTS[args.variant]
+    apply_artifact_variant(variant)
+    from core.model.config import TrainConfig
+
+    config = TrainConfig(preset="artifacts", epochs=args.epochs, seed=args.seed, **variant.config_overrides())
+    before = load_average()
+    cpu_before = _cpu_seconds()
+    result = _hard(args, config.resolved()) if args.mode == "hard" else _loso(args, config.resolved())
+    result |= {"variant": variant.name, "seed": args.seed, "config": config.resolved().to_dict()}
+    result |= {"cpu_seconds": _cpu_seconds() - cpu_before, "load_average": [before, load_average()]}
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(result, allow_nan=False))
+
+
+def _hard(args: argparse.Namespace, config: Any) -> dict[str, Any]:
+    from core import pipeline
+    from core.evaluation.heldout import (
+        REFRAMINGS,
+        auc_interval,
+        held_out_parts,
+        reframe,
+        reframing_summary,
+        source_summary,
+    )
+    from core.evaluation.metrics import threshold_metrics
+    from core.model.train import predict_scores, train
+
+    load_s, faces = seconds(lambda: pipeline.load_for(config, args.data[0]))
+    call_s, result = seconds(lambda: train(faces, config))
+    labels = faces.labels[result.val_index]
+    metrics = threshold_metrics(labels, result.val_scores, threshold=config.threshold)
+    out: dict[str, Any] = {"mode": "hard", "data": args.data[0], "n_train": result.n_train}
+    out |= {"load_seconds": load_s, "call_seconds": call_s, "fit_seconds": result.train_seconds}
+    out |= {"train_seconds": load_s + call_s, "steps_per_epoch": _steps(result)}
+    out["val"] = {
+        "n": metrics.n,
+        "accuracy": metrics.accuracy.to_dict(),
+        **auc_interval(labels, result.val_scores).to_dict(),
+        "loss_last": _last(result.history, "loss"),
+        "patch_val_accuracy_last": _last(result.history, "val_accuracy"),
+    }
+    started = time.perf_counter()
+    val_images = [faces.images[i] for i in result.val_index]
+    out["aggregation"] = _aggregations(result.model, val_images, labels)
+    out["reframing"] = []
+    for reframing in REFRAMINGS:
+        cropped = predict_scores(result.model, _ragged([reframe(im, reframing) for im in val_images]))
+        summary = reframing_summary(labels, result.val_scores, cropped, threshold=config.threshold)
+        out["reframing"].append({"name": reframing.name, **summary})
+    out["outside"] = {}
+    for folder in args.outside:
+        other = pipeline.load_for(config, folder)
+        # Only the dev half: the test half of every other source is kept for the headline figures.
+        other = other.subset(np.flatnonzero(held_out_parts(other.paths) == "dev"))
+        scores = predict_scores(result.model, other.images)
+        out["outside"][os.path.basename(os.path.normpath(folder))] = source_summary(
+            other.labels, scores, threshold=config.threshold
+        )
+    out["probe_seconds"] = time.perf_counter() - started
+    return out
+
+
+def _loso(args: argparse.Namespace, config: Any) -> dict[str, Any]:
+    from core import pipeline
+    from core.generalize import leave_one_source_out
+
+    load_s, faces = seconds(lambda: pipeline.load_for(config, args.data))
+    call_s, result = seconds(lambda: leave_one_source_out(faces, config, hold_out=args.hold_out or None))
+    return {"mode": "loso", "data": args.data, "load_seconds": load_s, "call_seconds": call_s, **result}
+
+
+def _aggregations(model: Any, images: list[np.ndarray], labels: np.ndarray) -> dict[str, Any]:
+    """Validation AUC of other ways to pool the same grid's patch logits (the preset uses the mean)."""
+    from core.evaluation.heldout import auc_interval
+    from core.model.artifacts import patch_logits
+
+    logits = patch_logits(model, images)
+    pooled = {
+        "mean_logit": [z.mean() for z in logits],
+        "mean_probability": [(1 / (1 + np.exp(-z))).mean() for z in logits],
+        "median_logit": [np.median(z) for z in logits],
+        "trimmed_mean_logit": [np.sort(z)[len(z) // 4 : len(z) - len(z) // 4].mean() for z in logits],
+        "min_logit": [z.min() for z in logits],
+    }
+    return {name: auc_interval(labels, _squash(np.array(v))).to_dict() for name, v in pooled.items()}
+
+
+def _squash(values: np.ndarray) -> np.ndarray:
+    """Any real-valued score mapped to its rank in (0, 1), ties kept (AUC depends only on the order)."""
+    from scipy.stats import rankdata
+
+    return rankdata(values) / (len(values) + 1)
+
+
+def _steps(result: Any) -> int:
+    config = result.config
+    return -(-config.patches_per_image * result.n_train // config.batch_size)
+
+
+def _last(history: Any, key: str) -> float | None:
+    return float(history[key].iloc[-1]) if key in history and len(history) else None
+
+
+def _ragged(images: list[np.ndarray]) -> np.ndarray:
+    out = np.empty(len(images), dtype=object)
+    for i, image in enumerate(images):
+        out[i] = image
+    return out
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.artifacts_worker", description=__doc__)
+    parser.add_argument("mode", choices=("hard", "loso"))
+    parser.add_argument("--data", action="append", required=True, help="folder (repeat for loso)")
+    parser.add_argument(
+        "--outside", action="append", default=[], help="hard: also score the dev half of this folder"
+    )
+    parser.add_argument("--hold-out", action="append", default=[], help="loso: only these folds")
+    parser.add_argument("--variant", choices=sorted(ARTIFACT_VARIANTS), default="preset")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=10)
+    return parser
+
+
+if __name__ == "__main__":
+    main()
