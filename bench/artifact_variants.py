@@ -26,6 +26,7 @@ class ArtifactVariant:
     batch_size: int | None = None
     learning_rate: float | None = None
     degrade: bool | None = None
+    native_max_side: int | None = None
     front_end: str | None = None
     stem_filters: int | None = None
     filters: tuple[int, ...] | None = None
@@ -34,6 +35,7 @@ class ArtifactVariant:
     def config_overrides(self) -> dict[str, Any]:
         """The :class:`~core.model.config.TrainConfig` fields this variant sets."""
         names = ("patch_size", "patches_per_image", "batch_size", "learning_rate", "degrade")
+        names += ("native_max_side",)
         return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +59,7 @@ ARTIFACT_VARIANTS: dict[str, ArtifactVariant] = {
             "patch128", "128 px patches, 2 per image per epoch", patch_size=128, patches_per_image=2
         ),
         ArtifactVariant("ppi8", "8 patches per image per epoch", patches_per_image=8),
+        ArtifactVariant("max1024", "images kept native up to 1024 px a side", native_max_side=1024),
         ArtifactVariant("narrow", "filters 16/32/64, stem 16", stem_filters=16, filters=(16, 32, 64)),
         ArtifactVariant("mid", "filters 24/48/96, stem 24", stem_filters=24, filters=(24, 48, 96)),
         ArtifactVariant("wide", "filters 32/64/128, stem 32", stem_filters=32, filters=(32, 64, 128)),

@@ -57,12 +57,18 @@ def _hard(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     from core.model.train import predict_scores, train
 
     load_s, faces = seconds(lambda: pipeline.load_for(config, args.data[0]))
+    cpu_before = _cpu_seconds()
     call_s, result = seconds(lambda: train(faces, config))
+    train_cpu = _cpu_seconds() - cpu_before
     labels = faces.labels[result.val_index]
     metrics = threshold_metrics(labels, result.val_scores, threshold=config.threshold)
     out: dict[str, Any] = {"mode": "hard", "data": args.data[0], "n_train": result.n_train}
     out |= {"load_seconds": load_s, "call_seconds": call_s, "fit_seconds": result.train_seconds}
-    out |= {"train_seconds": load_s + call_s, "steps_per_epoch": _steps(result)}
+    out |= {
+        "train_seconds": load_s + call_s,
+        "train_cpu_seconds": train_cpu,
+        "steps_per_epoch": _steps(result),
+    }
     out["val"] = {
         "n": metrics.n,
         "accuracy": metrics.accuracy.to_dict(),

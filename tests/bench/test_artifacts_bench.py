@@ -91,7 +91,7 @@ def test_every_variant_names_only_known_settings():
     assert BASELINE.config_overrides() == {}
     for variant in ARTIFACT_VARIANTS.values():
         assert set(variant.config_overrides()) <= {
-            "patch_size", "patches_per_image", "batch_size", "learning_rate", "degrade"
+            "patch_size", "patches_per_image", "batch_size", "learning_rate", "degrade", "native_max_side"
         }  # fmt: skip
 
 

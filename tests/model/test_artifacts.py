@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from core import pipeline
 from core.data.faceset import FaceSet
@@ -161,3 +163,10 @@ def test_train_and_save_artifacts_round_trip_gives_identical_scores():
     assert len(test) == info.metrics["test"]["n"] == 8
     assert not set(test["path"]) & set(run.scores["path"])
     assert list(run.scores.columns) == ["path", "label", "score", "source"]
+    # An upload is decoded at its own size for a patch preset, and scored by the grid.
+    buffer = io.BytesIO()
+    Image.fromarray(faces.images[0]).save(buffer, "PNG")
+    pixels = pipeline.decode_for_run(info.run_id, buffer.getvalue())
+    np.testing.assert_array_equal(pixels, faces.images[0])
+    expected = predict_scores(model, _ragged([pixels]))
+    np.testing.assert_allclose(pipeline.score_images(info.run_id, [pixels]), expected, atol=1e-6)

@@ -67,3 +67,27 @@ def test_two_jobs_at_once_each_save_their_own_run():
     assert len(snap_a.history) == 2 and len(snap_b.history) == 3
     assert store.run_info(snap_a.run_id).config["seed"] == 1
     assert store.run_info(snap_b.run_id).config["epochs"] == 3
+
+
+@pytest.mark.slow
+def test_training_job_artifacts_given_squares_trains_on_the_files_at_native_resolution(tmp_path):
+    """The dashboard decodes a set at the run's image size first; artifacts reads the files again."""
+    import numpy as np
+    from PIL import Image
+
+    from core import pipeline
+
+    rng = np.random.default_rng(0)
+    for label in ("real", "fake"):
+        (tmp_path / label).mkdir()
+        for i in range(8):
+            Image.fromarray(rng.integers(0, 256, (40, 52, 3), dtype=np.uint8)).save(
+                tmp_path / label / f"{i}.png"
+            )
+    config = TrainConfig(preset="artifacts", epochs=1, patch_size=16, patches_per_image=1, batch_size=8)
+    size = config.resolved().image_size
+    job = TrainingJob(config, load=lambda progress: pipeline.load_faces(tmp_path, image_size=size)).start()
+    snap = _wait(job, timeout=300)
+    assert snap.state == "finished", snap.error
+    dataset = store.run_info(snap.run_id).config["dataset"]
+    assert dataset["native_max_side"] == 512 and dataset["native_factors"] == {"1": 16}
