@@ -76,6 +76,8 @@ def _hard(args: argparse.Namespace, config: Any) -> dict[str, Any]:
         "loss_last": _last(result.history, "loss"),
         "patch_val_accuracy_last": _last(result.history, "val_accuracy"),
     }
+    keep = [c for c in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy") if c in result.history]
+    out["history"] = result.history[keep].round(4).to_dict(orient="list")
     started = time.perf_counter()
     val_images = [faces.images[i] for i in result.val_index]
     out["aggregation"] = _aggregations(result.model, val_images, labels)
