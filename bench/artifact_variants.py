@@ -31,6 +31,7 @@ class ArtifactVariant:
     stem_filters: int | None = None
     filters: tuple[int, ...] | None = None
     degradation: dict[str, Any] | None = None  # fields of core.model.patches.Degradation
+    balance_at_threshold: bool | None = None  # core.model.patches.BALANCE_AT_THRESHOLD
 
     def config_overrides(self) -> dict[str, Any]:
         """The :class:`~core.model.config.TrainConfig` fields this variant sets."""
@@ -63,6 +64,31 @@ ARTIFACT_VARIANTS: dict[str, ArtifactVariant] = {
         ArtifactVariant("narrow", "filters 16/32/64, stem 16", stem_filters=16, filters=(16, 32, 64)),
         ArtifactVariant("mid", "filters 24/48/96, stem 24", stem_filters=24, filters=(24, 48, 96)),
         ArtifactVariant("wide", "filters 32/64/128, stem 32", stem_filters=32, filters=(32, 64, 128)),
+        ArtifactVariant(
+            "p64_ppi16", "64 px patches, 16 per image per epoch", patch_size=64, patches_per_image=16
+        ),
+        ArtifactVariant(
+            "p64_mid",
+            "64 px patches (9 per image), filters 24/48/96, stem 24",
+            patch_size=64,
+            patches_per_image=9,
+            stem_filters=24,
+            filters=(24, 48, 96),
+        ),
+        ArtifactVariant(
+            "p64_balanced",
+            "64 px patches (9 per image), loss weighted so P(real) crosses 0.75 where the evidence balances",
+            patch_size=64,
+            patches_per_image=9,
+            balance_at_threshold=True,
+        ),
+        ArtifactVariant(
+            "p64_lr4e-3",
+            "64 px patches (9 per image), Adam 4e-3",
+            patch_size=64,
+            patches_per_image=9,
+            learning_rate=4e-3,
+        ),
         ArtifactVariant("lr1e-3", "Adam 1e-3 (cosine)", learning_rate=1e-3),
         ArtifactVariant("lr4e-3", "Adam 4e-3 (cosine)", learning_rate=4e-3),
         ArtifactVariant(
@@ -91,5 +117,7 @@ def apply_artifact_variant(variant: ArtifactVariant) -> None:
         core.model.artifacts.STEM_FILTERS = variant.stem_filters
     if variant.filters is not None:
         core.model.artifacts.FILTERS = variant.filters
+    if variant.balance_at_threshold is not None:
+        core.model.patches.BALANCE_AT_THRESHOLD = variant.balance_at_threshold
     if variant.degradation is not None:
         core.model.patches.DEFAULT = dataclasses.replace(core.model.patches.DEFAULT, **variant.degradation)

@@ -47,6 +47,24 @@ class Degradation:
 DEFAULT = Degradation()
 #: No degradation: crops (and flips) only.
 NONE = Degradation(rescale=0.0, blur=0.0, jpeg=0.0)
+#: Weigh each class in the loss so that the model's P(real) crosses the run's threshold where the
+#: evidence for the two classes balances, instead of at 0.5 (see :func:`class_weights`).
+BALANCE_AT_THRESHOLD = False
+
+
+def class_weights(threshold: float) -> tuple[float, float]:
+    """Loss weights ``(real, fake)`` whose ratio is ``threshold / (1 - threshold)``, averaging 1.
+
+    With classes drawn equally often, cross-entropy weighted so is minimised by a P(real)
+    whose odds are that ratio times the evidence's: P(real) > ``threshold`` exactly where
+    the patch looks more real than fake.
+
+    Examples
+    --------
+    >>> class_weights(0.75), class_weights(0.5)
+    ((1.5, 0.5), (1.0, 1.0))
+    """
+    return 2 * threshold, 2 * (1 - threshold)
 
 
 def grid_origins(length: int, patch: int) -> np.ndarray:
@@ -142,17 +160,22 @@ def sample_batch(
     batch_size: int,
     patch: int,
     degradation: Degradation,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Training batch number ``step``: ``(pixels float32 (b, patch, patch, 3), labels float32 (b,))``.
+    loss_weights: tuple[float, float] = (1.0, 1.0),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training batch ``step``: pixels float32 (b, patch, patch, 3), labels and loss weights float32 (b,).
 
     Images are drawn with probabilities ``weights`` (see :func:`sampling_weights`), with
-    replacement; each gets one random crop. The batch depends only on ``seed`` and
-    ``step``, so batches can be made in any order, in parallel, and come out the same.
+    replacement; each gets one random crop. ``loss_weights`` are the (real, fake) weights
+    of each patch in the loss (see :func:`class_weights`). The batch depends only on
+    ``seed`` and ``step``, so batches can be made in any order, in parallel, and come
+    out the same.
     """
     rng = np.random.default_rng([seed, step])
     chosen = rng.choice(len(labels), size=batch_size, p=weights)
     pixels = np.stack([sample_patch(images[i], rng, patch=patch, degradation=degradation) for i in chosen])
-    return pixels.astype(np.float32), np.asarray(labels, dtype=np.float32)[chosen]
+    targets = np.asarray(labels, dtype=np.float32)[chosen]
+    weight = np.where(targets == 1, loss_weights[0], loss_weights[1]).astype(np.float32)
+    return pixels.astype(np.float32), targets, weight
 
 
 def fixed_patches(images: Sequence[np.ndarray], *, patch: int, seed: int) -> np.ndarray:

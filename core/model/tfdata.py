@@ -38,15 +38,18 @@ def patch_batches(
     batch_size: int,
     patch: int,
     degradation: Degradation,
+    loss_weights: tuple[float, float] = (1.0, 1.0),
 ) -> tf.data.Dataset:
-    """``steps`` batches of random native-resolution patches (see :func:`core.model.patches.sample_batch`).
+    """``steps`` batches of (pixels, labels, loss weights) of random native-resolution patches.
+
+    See :func:`core.model.patches.sample_batch`.
 
     Batch ``i`` depends only on ``seed`` and ``i``, so the batches are made in parallel
     threads (Pillow releases the GIL while it re-compresses and re-samples) and still
     come out the same, in order, every time.
     """
 
-    def make(step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def make(step: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return sample_batch(
             images,
             labels,
@@ -56,13 +59,16 @@ def patch_batches(
             batch_size=batch_size,
             patch=patch,
             degradation=degradation,
+            loss_weights=loss_weights,
         )
 
-    def to_tensors(step: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        pixels, targets = tf.numpy_function(make, [step], (tf.float32, tf.float32), stateful=False)
+    def to_tensors(step: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        kinds = (tf.float32, tf.float32, tf.float32)
+        pixels, targets, weights = tf.numpy_function(make, [step], kinds, stateful=False)
         pixels.set_shape((batch_size, patch, patch, 3))
         targets.set_shape((batch_size,))
-        return pixels, targets
+        weights.set_shape((batch_size,))
+        return pixels, targets, weights
 
     ds = tf.data.Dataset.range(steps)
     ds = ds.map(to_tensors, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

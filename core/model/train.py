@@ -156,6 +156,7 @@ def _inputs(faceset: FaceSet, train_idx: np.ndarray, val_idx: np.ndarray, config
         batch_size=config.batch_size,
         patch=config.patch_size,
         degradation=patches.DEFAULT if config.degrade else patches.NONE,
+        loss_weights=patches.class_weights(config.threshold) if patches.BALANCE_AT_THRESHOLD else (1.0, 1.0),
     )
     val_images = [faceset.images[i] for i in val_idx]
     val_pixels = patches.fixed_patches(val_images, patch=config.patch_size, seed=config.seed)

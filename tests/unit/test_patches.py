@@ -10,6 +10,7 @@ import pytest
 from core.model.patches import (
     NONE,
     Degradation,
+    class_weights,
     fit_to_patch,
     fixed_patches,
     grid_origins,
@@ -99,6 +100,10 @@ def test_sample_batch_depends_only_on_seed_and_step():
     assert not np.array_equal(first[0], other[0])
     assert first[0].shape == (5, 16, 16, 3) and first[0].dtype == np.float32
     assert set(first[1].tolist()) <= {0.0, 1.0}
+    assert first[2].tolist() == [1.0] * 5  # unweighted by default
+    weighted = sample_batch(images, labels, weights, step=7, loss_weights=class_weights(0.75), **options)
+    np.testing.assert_array_equal(weighted[0], first[0])
+    assert weighted[2].tolist() == [1.5 if y == 1 else 0.5 for y in first[1]]
 
 
 def test_fixed_patches_same_seed_same_crops_one_per_image():
