@@ -89,6 +89,20 @@ ARTIFACT_VARIANTS: dict[str, ArtifactVariant] = {
             patches_per_image=9,
             learning_rate=4e-3,
         ),
+        ArtifactVariant(
+            "p64_ppi16_bal",
+            "64 px patches, 16 per image per epoch, loss balanced at the threshold",
+            patch_size=64,
+            patches_per_image=16,
+            balance_at_threshold=True,
+        ),
+        ArtifactVariant(
+            "p48_ppi16_bal",
+            "48 px patches, 16 per image per epoch, loss balanced at the threshold",
+            patch_size=48,
+            patches_per_image=16,
+            balance_at_threshold=True,
+        ),
         ArtifactVariant("lr1e-3", "Adam 1e-3 (cosine)", learning_rate=1e-3),
         ArtifactVariant("lr4e-3", "Adam 4e-3 (cosine)", learning_rate=4e-3),
         ArtifactVariant(

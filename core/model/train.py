@@ -107,11 +107,11 @@ def train(
     train_idx, val_idx, test_idx = three_way_split(
         faceset, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
     )
-    train_ds, val_ds, steps = _inputs(faceset, train_idx, val_idx, config)
     side = config.patch_size if config.is_patch_preset else config.image_size
     with _SEED_LOCK:
         keras.utils.set_random_seed(config.seed)
         model = build_model(config.preset, image_size=side, augment=config.augment)
+    train_ds, val_ds, steps = _inputs(faceset, train_idx, val_idx, config)
     decay = steps * config.epochs if config.is_patch_preset else None
     compile_model(model, learning_rate=config.learning_rate, threshold=config.threshold, decay_steps=decay)
     progress = _Progress(config.epochs, steps, on_epoch, on_batch, cancel)
