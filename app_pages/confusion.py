@@ -4,8 +4,6 @@ Everything that depends on the threshold is drawn in one fragment, so moving the
 reruns that part alone, not the sidebar and the rest of the app.
 """
 
-import json
-
 import streamlit as st
 
 import ui
@@ -14,8 +12,8 @@ from core.errors import UnmaskError
 from core.evaluation import charts, thresholds
 from core.evaluation.metrics import ThresholdMetrics
 from core.evaluation.report import metric_rows
-from core.labels import CLASS_NAMES, FAKE, REAL
-from core.runs.store import Run, json_safe
+from core.labels import FAKE, REAL
+from core.runs.store import Run
 
 CELLS = {  # name -> (actual, called)
     "real called real": (REAL, REAL),
@@ -27,8 +25,21 @@ CELLS = {  # name -> (actual, called)
 SHOWN = 24
 
 
+def page() -> None:
+    st.title("Confusion matrix and metrics")
+    run_id = ui.run_id_or_stop()
+    run = ui.run_or_stop(run_id)
+    st.caption(
+        f"Run **{run_id}**, scored on its {len(run.scores)} validation images. Moving the threshold "
+        "recomputes everything at once from these stored scores: it needs no retraining."
+    )
+    with st.expander("Choose a threshold by the cost of each mistake"):
+        _costs(run)
+    _at_threshold(run)
+
+
 @st.fragment
-def at_threshold(run: Run) -> None:
+def _at_threshold(run: Run) -> None:
     """Everything that moves with the threshold: a slider move reruns this part alone."""
     threshold = ui.threshold_slider()
     try:
@@ -37,13 +48,13 @@ def at_threshold(run: Run) -> None:
         st.error(str(exc))
         st.info("The run's stored scores cannot be used: delete it on the Train page and train again.")
         st.stop()
-    calls(m)
-    curves(run, m)
-    cell_images(run, threshold)
-    downloads(run, m)
+    _calls(m)
+    _curves(run, m)
+    _cell_images(run, threshold)
+    ui.run_downloads(run, m)
 
 
-def calls(m: ThresholdMetrics) -> None:
+def _calls(m: ThresholdMetrics) -> None:
     left, right = st.columns([2, 3])
     left.subheader("Calls at this threshold")
     left.altair_chart(charts.confusion_heatmap(m).properties(height=220), width="stretch")
@@ -56,7 +67,7 @@ def calls(m: ThresholdMetrics) -> None:
     right.dataframe(metric_rows(m), hide_index=True)
 
 
-def curves(run: Run, m: ThresholdMetrics) -> None:
+def _curves(run: Run, m: ThresholdMetrics) -> None:
     st.subheader("Across all thresholds")
     roc_col, pr_col = st.columns(2)
     try:
@@ -79,7 +90,7 @@ def curves(run: Run, m: ThresholdMetrics) -> None:
     )
 
 
-def costs(run: Run) -> None:
+def _costs(run: Run) -> None:
     """Suggest the threshold with the lowest cost of mistakes; no threshold move changes it."""
     columns = st.columns(3)
     cost_fake = columns[0].number_input("Cost of a fake passed as real", min_value=0.0, value=1.0, step=0.5)
@@ -106,7 +117,7 @@ def costs(run: Run) -> None:
     )
 
 
-def cell_images(run: Run, threshold: float) -> None:
+def _cell_images(run: Run, threshold: float) -> None:
     st.subheader("The images in a cell")
     name = st.segmented_control(
         "Cell", list(CELLS), default="real flagged as fake", required=True, key="confusion_cell"
@@ -123,52 +134,7 @@ def cell_images(run: Run, threshold: float) -> None:
     order = "most confident mistakes first" if actual != called else "most confident first"
     st.caption(f"{len(shown)} of the {len(members)} images in this cell, {order}.")
     root = str(run.info.config.get("dataset", {}).get("root", ""))
-    pictures, captions, missing = [], [], []
-    for path, score in zip(run.scores["path"].iloc[shown], scores.iloc[shown], strict=True):
-        try:
-            pictures.append(ui.thumbnail(root, path))
-            captions.append(f"P(real) {score:.3f} · {path}")
-        except UnmaskError as exc:
-            missing.append(str(exc))
-    if pictures:
-        st.image(pictures, caption=captions, width=128)
-    if missing:
-        st.warning(
-            f"{len(missing)} image(s) could not be shown; the run's data folder {root} may have moved. "
-            f"First: {missing[0]}"
-        )
-
-
-def downloads(run: Run, m: ThresholdMetrics) -> None:
-    st.subheader("Downloads")
-    columns = st.columns(2)
-    # Callables: each file is made when its button is pressed, not on every threshold move.
-    columns[0].download_button(
-        "Per-image scores (CSV)",
-        lambda: run.scores.to_csv(index=False),
-        file_name=f"{run.run_id}-scores.csv",
-        mime="text/csv",
-        on_click="ignore",
+    paths = run.scores["path"].iloc[shown]
+    ui.image_gallery(
+        root, paths, [f"P(real) {s:.3f} · {p}" for p, s in zip(paths, scores.iloc[shown], strict=True)]
     )
-    columns[1].download_button(
-        f"Metrics at {m.threshold:g} (JSON)",
-        lambda: json.dumps({"run_id": run.run_id, **json_safe(m.to_dict())}, indent=2),
-        file_name=f"{run.run_id}-metrics.json",
-        mime="application/json",
-        on_click="ignore",
-    )
-    st.caption(
-        f"CSV with {CLASS_NAMES[REAL]} = 1 and {CLASS_NAMES[FAKE]} = 0 in the label column; score is P(real)."
-    )
-
-
-st.title("Confusion matrix and metrics")
-run_id = ui.run_id_or_stop()
-run = ui.run_or_stop(run_id)
-st.caption(
-    f"Run **{run_id}**, scored on its {len(run.scores)} validation images. Moving the threshold recomputes "
-    "everything at once from these stored scores: it needs no retraining."
-)
-with st.expander("Choose a threshold by the cost of each mistake"):
-    costs(run)
-at_threshold(run)

@@ -10,52 +10,54 @@ from core.evaluation.report import rate_text
 from core.labels import called_real
 from core.runs import store
 
-st.title("Try an image")
-run_id = ui.run_id_or_stop()
-try:
-    size = store.run_info(run_id).image_size
-except UnmaskError as exc:
-    st.error(str(exc))
-    st.info("Pick another run in the sidebar.")
-    st.stop()
-st.markdown(
-    f"Upload face photos (JPEG, PNG or WebP, up to {MAX_UPLOAD_IMAGE_MB} MB each). Each is cropped to a "
-    f"centred square and shrunk to {size} x {size} pixels, as run **{run_id}** was trained, then scored."
-)
-threshold = ui.threshold_slider()
-uploaded = st.file_uploader(
-    "Photos", type=["jpg", "jpeg", "png", "webp"], accept_multiple_files=True, key="try_uploads"
-)
-if not uploaded:
-    st.info("Upload one or more photos to see how the run calls them.")
-    st.stop()
 
-names, pixels = [], []
-for file in uploaded:
+def page() -> None:
+    st.title("Try an image")
+    run_id = ui.run_id_or_stop()
     try:
-        pixels.append(decode_upload(file.getvalue(), size=size))
-        names.append(file.name)
+        size = store.run_info(run_id).image_size
     except UnmaskError as exc:
-        st.error(f"{file.name}: {exc}")
-if not pixels:
-    st.stop()
-
-try:
-    scores = ui.score(run_id, np.stack(pixels))
-    m = ui.metrics_at(run_id, threshold)
-except UnmaskError as exc:
-    st.error(str(exc))
-    st.info("Pick another run in the sidebar, or delete this one on the Train page and train again.")
-    st.stop()
-st.caption(
-    f"One score per photo has no error bar of its own. For scale: at threshold {threshold:g} this run's "
-    f"validation accuracy is {rate_text(m.accuracy)}."
-)
-for name, image, score in zip(names, pixels, scores, strict=True):
-    picture, verdict = st.columns([1, 3])
-    picture.image(image, caption=f"{name}, as the model sees it ({size} px)", width=160)
-    call = "real" if called_real(float(score), threshold) else "fake"
-    verdict.metric(f"P(real) for {name}", f"{score:.3f}")
-    verdict.markdown(
-        f"Called **{call}** at threshold {threshold:g} (real when P(real) is above it); one image, n = 1."
+        st.error(str(exc))
+        st.info("Pick another run in the sidebar.")
+        st.stop()
+    st.markdown(
+        f"Upload face photos (JPEG, PNG or WebP, up to {MAX_UPLOAD_IMAGE_MB} MB each). Each is cropped to a "
+        f"centred square and shrunk to {size} x {size} pixels, as run **{run_id}** was trained, then scored."
     )
+    threshold = ui.threshold_slider()
+    uploaded = st.file_uploader(
+        "Photos", type=["jpg", "jpeg", "png", "webp"], accept_multiple_files=True, key="try_uploads"
+    )
+    if not uploaded:
+        st.info("Upload one or more photos to see how the run calls them.")
+        st.stop()
+
+    names, pixels = [], []
+    for file in uploaded:
+        try:
+            pixels.append(decode_upload(file.getvalue(), size=size))
+            names.append(file.name)
+        except UnmaskError as exc:
+            st.error(f"{file.name}: {exc}")
+    if not pixels:
+        st.stop()
+
+    try:
+        scores = ui.score(run_id, np.stack(pixels))
+        m = ui.metrics_at(run_id, threshold)
+    except UnmaskError as exc:
+        st.error(str(exc))
+        st.info("Pick another run in the sidebar, or delete this one on the Train page and train again.")
+        st.stop()
+    st.caption(
+        f"One score per photo has no error bar of its own. For scale: at threshold {threshold:g} this run's "
+        f"validation accuracy is {rate_text(m.accuracy)}."
+    )
+    for name, image, score in zip(names, pixels, scores, strict=True):
+        picture, verdict = st.columns([1, 3])
+        picture.image(image, caption=f"{name}, as the model sees it ({size} px)", width=160)
+        call = "real" if called_real(float(score), threshold) else "fake"
+        verdict.metric(f"P(real) for {name}", f"{score:.3f}")
+        verdict.markdown(
+            f"Called **{call}** at threshold {threshold:g} (real when P(real) is above it); one image, n = 1."
+        )

@@ -1,5 +1,9 @@
 """``python -m bench``: measure everything, write bench/RESULTS.md and bench/results.json.
 
+Exits 1, with a sentence naming the step, when a step fails (nothing is written then);
+steps are left out only when asked (``--skip``, or the app in ``--quick`` mode), and
+results.json says so.
+
 Runs on the real Hard set when it is beside the checkout (``core.paths.shared_datasets_dir()``),
 else on the built-in demo set, and says which. Caches, the demo set and runs go to a
 temporary folder: the checkout's data/ and models/ are never touched.
@@ -15,8 +19,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.report import BENCH_DIR, update_readme, write_report
-from bench.suite import full_plan, quick_plan, run_suite
+from bench.report import BENCH_DIR, refresh_committed, write_report
+from bench.suite import StepFailed, full_plan, quick_plan, run_suite
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,16 +36,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     out_dir = (args.out or BENCH_DIR).resolve()
     with tempfile.TemporaryDirectory(prefix="unmask-bench-") as tmp:
         os.environ["UNMASK_DATA_DIR"], os.environ["UNMASK_MODELS_DIR"] = f"{tmp}/data", f"{tmp}/models"
-        results = run_suite(
-            plan, data=args.data, log=lambda line: print(f"[bench] {line}", file=sys.stderr, flush=True)
-        )
+        try:
+            results = run_suite(
+                plan, data=args.data, log=lambda line: print(f"[bench] {line}", file=sys.stderr, flush=True)
+            )
+        except StepFailed as exc:
+            print(exc, file=sys.stderr)
+            return 1
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(
         json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8"
     )
-    print(write_report(out_dir))
-    if out_dir == BENCH_DIR and not args.quick:  # the committed results: keep the README's table in step
-        update_readme(results, BENCH_DIR.parent / "README.md")
+    if out_dir == BENCH_DIR and not args.quick:  # the committed results: keep the README's blocks in step
+        print(*refresh_committed(), sep="\n")
+    else:
+        print(write_report(out_dir))
     return 0
 
 

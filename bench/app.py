@@ -4,8 +4,9 @@
 the dashboard is written); ``python -m bench`` records it with everything else. The app
 runs with ``streamlit run streamlit_app.py`` on a free port, headless, with temporary
 data and models folders; a tiny run is trained into the models folder first so the
-confusion-matrix page has a run to show. A step that cannot run (no app yet, no
-confusion page yet) is skipped with the reason recorded.
+confusion-matrix page has a run to show. Anything that cannot be measured (no app, no
+confusion page, a page showing an exception, a failed move in the load test) raises
+:class:`AppBenchError` with a sentence: ``python -m bench`` then fails, naming the step.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from bench import train_overhead
 from bench.timing import load_average
 from core.paths import REPO_ROOT
 
@@ -56,6 +58,15 @@ MATRIX_SELECTOR = (
 PAGE_FOLDERS = ("app_pages", "pages")
 
 
+NO_APP = "There is no {app} in {root}, so the dashboard cannot be measured."
+NO_CONFUSION_PAGE = "There is no confusion-matrix page ({pattern}) in {root}, so it cannot be measured."
+LOAD_ERRORS = "{errors} of {moves} threshold moves failed in the load test, for example: {examples}"
+
+
+class AppBenchError(RuntimeError):
+    """The dashboard could not be measured; the message says what was missing or went wrong."""
+
+
 @dataclass(frozen=True)
 class AppOptions:
     """Where the app is and how to recognise its pages; the defaults fit a Streamlit multipage app."""
@@ -69,35 +80,54 @@ class AppOptions:
     )
     sessions: int = 4
     load_seconds: float = 30.0
+    train_overhead: bool = True
 
 
 def app_section(options: AppOptions, *, data: Path) -> dict[str, Any]:
-    """All app figures; ``skipped`` (with the reason) where a step could not run."""
+    """All app figures; the load test is left out (and says so) only with ``load_seconds`` 0.
+
+    Raises
+    ------
+    AppBenchError
+        If the app or its confusion-matrix page is missing, or the load test saw errors.
+    """
     if not (options.app_root / APP_FILE).is_file():
-        return {"skipped": f"no {APP_FILE} in {options.app_root} yet"}
+        raise AppBenchError(NO_APP.format(app=APP_FILE, root=options.app_root))
     with tempfile.TemporaryDirectory(prefix="unmask-bench-app-") as tmp:
         env = {**os.environ, "UNMASK_DATA_DIR": f"{tmp}/data", "UNMASK_MODELS_DIR": f"{tmp}/models"}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-        path, reason = confusion_path(options)
-        run_id = train_tiny_run(data, env=env) if path else None
-        out = measure_pages(options, env=env, log=Path(tmp, "streamlit.log"), confusion=path, run_id=run_id)
-        if reason:
-            out["confusion_skipped"] = reason
+        path = confusion_path(options)
+        run_id = train_tiny_run(data, env=env)
+        log = Path(tmp, "streamlit.log")
+        out = measure_pages(options, env=env, log=log, confusion=path, run_id=run_id, data=data)
         if "load" not in out:
-            out["load_skipped"] = out.get("confusion_skipped") or "--load-seconds 0"
+            out["load_skipped"] = "--load-seconds 0"
+        elif out["load"]["errors"]:
+            load = out["load"]
+            examples = "; ".join(load["error_examples"])
+            raise AppBenchError(
+                LOAD_ERRORS.format(errors=load["errors"], moves=load["moves"], examples=examples)
+            )
         out["load_average"] = load_average()
         return out
 
 
-def confusion_path(options: AppOptions) -> tuple[str | None, str]:
-    """The confusion-matrix page's URL (with ``{run_id}`` to fill), or None and why not."""
+def confusion_path(options: AppOptions) -> str:
+    """The confusion-matrix page's URL, with ``{run_id}`` to fill.
+
+    Raises
+    ------
+    AppBenchError
+        If no page file matches ``*onfusion*.py`` in :data:`PAGE_FOLDERS`.
+    """
     if options.confusion_url:
-        return options.confusion_url, ""
+        return options.confusion_url
     pages = [p for folder in PAGE_FOLDERS for p in sorted((options.app_root / folder).glob("*onfusion*.py"))]
     if not pages:
-        return None, f"no confusion-matrix page ({' or '.join(PAGE_FOLDERS)}/*confusion*.py) yet"
+        pattern = " or ".join(f"{folder}/*confusion*.py" for folder in PAGE_FOLDERS)
+        raise AppBenchError(NO_CONFUSION_PAGE.format(pattern=pattern, root=options.app_root))
     name = re.sub(r"^[0-9]*[_ -]*", "", pages[0].stem).replace(" ", "_")
-    return f"/{name}?run={{run_id}}", ""
+    return f"/{name}?run={{run_id}}"
 
 
 def train_tiny_run(data: Path, *, env: dict[str, str]) -> str:
@@ -110,9 +140,10 @@ def train_tiny_run(data: Path, *, env: dict[str, str]) -> str:
 
 
 def measure_pages(
-    options: AppOptions, *, env: dict[str, str], log: Path, confusion: str | None, run_id: str | None
+    options: AppOptions, *, env: dict[str, str], log: Path, confusion: str, run_id: str, data: Path
 ) -> dict[str, Any]:
-    """Start the server, then time the first page and the confusion page, then the load test."""
+    """Start the server, then time the first page, the confusion page, training watched in the
+    browser against the CLI (:mod:`bench.train_overhead`), then the load test."""
     from playwright.sync_api import sync_playwright
 
     from bench.load import load_test
@@ -124,16 +155,14 @@ def measure_pages(
         with streamlit_server(options.app_root, env=env, log=log) as base:
             out["server_ready_seconds"] = time.perf_counter() - started
             out["first_page_seconds"] = open_page(browser, base, options.main_selector, since=started)
-            url = None
-            if confusion and run_id:
-                out["confusion_url"] = confusion.format(run_id=run_id)
-                try:
-                    seconds = open_page(browser, base + out["confusion_url"], options.matrix_selector)
-                    out["confusion_page_seconds"], url = seconds, base + out["confusion_url"]
-                except Exception as exc:  # e.g. the page is not there yet: the matrix never shows
-                    out["confusion_skipped"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            out["confusion_url"] = confusion.format(run_id=run_id)
+            url = base + out["confusion_url"]
+            out["confusion_page_seconds"] = open_page(browser, url, options.matrix_selector)
+            if options.train_overhead:
+                detail = train_overhead.measure(browser, base, data=data, env=env)
+                out["train_overhead"], out["train_overhead_runs"] = detail["ratio"], detail
             browser.close()
-            if url and options.load_seconds > 0:
+            if options.load_seconds > 0:
                 out["load"] = load_test(url, options)
     return out
 
@@ -143,7 +172,7 @@ def open_page(browser: Any, url: str, selector: str, *, since: float | None = No
 
     Raises
     ------
-    RuntimeError
+    AppBenchError
         If the page shows an exception instead.
     """
     start = time.perf_counter() if since is None else since
@@ -154,9 +183,8 @@ def open_page(browser: Any, url: str, selector: str, *, since: float | None = No
         page.wait_for_function(RENDERED_JS, arg=selector, timeout=PAGE_TIMEOUT_MS, polling="raf")
         elapsed = time.perf_counter() - start
         if page.locator(EXCEPTION_SELECTOR).count():
-            raise RuntimeError(
-                f"{url} shows an exception: {page.locator(EXCEPTION_SELECTOR).first.inner_text()}"
-            )
+            shown = page.locator(EXCEPTION_SELECTOR).first.inner_text()
+            raise AppBenchError(f"{url} shows an exception instead of the page: {shown}")
         return elapsed
     finally:
         context.close()

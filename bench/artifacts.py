@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.artifact_variants import ARTIFACT_VARIANTS
+from bench.artifacts_report import reframings
 from bench.timing import load_average
 from core.paths import REPO_ROOT, shared_datasets_dir
 
@@ -111,7 +112,7 @@ def _line(run: dict[str, Any]) -> str:
     head = f"{run['variant']:>16} seed {run['seed']}"
     if run["mode"] == "hard":
         v = run["val"]
-        worst = max(r["flipped"]["rate"] for r in run["reframing"])
+        worst = max(r["flipped"]["rate"] for r in reframings(run))
         return (
             f"{head}: acc {v['accuracy']['rate']:.4f} auc {v['auc']:.4f} worst flip {worst:.3f} "
             f"{run['train_seconds']:.0f} s load {load_average()[0]}"

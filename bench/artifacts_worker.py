@@ -1,9 +1,9 @@
 """One ``artifacts`` experiment in a fresh process: ``python -m bench.artifacts_worker MODE ...``.
 
 ``hard``: train one variant and seed on one folder (the Hard set) with
-:func:`core.model.train.train`, then measure the validation images whole, re-framed
-(:data:`core.evaluation.heldout.REFRAMINGS`) and, with ``--outside``, every image of other
-folders the model never saw. ``loso``: leave-one-source-out over several folders with
+:func:`core.model.train.train`, then measure the validation images whole, under the Stress
+test's probes (:mod:`core.evaluation.stress`) and, with ``--outside``, the *dev* half of
+other folders the model never saw. ``loso``: leave-one-source-out over several folders with
 :func:`core.generalize.leave_one_source_out`. Prints one JSON object on the last line.
 """
 
@@ -21,6 +21,12 @@ import numpy as np
 
 from bench.artifact_variants import ARTIFACT_VARIANTS, apply_artifact_variant
 from bench.timing import load_average, seconds
+
+#: Every re-framing probe of the Stress test, and the three degradations its findings sum up.
+DEFAULT_PROBES = (
+    "crop_tl_80", "crop_centre_80", "crop_br_80", "crop_tl_60", "crop_centre_60", "crop_br_60",
+    "shift_10", "shift_20", "pad_10", "jpeg_50", "blur_1", "rescale_50",
+)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -45,14 +51,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _hard(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     from core import pipeline
-    from core.evaluation.heldout import (
-        REFRAMINGS,
-        auc_interval,
-        held_out_parts,
-        reframe,
-        reframing_summary,
-        source_summary,
-    )
+    from core.evaluation.auc import auc_interval
+    from core.evaluation.heldout import auc_figures, held_out_parts, source_summary
     from core.evaluation.metrics import threshold_metrics
     from core.model.train import predict_scores, train
 
@@ -72,7 +72,7 @@ def _hard(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     out["val"] = {
         "n": metrics.n,
         "accuracy": metrics.accuracy.to_dict(),
-        **auc_interval(labels, result.val_scores).to_dict(),
+        **auc_figures(auc_interval(labels, result.val_scores)),
         "loss_last": _last(result.history, "loss"),
         "patch_val_accuracy_last": _last(result.history, "val_accuracy"),
     }
@@ -81,11 +81,7 @@ def _hard(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     started = time.perf_counter()
     val_images = [faces.images[i] for i in result.val_index]
     out["aggregation"] = _aggregations(result.model, val_images, labels)
-    out["reframing"] = []
-    for reframing in REFRAMINGS:
-        cropped = predict_scores(result.model, _ragged([reframe(im, reframing) for im in val_images]))
-        summary = reframing_summary(labels, result.val_scores, cropped, threshold=config.threshold)
-        out["reframing"].append({"name": reframing.name, **summary})
+    out["stress"] = _stress(result.model, faces, result.val_index, config, args.probes)
     out["outside"] = {}
     for folder in args.outside:
         other = pipeline.load_for(config, folder)
@@ -106,6 +102,25 @@ def _loso(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     load_s, faces = seconds(lambda: pipeline.load_for(config, args.data))
     call_s, result = seconds(lambda: leave_one_source_out(faces, config, hold_out=args.hold_out or None))
     return {"mode": "loso", "data": args.data, "load_seconds": load_s, "call_seconds": call_s, **result}
+
+
+def _stress(model: Any, faces: Any, index: np.ndarray, config: Any, keys: list[str]) -> dict[str, Any]:
+    """The Stress test's probes (:mod:`core.evaluation.probes`) on the validation images, as the app does."""
+    from core.data.images import reduce_native
+    from core.evaluation.probes import probes_by_key
+    from core.evaluation.stress import probe_scores, stress_report
+    from core.model.train import predict_scores
+
+    def score(images: list[np.ndarray]) -> np.ndarray:
+        return predict_scores(
+            model, _ragged([reduce_native(x, max_side=config.native_max_side) for x in images])
+        )
+
+    paths = [faces.paths[i] for i in index]
+    frame, _ = probe_scores(faces.root, paths, score=score, probes=probes_by_key(keys))
+    labels = dict(zip(paths, faces.labels[index], strict=True))
+    frame.insert(1, "label", [int(labels[p]) for p in frame["path"]])
+    return stress_report(frame, threshold=config.threshold).to_dict()
 
 
 def _aggregations(model: Any, images: list[np.ndarray], labels: np.ndarray) -> dict[str, Any]:
@@ -161,6 +176,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--hold-out", action="append", default=[], help="loso: only these folds")
     parser.add_argument("--variant", choices=sorted(ARTIFACT_VARIANTS), default="preset")
+    parser.add_argument(
+        "--probes", nargs="+", default=list(DEFAULT_PROBES), help="hard: Stress-test probe keys to run"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=10)
     return parser

@@ -1,4 +1,8 @@
-"""RESULTS.md from results.json (and experiments.json): ``python -m bench.report [DIR]`` re-renders it."""
+"""RESULTS.md from results.json and experiments.json: ``python -m bench.report [DIR]`` re-renders it.
+
+Without ``DIR`` it re-renders the committed bench/RESULTS.md and the README's generated
+blocks (:mod:`bench.readme`) from the committed JSON files, measuring nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.experiment_tables import render_experiments
+from bench.experiments import read_store
+from bench.markdown import table
+from bench.readme import fmt, readme_blocks, targets_table, update_readme
+from bench.training import PAPER_MEASURED_EPOCHS
+from core.paths import REPO_ROOT
+
 BENCH_DIR = Path(__file__).resolve().parent
+README = REPO_ROOT / "README.md"
 
 #: The stable keys of results.json (nested dicts: results["fast"]["train_seconds"]), as documented.
 KEYS: tuple[tuple[str, str], ...] = (
@@ -20,30 +32,32 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("fast.auc_mean", "fast: validation ROC AUC, mean of seeds"),
     ("fast.flops_fraction", "fast: training FLOPs/image x images/s ÷ machine.numpy_matmul_gflops"),
     ("fast.peak_rss_mb", "fast: peak RSS of the training process (MB)"),
-    ("paper.train_seconds", "paper: 1 epoch timed, extrapolated to 10 (paper.extrapolated is true)"),
+    (
+        "paper.train_seconds",
+        f"paper: {PAPER_MEASURED_EPOCHS} epoch(s) timed, extrapolated to fast's epochs (paper.extrapolated)",
+    ),
     ("paper.peak_rss_mb", "paper: peak RSS of the training process (MB)"),
     ("speedup", "paper.train_seconds ÷ fast.train_seconds"),
     ("data.cold_seconds", "first load at the fast size: every image decoded, cache cleared"),
     ("data.warm_seconds", "cached load at the fast size, median of 5"),
     ("metrics.threshold_ms", "all threshold metrics for 323 scores, median over a slider sweep"),
     ("metrics.groups_ms", "per-group table for 2,000 scores, median over a slider sweep"),
-    ("app.first_page_seconds", "streamlit run -> first page rendered in Chromium (absent if skipped)"),
-    ("app.confusion_page_seconds", "new session -> confusion page rendered with a run (absent if skipped)"),
+    (
+        "app.first_page_seconds",
+        "streamlit run -> first page rendered in Chromium (absent when the app step is left out)",
+    ),
+    ("app.confusion_page_seconds", "new session -> confusion page rendered with a run"),
     ("app.load.p95_seconds", "4 sessions moving the threshold: p95 slider change -> matrix re-rendered"),
     ("machine.cores", "CPU cores"),
     ("machine.numpy_matmul_gflops", "best numpy float32 2048² matmul rate, start or end of the run"),
 )
-_MET = {True: "met", False: "**not met**", None: "not measured"}
 
 
 def render(
-    results: dict[str, Any],
-    experiments: Sequence[dict[str, Any]] = (),
-    artifacts: Sequence[dict[str, Any]] = (),
+    results: dict[str, Any], experiments: dict[str, dict[str, Any]], artifacts: Sequence[dict[str, Any]] = ()
 ) -> str:
-    """The whole RESULTS.md as one string."""
+    """The whole RESULTS.md as one string (``artifacts``: the sessions of bench/artifacts.json)."""
     from bench.artifacts_report import render_artifacts
-    from bench.experiments import render_experiments
 
     parts = [_header(results), _headline(results), _training(results), _data(results), _scoring(results)]
     parts += [_interaction(results), _app(results), render_experiments(experiments)]
@@ -55,20 +69,25 @@ def write_report(out_dir: Path) -> Path:
     """Render ``out_dir/RESULTS.md`` from ``out_dir/results.json``, ``bench/experiments.json`` and
     ``bench/artifacts.json``."""
     from bench import artifacts
-    from bench.experiments import OUT_FILE, read_sessions
 
     results = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
     target = out_dir / "RESULTS.md"
-    rendered = render(results, read_sessions(OUT_FILE), artifacts.read_sessions(artifacts.OUT_FILE))
+    rendered = render(results, read_store(), artifacts.read_sessions(artifacts.OUT_FILE))
     target.write_text(rendered, encoding="utf-8")
     return target
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
+def refresh_committed() -> list[Path]:
+    """Re-render bench/RESULTS.md and the README's blocks from the committed JSON files.
+
+    Raises
+    ------
+    ValueError
+        If a README block's markers are missing.
+    """
+    results = json.loads((BENCH_DIR / "results.json").read_text(encoding="utf-8"))
+    update_readme(README, readme_blocks(results, read_store()))
+    return [write_report(BENCH_DIR), README]
 
 
 def _header(r: dict[str, Any]) -> str:
@@ -76,10 +95,14 @@ def _header(r: dict[str, Any]) -> str:
     quick = "\n> **Quick mode** (CI smoke run): tiny settings, not comparable with the targets.\n"
     return f"""# Unmask benchmark results
 
-Written by `{r["command"]}` on {r["date"]}. Every figure below was measured in that one run,
-on one machine. Re-run with `python -m bench` (a few minutes; `--quick --out DIR` for a smoke run).
+Written by `{r["command"]}` on {r["date"]}. Every figure below was measured in that one run, on one
+machine, except those under "Experiments", which come from `python -m bench.experiments`
+(bench/experiments.json, each experiment with its own date and load). Re-run with `python -m bench`
+(a few minutes; `--quick --out DIR` for a smoke run); `python -m bench.report` re-renders this file
+and the README's blocks without measuring.
 {quick if r["mode"] == "quick" else ""}
 - **Data:** {r["dataset"]["description"]}, {r["dataset"]["n"]} images (`{r["dataset"]["folder"]}`).
+- **Code:** {_code(r)}.
 - **Machine:** {m["cores"]} cores, {m["cpu"]}; numpy float32 matmul {m["numpy_matmul_gflops"]:.0f} GFLOP/s
   (best 2048² product, start or end of the run).
 - **Load average** (1, 5, 15 min) at start {m["load_average_start"]}, at end {m["load_average_end"]}:
@@ -87,53 +110,8 @@ on one machine. Re-run with `python -m bench` (a few minutes; `--quick --out DIR
 - **Versions:** {", ".join(f"{k} {v[k]}" for k in v)}."""
 
 
-README_START = "<!-- bench:headline:start (written by python -m bench; do not edit) -->"
-README_END = "<!-- bench:headline:end -->"
-
-
-def readme_block(r: dict[str, Any]) -> str:
-    """The README's speed section body: the headline table and where its figures come from."""
-    fast, paper = r["fast"], r["paper"]
-    return "\n".join(
-        [
-            README_START,
-            _headline_table(r),
-            "",
-            f"Measured by `{r['command']}` on {r['date'][:10]}, {r['machine']['cores']} CPU cores, on "
-            f"{r['dataset']['description']} ({r['dataset']['n']} images; validation n = {fast['val_n']} "
-            f"per seed, seeds {', '.join(str(s) for s in fast['seeds'])}). `paper` was timed on "
-            f"{paper['measured_epochs']} epoch and extrapolated to {paper['epochs']}. Every figure, with "
-            "intervals and the experiments behind the settings: [bench/RESULTS.md](bench/RESULTS.md).",
-            README_END,
-        ]
-    )
-
-
-def update_readme(r: dict[str, Any], readme: Path) -> bool:
-    """Replace the block between the README's markers with :func:`readme_block`; False if none."""
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(README_START), text.find(README_END)
-    if start < 0 or end < start:
-        return False
-    readme.write_text(text[:start] + readme_block(r) + text[end + len(README_END) :], encoding="utf-8")
-    return True
-
-
 def _headline(r: dict[str, Any]) -> str:
-    return "## Headline\n\n" + _headline_table(r)
-
-
-def _headline_table(r: dict[str, Any]) -> str:
-    rows = [
-        [
-            f"{t['what']} (`{t['key']}`)",
-            f"{t['target']} {t['unit']}",
-            _fmt(t["measured"], t["unit"]),
-            _MET[t["met"]],
-        ]
-        for t in r["targets"]
-    ]
-    return table(["Figure", "Target", "Measured", "Met"], rows)
+    return "## Headline\n\n" + targets_table(r)
 
 
 def _training(r: dict[str, Any]) -> str:
@@ -155,8 +133,9 @@ Both presets through `core.model.train.train` (the product's code), each preset 
 process. Wall time = a cached `core.pipeline.load_faces` + the whole `train()` call (build,
 fit with a validation pass per epoch, scoring the validation set). Images/s = training
 images x epochs ÷ fit seconds. Training FLOPs/image from `core.model.presets.training_flops_per_image`
-(3 x forward multiply-adds x 2); the share is that rate over numpy's matmul rate, and errs low
-because fit time includes the validation passes.
+(2 FLOPs per multiply-add of Conv2D and Dense layers, forward + weight gradients + input gradients,
+none for the first layer's input; its docstring lists what it leaves out); the share is that rate
+over numpy's matmul rate, and errs low because fit time includes the validation passes.
 
 {table(header, rows)}{speedup}
 
@@ -245,26 +224,23 @@ def _app(r: dict[str, Any]) -> str:
     a = r["app"]
     rerun = "Re-run this step alone with `python -m bench.app` (prints JSON)."
     if "skipped" in a:
-        return f"## App\n\nSkipped: {a['skipped']}. {rerun}"
+        return f"## App\n\nLeft out: {a['skipped']}. {rerun}"
     lines = [
         f"- Server answering: {a['server_ready_seconds']:.2f} s after `streamlit run`.",
         f"- First page rendered in Chromium: **{a['first_page_seconds']:.2f} s** after `streamlit run`.",
     ]
-    if "confusion_page_seconds" in a:
-        page = f"`{a['confusion_url']}`, new session"
-        lines.append(f"- Confusion-matrix page ({page}): **{a['confusion_page_seconds']:.2f} s**.")
-    else:
-        lines.append(f"- Confusion-matrix page: skipped: {a.get('confusion_skipped')}.")
+    page = f"`{a['confusion_url']}`, new session"
+    lines.append(f"- Confusion-matrix page ({page}): **{a['confusion_page_seconds']:.2f} s**.")
     if "load" in a:
         ld = a["load"]
         lines.append(
             f"- Load: {ld['sessions']} sessions moving the threshold for {ld['seconds']:.0f} s: "
-            f"{ld['moves']} moves, {ld['errors']} errors, p50 {_fmt(ld['p50_seconds'], 's')}, "
-            f"p95 **{_fmt(ld['p95_seconds'], 's')}**, max {_fmt(ld['max_seconds'], 's')} "
+            f"{ld['moves']} moves, {ld['errors']} errors, p50 {fmt(ld['p50_seconds'], 's')}, "
+            f"p95 **{fmt(ld['p95_seconds'], 's')}**, max {fmt(ld['max_seconds'], 's')} "
             "(slider change -> rerun finished and painted)."
         )
     else:
-        lines.append(f"- Load test: skipped: {a.get('load_skipped')}.")
+        lines.append(f"- Load test: left out with {a['load_skipped']}.")
     return "## App\n\n" + "\n".join(lines) + f"\n\n{rerun}"
 
 
@@ -276,24 +252,23 @@ def _keys() -> str:
     )
 
 
+def _code(r: dict[str, Any]) -> str:
+    code = r.get("code")
+    if not code:
+        return "not recorded"
+    return f"commit {code['commit']}" + (" with local changes" if code["dirty"] else "")
+
+
 def _acc(rate: float, ci: list[float]) -> str:
     return f"{rate:.2%} [{ci[0]:.2%}, {ci[1]:.2%}]"
 
 
-def _fmt(value: Any, unit: str) -> str:
-    if value is None:
-        return "–"
-    if unit == "x":
-        return f"{value:.1f} x"
-    if unit in ("s", "ms"):
-        return f"{value:.2f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    return f"{value:.4f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
-    parser.add_argument("out", nargs="?", type=Path, default=BENCH_DIR, help="folder holding results.json")
-    print(write_report(parser.parse_args().out))
+    parser.add_argument("out", nargs="?", type=Path, default=None, help="folder holding results.json")
+    out = parser.parse_args().out
+    for path in [write_report(out)] if out else refresh_committed():
+        print(path)
 
 
 if __name__ == "__main__":

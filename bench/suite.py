@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import machine
 from bench.app import AppOptions, app_section
@@ -15,10 +16,32 @@ from bench.datasource import choose_data
 from bench.interaction import interaction_section
 from bench.targets import check
 from bench.timing import load_average
-from bench.training import PAPER_MEASURED_EPOCHS, add_flops_fraction, run_worker, summarise
+from bench.training import PAPER_MEASURED_EPOCHS, add_flops_fraction, run_worker, speedup, summarise
 from core.model.config import PRESET_DEFAULTS
 
+T = TypeVar("T")
+
 SCHEMA = 1
+STEP_FAILED = "The benchmark step '{step}' failed, so no results were written: {reason}"
+
+
+class StepFailed(RuntimeError):
+    """A step of the benchmark raised; the message (:data:`STEP_FAILED`) names the step and why."""
+
+
+def step(name: str, run: Callable[[], T]) -> T:
+    """``run()``, or :class:`StepFailed` naming ``name`` if it raises.
+
+    Raises
+    ------
+    StepFailed
+        With the step's name and the exception's type and message.
+    """
+    try:
+        return run()
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {str(exc)[:1500]}"
+        raise StepFailed(STEP_FAILED.format(step=name, reason=reason)) from exc
 
 
 @dataclass(frozen=True)
@@ -51,7 +74,13 @@ def run_suite(plan: Plan, *, data: str | None = None, log: Any = print) -> dict[
     """Measure everything ``plan`` asks for; returns the results.json content.
 
     ``UNMASK_DATA_DIR`` and ``UNMASK_MODELS_DIR`` must point at temporary folders: the
-    data step clears the cache there.
+    data step clears the cache there. A step left out by ``plan.skip`` is recorded as
+    skipped with the reason; any other step either measures or fails.
+
+    Raises
+    ------
+    StepFailed
+        When a step raises, naming the step.
     """
     load_start = load_average()
     folder, description = choose_data(data)
@@ -61,25 +90,28 @@ def run_suite(plan: Plan, *, data: str | None = None, log: Any = print) -> dict[
     presets = ["fast"] + ([] if "paper" in plan.skip else ["paper"])
     sizes = list(dict.fromkeys(plan.image_size[p] for p in presets))
     results: dict[str, Any] = {"schema": SCHEMA, "mode": plan.mode, "date": _now()}
-    results["data"] = data_section(folder, sizes=sizes)
+    results["data"] = step("data", lambda: data_section(folder, sizes=sizes))
     log(f"data: {results['data']['n']} images, first load {results['data']['cold_seconds']:.2f} s")
     results["dataset"] = {"description": description, "folder": str(folder), "n": results["data"]["n"]}
-    results["metrics"] = interaction_section(repeats=plan.interaction_repeats)
+    results["metrics"] = step("metrics", lambda: interaction_section(repeats=plan.interaction_repeats))
     metrics = results["metrics"]
     log(f"metrics: threshold {metrics['threshold_ms']:.1f} ms, groups {metrics['groups_ms']:.1f} ms")
     results["scoring"] = {}
     for preset in presets:
-        results[preset] = _train_preset(plan, preset, folder, results["scoring"])
+        results[preset] = step(
+            f"train {preset}", lambda p=preset: _train_preset(plan, p, folder, results["scoring"])
+        )
         done = results[preset]
         log(f"{preset}: {done['train_seconds']:.1f} s, accuracy {done['val_accuracy_mean']:.4f}")
     if "paper" in results:
-        results["speedup"] = results["paper"]["train_seconds"] / results["fast"]["train_seconds"]
+        results["speedup"] = speedup(results["paper"]["train_seconds"], results["fast"]["train_seconds"])
     results["app"] = _app(plan, folder, log)
     gflops = max(gflops_start, machine.matmul_gflops())
     for preset in presets:
         add_flops_fraction(results[preset], gflops=gflops)
     results["machine"] = {**machine.machine_info(gflops=gflops), "numpy_matmul_gflops_start": gflops_start}
     results["machine"] |= {"load_average_start": load_start, "load_average_end": load_average()}
+    results["code"] = machine.code_version()
     results["versions"] = machine.versions()
     results["command"] = " ".join(["python -m bench", *sys.argv[1:]])
     results["targets"] = check(results)
@@ -107,10 +139,7 @@ def _app(plan: Plan, folder: Path, log: Any) -> dict[str, Any]:
         return {
             "skipped": f"skipped in {plan.mode} mode" if plan.mode == "quick" else "skipped with --skip app"
         }
-    try:
-        out = app_section(AppOptions(load_seconds=plan.load_seconds), data=folder)
-    except Exception as exc:  # the dashboard is young: record why, keep the other figures
-        out = {"skipped": f"{type(exc).__name__}: {str(exc)[:500]}"}
+    out = step("app", lambda: app_section(AppOptions(load_seconds=plan.load_seconds), data=folder))
     log(f"app: {out}")
     return out
 

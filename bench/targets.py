@@ -33,7 +33,28 @@ TARGETS: tuple[Target, ...] = (
     Target("metrics.groups_ms", "per-group table, 2,000 scores", "<=", 50, "ms"),
     Target("app.first_page_seconds", "first page rendered in Chromium", "<=", 3, "s"),
     Target("app.load.p95_seconds", "4 sessions moving the threshold: p95 response", "<", 1, "s"),
+    Target(
+        "app.train_overhead",
+        "fast, 10 epochs watched on the Train page ÷ the same from the CLI",
+        "<=",
+        1.25,
+        "x",
+    ),
 )
+
+
+def target(key: str) -> Target:
+    """The target on ``key``.
+
+    Raises
+    ------
+    KeyError
+        If no target is set on ``key``.
+    """
+    for t in TARGETS:
+        if t.key == key:
+            return t
+    raise KeyError(f"No benchmark target is set on {key!r}; the targets are on {[t.key for t in TARGETS]}.")
 
 
 def lookup(results: dict[str, Any], key: str) -> Any:

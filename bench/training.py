@@ -23,24 +23,29 @@ class WorkerError(RuntimeError):
 def run_worker(
     data: str,
     *,
-    preset: str,
     seeds: Sequence[int],
     epochs: int,
+    preset: str | None = None,
+    variant: str | None = None,
     image_size: int | None = None,
     limit: int | None = None,
-    variant: str = "baseline",
     score: bool = False,
     env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run ``python -m bench.worker`` in a fresh process and return its JSON result.
+
+    ``preset`` as in core, or ``variant`` (a name in :data:`bench.variants.VARIANTS`, which
+    knows its preset).
 
     Raises
     ------
     WorkerError
         If the worker exits non-zero or prints no JSON.
     """
-    argv = [sys.executable, "-m", "bench.worker", "--preset", preset, "--data", data, "--epochs", str(epochs)]
-    argv += ["--seeds", *map(str, seeds), "--variant", variant]
+    argv = [sys.executable, "-m", "bench.worker", "--data", data, "--epochs", str(epochs)]
+    argv += ["--seeds", *map(str, seeds)]
+    argv += ["--preset", preset] if preset else []
+    argv += ["--variant", variant] if variant else []
     argv += ["--image-size", str(image_size)] if image_size else []
     argv += ["--limit", str(limit)] if limit else []
     argv += ["--score"] if score else []
@@ -61,7 +66,7 @@ def summarise(worker: dict[str, Any], *, target_epochs: int) -> dict[str, Any]:
     """
     runs = worker["runs"]
     measured = runs[0]["config"]["epochs"]
-    walls = [_wall(r, target_epochs) for r in runs]
+    walls = [extrapolated_wall(r, target_epochs) for r in runs]
     accuracy = [r["val_accuracy"] for r in runs]
     auc = [r["auc"] for r in runs]
     out: dict[str, Any] = {
@@ -95,17 +100,63 @@ def summarise(worker: dict[str, Any], *, target_epochs: int) -> dict[str, Any]:
 
 
 def add_flops_fraction(summary: dict[str, Any], *, gflops: float) -> None:
-    """Training FLOPs per image x images/s, as a fraction of numpy's float32 matmul rate.
+    """Set ``achieved_gflops`` and ``flops_fraction`` (see :func:`flops_fraction`) on a preset's summary."""
+    flops, rate = summary["flops_per_image"], summary["images_per_second"]
+    summary["achieved_gflops"] = achieved_gflops(flops, rate)
+    summary["flops_fraction"] = flops_fraction(flops, rate, gflops=gflops)
 
-    ``fit`` time also covers the validation pass each epoch, which is not counted in the
-    FLOPs, so the fraction errs low.
+
+def achieved_gflops(flops_per_image: float, images_per_second: float) -> float:
+    """Training GFLOP/s: FLOPs per image x images per second / 1e9.
+
+    Examples
+    --------
+    >>> achieved_gflops(2e6, 500)
+    1.0
     """
-    achieved = summary["flops_per_image"] * summary["images_per_second"] / 1e9
-    summary["achieved_gflops"] = achieved
-    summary["flops_fraction"] = achieved / gflops
+    return flops_per_image * images_per_second / 1e9
 
 
-def _wall(run: dict[str, Any], target_epochs: int) -> float:
+def flops_fraction(flops_per_image: float, images_per_second: float, *, gflops: float) -> float:
+    """Training GFLOP/s (:func:`achieved_gflops`) as a share of a matmul rate of ``gflops`` GFLOP/s.
+
+    ``images_per_second`` comes from ``fit`` time, which also covers the validation pass
+    each epoch, not counted in the FLOPs, so the share errs low.
+
+    Examples
+    --------
+    >>> flops_fraction(1e6, 2000, gflops=10.0)
+    0.2
+    """
+    return achieved_gflops(flops_per_image, images_per_second) / gflops
+
+
+def speedup(slow_seconds: float, fast_seconds: float) -> float:
+    """How many times faster: ``slow_seconds / fast_seconds``.
+
+    Examples
+    --------
+    >>> speedup(450.0, 5.0)
+    90.0
+    """
+    return slow_seconds / fast_seconds
+
+
+def extrapolated_wall(run: dict[str, Any], target_epochs: int) -> float:
+    """A worker run's wall seconds for ``target_epochs``, from the epochs it timed.
+
+    The measured wall when it trained ``target_epochs``; else its warm data load, plus
+    what ``train()`` spent outside ``fit``, plus ``target_epochs`` x fit seconds per epoch.
+
+    Examples
+    --------
+    >>> run = {"config": {"epochs": 1}, "train_seconds": 13.0, "load_seconds": 1.0,
+    ...        "call_seconds": 12.0, "fit_seconds": 10.0}
+    >>> extrapolated_wall(run, 10)
+    103.0
+    >>> extrapolated_wall(run, 1)
+    13.0
+    """
     epochs = run["config"]["epochs"]
     if epochs == target_epochs:
         return run["train_seconds"]

@@ -43,7 +43,8 @@ NO_VALID_IMAGES = (
     "No readable image was found in {path} ({n_skipped} files skipped); add JPEG or PNG photos and try again."
 )
 ONE_CLASS = (
-    "Only {present} images were found in {path}; training and evaluation need both real and fake images."
+    "Only {present} images were found in {path}; training needs both real and fake images. "
+    "A trained run can still be evaluated on it (python -m core evaluate --data, or the Stress test page)."
 )
 CSV_DISAGREES = (
     "data.csv disagrees with the real/ and fake/ folders for {n} images, first: {examples}; "
@@ -67,6 +68,42 @@ NO_RUNS = "No run has been trained yet; train one first (python -m core train, o
 RUN_INCOMPLETE = "Run {run_id!r} is incomplete (missing {missing}); delete it and train again."
 MODEL_UNREADABLE = (
     "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
+)
+
+# --- training jobs -----------------------------------------------------------------
+BAD_JOB_ID = "{job_id!r} is not a valid job id; ids are letters, digits, '-' and '_' only."
+JOB_ID_NEEDED = "Say which job to stop: python -m core jobs stop JOB_ID (python -m core jobs lists them)."
+NO_SUCH_JOB = "There is no training job {job_id!r}; list them with python -m core jobs."
+JOB_NOT_STOPPABLE = "Job {job_id!r} has already ended ({state}); there is nothing to stop."
+JOB_LOST = (
+    "Job {job_id!r} stopped without saying why: its process is gone (killed, out of memory, or the "
+    "machine restarted). Its run was not saved; start it again."
+)
+JOB_START_FAILED = "The training process could not be started ({reason}); check free memory and try again."
+JOB_UNEXPECTED = "Training stopped with an unexpected error ({kind}: {detail}); try again, or report it."
+# --- the Stress test (core.stress_test, core.evaluation.probes) --------------------------
+UNKNOWN_PROBE = "Unknown probe {probe!r}; choose from {choices}."
+BAD_RESULT_KEY = "{key!r} is not a stored result's key; keys are 20 hex digits (a folder's fingerprint)."
+NO_SUCH_RESULT = (
+    "Run {run_id!r} has no readable stored result {key!r}; evaluate the folder again to store it anew."
+)
+SCORES_OUT_UNWRITABLE = (
+    "Could not write the scores to {path} ({reason}); pick a file in a folder you can write to."
+)
+NO_TRAINING_FOLDER = (
+    "Run {run_id!r} does not record the folder it was trained on, so its validation images cannot be "
+    "found; name a folder to evaluate (--data DIR, or a folder on the Stress test page)."
+)
+NO_STRESS_IMAGES = (
+    "No image of {name} could be decoded for the probes ({n_skipped} skipped); check that the files are "
+    "still in {path}."
+)
+
+# --- the paper's protocol ----------------------------------------------------------
+BIAS_DATA_NEEDED = (
+    "The bias check of a reproduction on {name} needs faces with group attributes from a matching "
+    "source (e.g. a UTKFace folder): give one with --bias-data (the Bias page's folder in the app). "
+    "Checking bias on the synthetic demo faces would mix a drawn data set with a real one."
 )
 
 # --- settings ---------------------------------------------------------------------
@@ -172,6 +209,9 @@ SOURCE_COLUMN_TAKEN = (
 )
 GENERALIZE_FEW_SOURCES = (
     "Leave-one-source-out needs at least 2 sources; got {n}. Pass several folders with --data or a manifest."
+)
+BACKGROUND_ONE_FOLDER = (
+    "Training in the background takes one folder; to train on several sources, run without --background."
 )
 UNKNOWN_SOURCE = "There is no source {source!r} to leave out; the sources are {available}."
 GENERALIZE_ONE_CLASS_LEFT = (

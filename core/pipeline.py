@@ -18,12 +18,12 @@ import pandas as pd
 
 from core.data import datasets, sources
 from core.data.faceset import FaceSet
+from core.data.images import reduce_native, square
 from core.errors import UNKNOWN_ATTRIBUTE, DataError
 from core.evaluation.bias import GroupTable, group_table, sample_per_group
-from core.evaluation.heldout import held_out_parts, held_out_report
 from core.evaluation.metrics import threshold_metrics
 from core.model.config import TrainConfig
-from core.runs import store
+from core.runs import bias_store, store
 
 Progress = Callable[[int, int], None]
 #: A data folder, several (each a folder or a manifest file, see :mod:`core.data.sources`),
@@ -40,6 +40,23 @@ def data_folder(data: str | os.PathLike[str] | None) -> Path:
     return Path(data).expanduser()
 
 
+def check_training_folder(data: str | os.PathLike[str] | None) -> str | None:
+    """Check that a folder can be trained on (it exists, lists images of both classes), without decoding.
+
+    Returns its resolved path as text, or None for the demo set, ready for a job's settings.
+
+    Raises
+    ------
+    DataError
+        As :func:`core.data.datasets.scan`, or ``ONE_CLASS`` when one class is missing.
+    """
+    if data is None:
+        return None
+    listed = datasets.scan(data_folder(data))
+    datasets.require_both_classes(listed)
+    return listed.root
+
+
 def data_sources(data: Data) -> list[sources.Source] | None:
     """The sources ``data`` names when it is several folders or a manifest file; None for one folder.
 
@@ -50,7 +67,7 @@ def data_sources(data: Data) -> list[sources.Source] | None:
     """
     entries = [data] if data is None or isinstance(data, str | os.PathLike) else list(data)
     entries = [e for e in entries if e is not None]
-    if len(entries) > 1 or (len(entries) == 1 and Path(entries[0]).expanduser().is_file()):
+    if len(entries) > 1 or (len(entries) == 1 and sources.is_manifest(entries[0])):
         return sources.parse_sources(entries)
     return None
 
@@ -131,22 +148,25 @@ def train_and_save(
     *,
     on_epoch: Callable[..., None] | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
-    held_out: FaceSet | None = None,
 ) -> store.RunInfo:
     """Train, then save the run (finished or cancelled) with its validation scores and metrics.
 
-    With ``held_out`` (images of a source the run never trains on), the trained model also
-    scores them; the run keeps their scores (table ``held_out_scores``, with the ``part``
-    each image belongs to) and :func:`core.evaluation.heldout.held_out_report` under
-    ``metrics["held_out"]``.
+    ``on_phase`` is told ``"training"`` when TensorFlow has started and ``"saving"`` before the
+    run is written; ``on_epoch``, ``on_batch`` and ``cancel`` are as for :func:`core.model.train.train`.
+    A patch preset given resized squares trains on the same files at native resolution
+    (:func:`prepare_faces`).
     """
     datasets.require_both_classes(faceset)  # before TensorFlow loads: bad data fails fast
     faceset = prepare_faces(faceset, config)
-    held_out = None if held_out is None else prepare_faces(held_out, config)
-    from core.model.train import predict_scores, train
+    from core.model.train import train
 
+    if on_phase is not None:
+        on_phase("training")
     result = train(faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel)
+    if on_phase is not None:
+        on_phase("saving")
     threshold = result.config.threshold
     scores = scores_frame(faceset, result.val_index, result.val_scores)
     metrics = threshold_metrics(scores["label"], scores["score"], threshold=threshold).to_dict()
@@ -162,13 +182,6 @@ def train_and_save(
         tables[TEST_SCORES] = scores_frame(faceset, result.test_index, result.test_scores)
         test = tables[TEST_SCORES]
         summary["test"] = threshold_metrics(test["label"], test["score"], threshold=threshold).to_dict()
-    if held_out is not None:
-        frame = scores_frame(
-            held_out, np.arange(len(held_out)), predict_scores(result.model, held_out.images)
-        )
-        frame.insert(3, "part", held_out_parts(frame["path"]))
-        tables[HELD_OUT_SCORES] = frame
-        summary["held_out"] = held_out_report(frame, scores, threshold=threshold, name=held_out.name)
     config_record = {**result.config.to_dict(), "status": result.status, "dataset": dataset_record(faceset)}
     return store.save_run(
         model=result.model,
@@ -182,8 +195,6 @@ def train_and_save(
 
 #: The run table holding the held-out test images' scores (when ``test_fraction`` > 0).
 TEST_SCORES = "test_scores"
-#: The run table holding a held-out source's scores (see :func:`train_and_save`).
-HELD_OUT_SCORES = "held_out_scores"
 
 
 def dataset_record(faceset: FaceSet) -> dict[str, Any]:
@@ -215,20 +226,49 @@ def dataset_record(faceset: FaceSet) -> dict[str, Any]:
 def evaluate_run(run_id: str, *, threshold: float | None = None) -> dict[str, Any]:
     """A run's metrics at ``threshold`` (the run's own by default), from its stored scores."""
     run = store.load_run(run_id)
-    t = run.info.config.get("threshold", 0.75) if threshold is None else threshold
+    t = run.info.threshold if threshold is None else threshold
     result = threshold_metrics(run.scores["label"], run.scores["score"], threshold=t).to_dict()
     return {"run_id": run_id, "n_train": run.info.metrics.get("n_train"), **result}
 
 
-def score_faceset(run_id: str, faceset: FaceSet) -> np.ndarray:
-    """P(real) for every image of ``faceset`` with the run's model (loads TensorFlow).
+def score_images(
+    run_id: str, images: FaceSet | Sequence[np.ndarray], *, model: Any | None = None
+) -> np.ndarray:
+    """P(real) for each image with the run's model: the one scoring path of the CLI and the app.
 
-    A patch model scores each image by the grid of patches that covers it (see
-    :func:`core.model.train.predict_scores`); decode the set with :func:`load_for_run`.
+    Parameters
+    ----------
+    run_id : str
+        The run whose model scores.
+    images : FaceSet or sequence of ndarray
+        A face set decoded as the run scores it (:func:`load_for_run`), or RGB arrays
+        ``(h, w, 3)`` uint8 at any size, e.g. decoded by :func:`core.data.images.decode_native`
+        and changed by a probe. For a run of resized squares, arrays are centre-cropped and
+        resized as decoding would (:func:`core.data.images.square`); a patch preset's run
+        scores them as they are, each by the grid of patches that covers it (a side over
+        the run's ``native_max_side`` first reduced by an integer factor, as at training).
+    model : keras.Model, optional
+        The run's model, when the caller keeps it loaded (the app caches it); else loaded here.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        P(real) in [0, 1].
     """
-    from core.model.train import predict_scores
+    from core.model.train import predict_scores  # TensorFlow: only when a model runs
 
-    return predict_scores(store.load_model(run_id), faceset.images)
+    info = store.run_info(run_id)
+    if isinstance(images, FaceSet):
+        pixels = images.images
+    elif info.native_max_side:
+        pixels = np.empty(len(images), dtype=object)
+        for i, image in enumerate(images):
+            pixels[i] = reduce_native(image, max_side=info.native_max_side)
+    else:
+        size = info.image_size
+        squared = [square(x, size) for x in images]
+        pixels = np.stack(squared) if squared else np.zeros((0, size, size, 3), dtype=np.uint8)
+    return predict_scores(store.load_model(run_id) if model is None else model, pixels)
 
 
 def decode_for_run(run_id: str, data: bytes) -> np.ndarray:
@@ -248,21 +288,6 @@ def decode_for_run(run_id: str, data: bytes) -> np.ndarray:
     if not info.native_max_side:
         return decode_upload(data, size=info.image_size)
     return decode_upload(data, native_max_side=info.native_max_side)
-
-
-def score_images(run_id: str, images: Sequence[np.ndarray]) -> np.ndarray:
-    """P(real) for each of ``images`` (any sizes for a patch preset) with the run's model."""
-    from core.model.train import predict_scores
-
-    ragged = np.empty(len(images), dtype=object)
-    for i, image in enumerate(images):
-        ragged[i] = image
-    return predict_scores(store.load_model(run_id), ragged)
-
-
-def choose_attribute(faceset: FaceSet, attribute: str | None) -> str:
-    """``attribute`` if the set has it; by default race, else the set's first attribute."""
-    return _choose(faceset.attributes, attribute)
 
 
 def _choose(available: list[str], attribute: str | None) -> str:
@@ -290,12 +315,15 @@ class BiasPool:
         run stored for them.
     groups : DataFrame
         One row per image of the pool, one column per group attribute.
+    paths : tuple of str
+        The pool's files, relative to ``folder``.
     """
 
     name: str
     folder: Path
     validation_only: bool
     groups: pd.DataFrame
+    paths: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -309,7 +337,7 @@ class BiasPool:
 
     @property
     def default_attribute(self) -> str:
-        """Race if the pool has it, else its first attribute (see :func:`choose_attribute`)."""
+        """Race if the pool has it, else its first attribute."""
         return _choose(self.attributes, None)
 
     def largest_group(self, attribute: str) -> int:
@@ -328,11 +356,12 @@ def bias_pool(run_id: str, *, data: str | os.PathLike[str] | None = None) -> Bia
     info = store.run_info(run_id)
     folder = data_folder(data)
     dataset = info.config.get("dataset", {})
-    if _same_folder(folder, dataset.get("root")):
+    if same_folder(folder, dataset.get("root")):
         stored = store.load_run(run_id).scores
-        return BiasPool(dataset.get("name") or folder.name, folder, True, stored.iloc[:, 3:])
+        name = dataset.get("name") or folder.name
+        return BiasPool(name, folder, True, stored.iloc[:, 3:], tuple(stored["path"]))
     listed = datasets.scan(folder)
-    return BiasPool(listed.name, folder, False, listed.groups)
+    return BiasPool(listed.name, folder, False, listed.groups, listed.paths)
 
 
 def bias_scores(
@@ -349,20 +378,26 @@ def bias_scores(
     The frame has path, label, score and the group columns. When ``data`` is the run's
     own training folder, only its validation images are used (the model trained on the
     rest), with the scores stored in the run, so no model is loaded (see :func:`bias_pool`).
+    The scores are saved with the run (:mod:`core.runs.bias_store`) and read back the next time
+    the same check is asked for, by any process, unless the folder's files changed.
     """
-    info = store.run_info(run_id)
-    folder = data_folder(data)
-    if _same_folder(folder, info.config.get("dataset", {}).get("root")):
-        pool = store.load_run(run_id).scores
-        attribute = _choose(list(pool.columns[3:]), attribute)
-        return attribute, pool.iloc[sample_per_group(pool[attribute], per_group, seed=seed)].reset_index(
-            drop=True
-        )
-    faceset = load_for_run(info, folder, progress=progress)
-    attribute = choose_attribute(faceset, attribute)
-    chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
-    sample = faceset.subset(chosen)
-    return attribute, scores_frame(sample, np.arange(len(sample)), score_faceset(run_id, sample))
+    pool = bias_pool(run_id, data=data)
+    attribute = _choose(pool.attributes, attribute)
+    signature = "" if pool.validation_only else bias_store.files_signature(pool.folder, pool.paths)
+    wanted = {"folder": pool.folder, "attribute": attribute, "per_group": per_group, "seed": seed}
+    saved = bias_store.load_bias(run_id, signature=signature, **wanted)
+    if saved is not None:
+        return attribute, saved.scores
+    if pool.validation_only:
+        stored = store.load_run(run_id).scores
+        frame = stored.iloc[sample_per_group(stored[attribute], per_group, seed=seed)].reset_index(drop=True)
+    else:
+        faceset = load_for_run(store.run_info(run_id), pool.folder, progress=progress)
+        chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
+        sample = faceset.subset(chosen)
+        frame = scores_frame(sample, np.arange(len(sample)), score_images(run_id, sample))
+    bias_store.save_bias(run_id, name=pool.name, scores=frame, signature=signature, **wanted)
+    return attribute, frame
 
 
 def bias_table(
@@ -379,28 +414,13 @@ def bias_table(
     attribute, frame = bias_scores(
         run_id, data=data, attribute=attribute, per_group=per_group, seed=seed, progress=progress
     )
-    t = store.run_info(run_id).config.get("threshold", 0.75) if threshold is None else threshold
+    t = store.run_info(run_id).threshold if threshold is None else threshold
     return group_table(frame["label"], frame["score"], frame[attribute].rename(attribute), threshold=t)
 
 
-def _same_folder(a: Path, b: str | None) -> bool:
+def same_folder(a: Path, b: str | None) -> bool:
+    """Whether folder ``a`` is the folder ``b`` (e.g. a run's training folder) once both are resolved."""
     try:
         return b is not None and a.resolve() == Path(b).resolve()
     except OSError:
         return False
-
-
-def evaluate_folder(
-    run_id: str,
-    data: str | os.PathLike[str],
-    *,
-    threshold: float | None = None,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """A run's metrics on every image of another folder (scored now with the run's model)."""
-    info = store.run_info(run_id)
-    faceset = load_for_run(info, data, progress=progress)
-    scores = score_faceset(run_id, faceset)
-    t = info.config.get("threshold", 0.75) if threshold is None else threshold
-    result = threshold_metrics(faceset.labels, scores, threshold=t).to_dict()
-    return {"run_id": run_id, "data": str(faceset.root), **result}

@@ -1,12 +1,18 @@
-"""The paper's protocol end to end: 75/25 split, 10 epochs, threshold 0.75, 100 reals per race."""
+"""The paper's protocol end to end: 75/25 split, 10 epochs, threshold 0.75, 100 reals per group.
+
+One implementation for the CLI (``python -m core reproduce``) and the dashboard's *Reproduce
+the study* button, which runs :func:`reproduce` as a training job.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from core import pipeline
+from core.errors import BIAS_DATA_NEEDED, DataError
 from core.evaluation.report import bias_summary, train_summary
 from core.labels import DEFAULT_THRESHOLD, PAPER
 from core.model.config import Preset, TrainConfig
@@ -25,29 +31,68 @@ def protocol_config(preset: Preset = "fast") -> TrainConfig:
     ).resolved()
 
 
+def check_bias_data(data: str | os.PathLike[str] | None, bias_data: str | os.PathLike[str] | None) -> None:
+    """Refuse to check bias on the synthetic demo faces after training on real data.
+
+    Raises
+    ------
+    DataError
+        ``BIAS_DATA_NEEDED`` when ``data`` is a real folder and ``bias_data`` is left to the demo set.
+    """
+    if data is not None and bias_data is None:
+        raise DataError(BIAS_DATA_NEEDED.format(name=pipeline.data_folder(data).name))
+
+
+def bias_step(
+    run_id: str, *, bias_data: str | os.PathLike[str] | None, progress: Any = None
+) -> dict[str, Any]:
+    """The paper's bias check of a run: 100 seeded real faces per group, at the run's threshold."""
+    table = pipeline.bias_table(
+        run_id, data=bias_data, per_group=PAPER["bias_per_group"], seed=PROTOCOL_SEED, progress=progress
+    )
+    return bias_summary(table)
+
+
 def reproduce(
     *,
     data: str | os.PathLike[str] | None = None,
     bias_data: str | os.PathLike[str] | None = None,
     preset: Preset = "fast",
+    config: TrainConfig | None = None,
     decode_progress: Callable[[int, int], None] | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
     on_epoch: Callable[..., None] | None = None,
-    cancel: Any = None,
+    on_phase: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Train with the paper's protocol, then run its bias check; returns train, bias and paper figures.
 
-    ``data`` and ``bias_data`` default to the built-in demo set. On UTKFace the bias
-    attribute is race; on other sets, the set's first group attribute.
+    Parameters
+    ----------
+    data, bias_data : path, optional
+        The training folder and the bias folder; both default to the built-in demo set. Training on
+        a real folder needs a bias folder too (see :func:`check_bias_data`).
+    preset : {"fast", "paper", ...}
+        The model preset.
+    config : TrainConfig, optional
+        Overrides :func:`protocol_config` (tests use a tiny one).
+    decode_progress, on_batch, on_epoch, on_phase, cancel
+        Progress callbacks and a cancel event, as for :func:`core.pipeline.train_and_save`;
+        ``on_phase`` is also told ``"checking bias"`` before the bias check.
+
+    Returns
+    -------
+    dict
+        ``{"train": train_summary, "bias": bias_summary or None, "paper": PAPER}``; ``bias`` is None
+        when training was cancelled.
     """
-    config = protocol_config(preset)
-    faces = pipeline.load_faces(data, image_size=config.image_size, progress=decode_progress)
+    check_bias_data(data, bias_data)
+    config = config or protocol_config(preset)
+    faces = pipeline.load_faces(data, image_size=config.resolved().image_size, progress=decode_progress)
     info = pipeline.train_and_save(faces, config, on_batch=on_batch, on_epoch=on_epoch, cancel=cancel)
-    table = pipeline.bias_table(
-        info.run_id,
-        data=bias_data,
-        per_group=PAPER["bias_per_group"],
-        seed=PROTOCOL_SEED,
-        progress=decode_progress,
+    bias = (
+        None
+        if info.status == "cancelled"
+        else bias_step(info.run_id, bias_data=bias_data, progress=decode_progress)
     )
-    return {"train": train_summary(info), "bias": bias_summary(table), "paper": dict(PAPER)}
+    return {"train": train_summary(info), "bias": bias, "paper": dict(PAPER)}

@@ -17,8 +17,8 @@ from core.paths import shared_datasets_dir
 
 TESTS_DIR = Path(__file__).resolve().parent
 KINDS = ("unit", "model", "cli", "app", "browser", "faults", "bench")
-#: Kinds that are slow as a whole: each test drives the app through AppTest or a real browser.
-SLOW_KINDS = ("browser", "app")
+#: Kinds that are slow as a whole: each test trains a model, or drives the app (AppTest or a browser).
+SLOW_KINDS = ("browser", "app", "model")
 HARD_SET = "hardfakevsrealfaces"
 UTKFACE = "utkface"
 

@@ -7,14 +7,16 @@ the screen, one module per concern:
   kept for the next run;
 - :mod:`ui.sidebar`: the data and run pickers, and the run and threshold in the URL;
 - :mod:`ui.loaders`: cached loaders of faces, runs, metrics, models and bias scores;
-- :mod:`ui.jobs`: training in the background, shown live;
-- :mod:`ui.widgets`: widget groups the pages share (the threshold slider).
+- :mod:`ui.jobs`: the training queue (jobs in their own processes), shown live, stoppable;
+- :mod:`ui.widgets`: widget groups the pages share (the threshold slider, an image gallery);
+- :mod:`ui.stress`: the Stress test's evaluations and probes with progress bars, kept results read back;
+- :mod:`ui.navigation`: the pages, for the router and for links between pages.
 
 Pages ``import ui`` and use the names below. Nothing here imports TensorFlow at import
 time: the functions that run a model import :mod:`core.model.train` when they are called.
 """
 
-from ui.jobs import delete_run, job, job_panel, start_job, start_reproduction
+from ui.jobs import active_jobs, delete_run, jobs_panel, start_reproduction, submit_training
 from ui.loaders import (
     bias_pool,
     bias_scores,
@@ -25,6 +27,7 @@ from ui.loaders import (
     load_faces_or_stop,
     metrics_at,
     run_or_stop,
+    saved_bias,
     score,
     thumbnail,
 )
@@ -38,43 +41,35 @@ from ui.sidebar import (
     sidebar,
 )
 from ui.state import (
-    _RUN_WIDGET,
-    _THRESHOLD_WIDGET,
     DATA,
-    JOB,
     NO_RUN_YET,
     RUN,
     THRESHOLD,
     DataChoice,
-    bias_summary,
     data_choice,
     flash,
-    remember_bias,
     run_id_or_stop,
     set_threshold,
     show_job_message,
     threshold,
 )
-from ui.widgets import threshold_slider
+from ui.widgets import image_gallery, run_downloads, threshold_slider
 
 __all__ = [
+    "active_jobs",
     "ASK_FOR_DOWNLOAD",
     "ASK_FOR_FOLDER",
     "ASK_FOR_ZIP",
     "BAD_URL_THRESHOLD",
     "DATA",
-    "JOB",
     "NO_RUN_YET",
     "RUN",
     "SOURCES",
     "THRESHOLD",
     "URL_RUN_FALLBACK",
-    "_RUN_WIDGET",
-    "_THRESHOLD_WIDGET",
     "DataChoice",
     "bias_pool",
     "bias_scores",
-    "bias_summary",
     "curve_points",
     "data_choice",
     "data_folder_or_stop",
@@ -82,20 +77,21 @@ __all__ = [
     "demo_folder",
     "flash",
     "folder_error",
-    "job",
-    "job_panel",
+    "jobs_panel",
     "load_faces_or_stop",
     "metrics_at",
-    "remember_bias",
     "run_id_or_stop",
     "run_or_stop",
+    "saved_bias",
     "score",
     "set_threshold",
     "show_job_message",
     "sidebar",
-    "start_job",
+    "submit_training",
     "start_reproduction",
     "threshold",
+    "image_gallery",
+    "run_downloads",
     "threshold_slider",
     "thumbnail",
 ]

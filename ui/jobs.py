@@ -1,153 +1,174 @@
-"""Training in the background: start and stop a session's job, show it live, collect it when done.
+"""Training jobs on screen: submit to the queue, show every queued and running job live, stop any.
 
-A job runs in a thread owned by the session (:class:`core.runs.jobs.TrainingJob`); the page
-polls it once a second in a fragment, and the sidebar collects it on the first run after
-it ends: it selects the new run and, for a reproduction, runs the paper's bias check.
+Jobs run in worker processes of their own (:mod:`core.runs.jobs`); this module only reads their
+files, so a reload, a second tab or the CLI see the same jobs, and Stop works from anywhere. A
+session remembers the jobs it submitted, to select the run and say how it went when one ends.
 """
 
 from __future__ import annotations
-
-import contextlib
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from core import pipeline
-from core.data.faceset import FaceSet
-from core.data.split import split_indices
+from core import reproduce as protocol
 from core.errors import UnmaskError
-from core.evaluation import bias, rates
+from core.evaluation import rates
 from core.evaluation.charts import training_curves
-from core.evaluation.report import ci_text, pct
+from core.evaluation.report import ci_text, ordinal, pct
 from core.model.config import TrainConfig
-from core.runs import store
-from core.runs.jobs import TrainingJob
-from ui.loaders import bias_pool, bias_scores, demo_folder
-from ui.state import JOB, data_choice, flash, remember_bias, select_run, threshold
+from core.runs import jobs, store
+from ui.state import data_choice, flash, select_run
+
+#: Session keys: the ids of the jobs this session submitted, and the active ids seen last.
+WATCHED, SEEN_ACTIVE = "watched_jobs", "_active_jobs_seen"
 
 
-def job() -> TrainingJob | None:
-    """The session's training job, if one is running or has not been collected yet."""
-    return st.session_state.get(JOB)
-
-
-def start_job(
-    config: TrainConfig, folder: str, *, kind: str = "train", bias_folder: str | None = None
-) -> None:
-    """Start training ``config`` on ``folder`` in a background thread owned by this session.
-
-    ``kind="reproduce"`` also runs the paper's bias check when training ends.
-    """
-    current = job()
-    if current is not None and not current.snapshot().done:
-        flash("warning", "A training run is already in progress: stop it before starting another.")
+def submit_training(config: TrainConfig, folder: str | None) -> None:
+    """Queue training ``config`` on ``folder`` (None: the demo set); a button callback."""
+    try:
+        data = pipeline.check_training_folder(folder)
+        job_id = jobs.submit(jobs.JobSpec("train", config.to_dict(), data))
+    except UnmaskError as exc:
+        flash("error", str(exc))
         return
-    size = config.resolved().image_size
-    extra: dict[str, Any] = {"kind": kind, "n_val": None, "bias_folder": bias_folder}
-
-    def load(progress: Any) -> FaceSet:  # runs in the job's thread: no Streamlit here
-        faces = pipeline.load_faces(folder, image_size=size, progress=progress)
-        with contextlib.suppress(UnmaskError):  # training raises the same error with its own message
-            extra["n_val"] = len(
-                split_indices(faces.labels, val_fraction=config.val_fraction, seed=config.seed)[1]
-            )
-        return faces
-
-    st.session_state[JOB] = TrainingJob(config=config, load=load).start()
-    st.session_state["job_extra"] = extra
+    _watch(job_id)
 
 
 def start_reproduction() -> None:
-    """Start the paper's protocol on the data set in use (a button callback: once per click)."""
-    from core import reproduce
-
+    """Queue the paper's protocol on the data set in use (a button callback: once per click)."""
     choice = data_choice()
     if choice.error:
         flash("error", f"{choice.error} Pick another data set in the sidebar.")
         return
-    folder = choice.folder or str(pipeline.data_folder(None))
-    start_job(
-        reproduce.protocol_config("fast"),
-        folder,
-        kind="reproduce",
-        bias_folder=st.session_state.get("bias_folder"),
-    )
+    bias_folder = st.session_state.get("bias_folder")
+    try:
+        protocol.check_bias_data(choice.folder, bias_folder)
+        data = pipeline.check_training_folder(choice.folder)
+        config = protocol.protocol_config("fast").to_dict()
+        job_id = jobs.submit(jobs.JobSpec("reproduce", config, data, bias_folder))
+    except UnmaskError as exc:
+        flash("error", str(exc))
+        return
+    _watch(job_id)
+
+
+def active_jobs(kind: str | None = None) -> list[jobs.Job]:
+    """Queued and running jobs, oldest first (of one ``kind`` if given)."""
+    return [j for j in jobs.list_jobs(include_ended=False) if kind is None or j.spec.kind == kind]
 
 
 @st.fragment(run_every=1.0)
-def job_panel() -> None:
-    """Live progress of the session's job, polled every second; Stop cancels it."""
-    current = job()
-    if current is None:
-        return
-    snap = current.snapshot()
-    if snap.done:
-        st.rerun()  # the whole app: the sidebar collects the finished run
-    if snap.state in ("starting", "decoding"):
-        done, total = snap.decoded
-        st.progress(done / total if total else 0.0, text=f"Decoding images: {done} of {total}")
-    else:
-        left = (
-            "estimating time left" if snap.seconds_left is None else f"about {snap.seconds_left:.0f} s left"
-        )
-        text = f"Epoch {snap.epoch} of {snap.epochs}, batch {snap.batch} of {snap.n_batches} · {left}"
-        st.progress(
-            snap.fraction,
-            text=("Stopping: saving the run as cancelled… · " if snap.state == "saving" else "") + text,
-        )
-    st.button("Stop", key="stop_training", on_click=current.cancel, type="secondary")
-    if snap.history:
-        history = pd.DataFrame(snap.history)
-        _live_accuracy(history)
-        st.altair_chart(training_curves(history), width="stretch")
+def jobs_panel(kind: str | None = None) -> None:
+    """Every queued and running job (of ``kind``), live; Stop on each. Polls the registry once a second."""
+    active = active_jobs()
+    ids = [j.job_id for j in active]
+    if st.session_state.get(SEEN_ACTIVE, ids) != ids:
+        st.session_state[SEEN_ACTIVE] = ids
+        st.rerun()  # a job started or ended: the whole app, so the sidebar lists the new run
+    st.session_state[SEEN_ACTIVE] = ids
+    for job in active:
+        if kind is None or job.spec.kind == kind:
+            _job_view(job)
 
 
-def _live_accuracy(history: pd.DataFrame) -> None:
-    n_val = st.session_state.get("job_extra", {}).get("n_val")
+def _job_view(job: jobs.Job) -> None:
+    with st.container(border=True):
+        what = "Reproduction of the study" if job.spec.kind == "reproduce" else "Training"
+        preset = job.spec.config.get("preset")
+        st.markdown(f"**{what}** · job `{job.job_id}` · {preset} preset, {job.epochs} epochs")
+        st.progress(_fraction(job), text=progress_text(job))
+        if job.stop_requested:
+            st.caption("Stop asked: the job stops within a batch and saves its run as cancelled.")
+        else:
+            st.button("Stop", key=f"stop-{job.job_id}", on_click=_stop, args=(job.job_id,))
+        if job.history:
+            history = pd.DataFrame(job.history)
+            _live_accuracy(history, job)
+            st.altair_chart(training_curves(history), width="stretch")
+
+
+def progress_text(job: jobs.Job) -> str:
+    """What the job is doing, in words: its place in the queue, or its phase with numbers."""
+    if job.state == "queued":
+        ahead = job.queue_position - 1
+        return f"Waiting: {ordinal(job.queue_position)} in the queue" + (
+            f" ({ahead} job{'s' if ahead > 1 else ''} before it, after the running one)" if ahead else ""
+        )
+    if job.phase in ("queued", "starting"):
+        return "Starting: loading TensorFlow (a few seconds)…"
+    if job.phase == "decoding":
+        done, total = job.decoded
+        return f"Reading images: {done} of {total}"
+    if job.phase in ("saving", "checking bias"):
+        return {"saving": "Saving the run…", "checking bias": "Checking bias on the bias data…"}[job.phase]
+    left = "estimating time left" if job.seconds_left is None else f"about {job.seconds_left:.0f} s left"
+    if job.phase == "validating":
+        return f"Epoch {job.epoch} of {job.epochs}: scoring the validation images · {left}"
+    return f"Epoch {job.epoch} of {job.epochs}, batch {job.batch} of {job.n_batches} · {left}"
+
+
+def _fraction(job: jobs.Job) -> float:
+    if job.phase == "decoding" and job.decoded[1]:
+        return job.decoded[0] / job.decoded[1]
+    return job.fraction
+
+
+def _live_accuracy(history: pd.DataFrame, job: jobs.Job) -> None:
     last = history.iloc[-1]
-    if "val_accuracy_at_threshold" not in history.columns or not n_val:
+    n_val = job.n_val
+    if "val_accuracy_at_threshold" not in history.columns:
+        return
+    label = f"Validation accuracy at the training threshold, epoch {int(last['epoch'])}"
+    if not n_val:
+        st.metric(label, pct(float(last["val_accuracy_at_threshold"])))
         return
     rate = rates.Rate.from_counts(round(float(last["val_accuracy_at_threshold"]) * n_val), n_val)
-    st.metric(f"Validation accuracy at the training threshold, epoch {int(last['epoch'])}", pct(rate.rate))
+    st.metric(label, pct(rate.rate))
     st.caption(f"{rate.count} of {rate.n} validation images · 95% CI {ci_text(rate.ci_low, rate.ci_high)}")
 
 
-def finish_job_if_done() -> None:
-    """Collect a finished job: select its run, run the bias check of a reproduction, say how it went."""
-    current = job()
-    if current is None or not current.snapshot().done:
-        return
-    snap = current.snapshot()
-    extra = st.session_state.pop("job_extra", {})
-    del st.session_state[JOB]
-    if snap.state == "failed":
-        flash("error", snap.error or "Training failed.")
-        return
-    select_run(snap.run_id)
-    words = "finished" if snap.state == "finished" else "was stopped and saved as cancelled"
-    flash("success", f"Run {snap.run_id} {words}; it is now the run in use.")
-    if extra.get("kind") == "reproduce":
-        _reproduce_bias(snap.run_id, extra.get("bias_folder"))
-
-
-def _reproduce_bias(run_id: str, bias_folder: str | None) -> None:
-    """The paper's bias step after a reproduction: 100 seeded faces per group of the bias data."""
-    from core.evaluation.report import bias_summary as summarise
-    from core.labels import PAPER
-    from core.reproduce import PROTOCOL_SEED
-
+def _stop(job_id: str) -> None:
     try:
-        folder = bias_folder or demo_folder()
-        pool = bias_pool(run_id, folder)
-        attribute = pool.default_attribute
-        frame = bias_scores(
-            run_id, folder, attribute=attribute, per_group=PAPER["bias_per_group"], seed=PROTOCOL_SEED
-        )
-        table = bias.group_table(frame["label"], frame["score"], frame[attribute], threshold=threshold())
-        remember_bias(run_id, {**summarise(table), "data": pool.name})
+        jobs.request_stop(job_id)
     except UnmaskError as exc:
-        flash("warning", f"The run was saved, but the bias check failed: {exc}")
+        flash("warning", str(exc))
+
+
+def _watch(job_id: str) -> None:
+    st.session_state.setdefault(WATCHED, []).append(job_id)
+
+
+def collect_ended_jobs() -> None:
+    """Say how this session's jobs ended, once each; a finished one's run becomes the run in use.
+
+    Called by the sidebar on every full run, which also notes the active jobs it has seen: the
+    live panel reruns the whole app only when they change between full runs.
+    """
+    st.session_state[SEEN_ACTIVE] = [j.job_id for j in active_jobs()]
+    watched = st.session_state.get(WATCHED, [])
+    if not watched:
+        return
+    ended = {j.job_id: j for j in jobs.list_jobs() if j.job_id in watched and j.done}
+    for job_id, job in ended.items():
+        watched.remove(job_id)
+        if job.state == "failed":
+            flash("error", job.error or "Training failed.")
+        elif job.run_id:
+            select_run(job.run_id)
+            words = "finished" if job.state == "finished" else "was stopped and saved as cancelled"
+            flash("success", f"Run {job.run_id} {words}; it is now the run in use.")
+        else:
+            flash("info", f"Job {job_id} was stopped before it started.")
+
+
+def jobs_status() -> None:
+    """A line in the sidebar when jobs are queued or running."""
+    active = active_jobs()
+    if active:
+        running = sum(j.state == "running" for j in active)
+        queued = len(active) - running
+        st.caption(f"Training: {running} running, {queued} queued; the Train page shows them live.")
 
 
 def delete_run(run_id: str) -> None:
@@ -159,10 +180,3 @@ def delete_run(run_id: str) -> None:
     else:
         flash("success", f"Deleted run {run_id}.")
     st.session_state["delete_confirm"] = False
-
-
-def job_status() -> None:
-    current = job()
-    if current is not None:
-        snap = current.snapshot()
-        st.caption(f"A training run is in progress ({snap.epochs} epochs); the Train page shows it live.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,10 @@ from core.data.faceset import FaceSet
 from core.data.images import decode_image
 from core.errors import UnmaskError
 from core.evaluation import metrics, thresholds
+from core.evaluation.bias import group_table
+from core.evaluation.report import bias_summary
 from core.paths import models_dir
-from core.runs import store
+from core.runs import bias_store, store
 from ui.state import data_choice
 
 
@@ -191,13 +194,11 @@ def _model(root: str, run_id: str) -> Any:
     return store.load_model(run_id)
 
 
-def score(run_id: str, images: np.ndarray) -> np.ndarray:
-    """P(real) for each of ``images`` (n, s, s, 3) with the run's model."""
-    from core.model.train import predict_scores  # TensorFlow: only when a model runs
-
+def score(run_id: str, images: Sequence[np.ndarray]) -> np.ndarray:
+    """P(real) for each of ``images`` (RGB arrays) by the run's cached model, as the CLI scores."""
     loaded = model(run_id)
     with st.spinner(f"Scoring {len(images)} image(s)…"):
-        return predict_scores(loaded, images)
+        return pipeline.score_images(run_id, list(images), model=loaded)
 
 
 def bias_pool(run_id: str, folder: str) -> pipeline.BiasPool:
@@ -236,3 +237,28 @@ def _bias_scores(
     root: str, run_id: str, folder: str, attribute: str, per_group: int, seed: int
 ) -> pd.DataFrame:
     return pipeline.bias_scores(run_id, data=folder, attribute=attribute, per_group=per_group, seed=seed)[1]
+
+
+def saved_bias(run_id: str, threshold: float) -> dict[str, Any] | None:
+    """The run's latest saved bias check (:mod:`core.runs.bias_store`) as a summary at ``threshold``.
+
+    Any session shows the same check: it is read from the run's folder, not from this session.
+    None when no check was saved with the run.
+    """
+    try:
+        folder = store.run_info(run_id).path / bias_store.BIAS_FOLDER
+        stamp = max((p.stat().st_mtime_ns for p in folder.glob("*.json")), default=0)
+    except (UnmaskError, OSError):
+        return None
+    return _saved_bias(str(models_dir()), run_id, threshold, stamp)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _saved_bias(root: str, run_id: str, threshold: float, stamp: int) -> dict[str, Any] | None:
+    record = bias_store.latest_bias(run_id)
+    if record is None:
+        return None
+    frame = record.scores
+    table = group_table(frame["label"], frame["score"], frame[record.attribute], threshold=threshold)
+    details = {"data": record.name, "per_group": record.per_group, "seed": record.seed}
+    return {**bias_summary(table), **details}

@@ -18,7 +18,7 @@ from core.data.datasets import DEMO_NAME
 from core.errors import ModelError, UnmaskError
 from core.evaluation.report import pct
 from core.runs import store
-from ui.jobs import finish_job_if_done, job_status
+from ui.jobs import collect_ended_jobs, jobs_status
 from ui.loaders import folder_error
 from ui.state import _RUN_WIDGET, DATA, RUN, THRESHOLD, DataChoice, select_run, url_threshold
 
@@ -38,13 +38,13 @@ ASK_FOR_DOWNLOAD = "Press Download in the sidebar, or pick another data set."
 def sidebar() -> None:
     """Read the URL once per session, draw the data and run pickers, and write the URL back."""
     url_notes = _read_url_once()
-    finish_job_if_done()
+    collect_ended_jobs()
     with st.sidebar:
         st.subheader("Data set in use")
         _data_picker()
         st.subheader("Run in use")
         _run_picker()
-        job_status()
+        jobs_status()
     for note in url_notes:
         st.warning(note)
     _write_url()
@@ -89,11 +89,19 @@ def _write_url() -> None:
 
 
 def _data_picker() -> None:
-    source = st.radio("Where the images come from", list(SOURCES), format_func=SOURCES.get, key="data_source")
+    source = st.radio(
+        "Where the images come from",
+        list(SOURCES),
+        format_func=SOURCES.get,
+        key="data_source",
+        bind="query-params",
+    )
     if source == "demo":
         choice = DataChoice(None, DEMO_NAME)
     elif source == "folder":
-        path = st.text_input("Folder path", key="data_folder_path", placeholder="/path/to/faces").strip()
+        path = st.text_input(
+            "Folder path", key="data_folder_path", placeholder="/path/to/faces", bind="query-params"
+        ).strip()
         choice = _folder_choice(path) if path else DataChoice(None, "", ASK_FOR_FOLDER)
     elif source == "zip":
         choice = _zip_choice(st.file_uploader("A .zip of a data folder", type=["zip"], key="data_zip"))

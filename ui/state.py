@@ -8,7 +8,6 @@ each widget copies its value to a plain key that lasts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import streamlit as st
 
@@ -16,10 +15,11 @@ from core.data.datasets import DEMO_NAME
 from core.errors import UnmaskError
 from core.labels import DEFAULT_THRESHOLD
 from core.runs import store
+from ui.navigation import link
 
 # Session-state keys. The underscored ones belong to widgets, which Streamlit forgets on
 # pages where they are not drawn; the plain ones are the lasting copies.
-RUN, THRESHOLD, DATA, JOB = "run_id", "threshold", "data", "job"
+RUN, THRESHOLD, DATA = "run_id", "threshold", "data"
 _RUN_WIDGET, _THRESHOLD_WIDGET = "_run_widget", "_threshold_widget"
 NO_RUN_YET = "No run has been trained yet, so there is nothing to show here. Train one on the Train page."
 
@@ -43,7 +43,7 @@ def run_id_or_stop() -> str:
     run_id = st.session_state.get(RUN)
     if not run_id:
         st.info(NO_RUN_YET)
-        st.page_link("app_pages/train.py", label="Go to the Train page", icon=":material/model_training:")
+        link("train", "Go to the Train page")
         st.stop()
     return run_id
 
@@ -74,9 +74,7 @@ def select_run(run_id: str, *, keep_threshold: bool = False) -> None:
     st.session_state[RUN] = run_id
     if not keep_threshold:
         try:
-            st.session_state[THRESHOLD] = float(
-                store.run_info(run_id).config.get("threshold", DEFAULT_THRESHOLD)
-            )
+            st.session_state[THRESHOLD] = store.run_info(run_id).threshold
         except UnmaskError:
             st.session_state[THRESHOLD] = DEFAULT_THRESHOLD
 
@@ -91,13 +89,3 @@ def show_job_message() -> None:
     message = st.session_state.pop("job_message", None)
     if message:
         getattr(st, message[0])(message[1])
-
-
-def remember_bias(run_id: str, summary: dict[str, Any]) -> None:
-    """Keep the latest bias summary of a run for the Overview page."""
-    st.session_state.setdefault("bias_summaries", {})[run_id] = summary
-
-
-def bias_summary(run_id: str) -> dict[str, Any] | None:
-    """The latest bias summary computed for ``run_id`` in this session, if any."""
-    return st.session_state.get("bias_summaries", {}).get(run_id)

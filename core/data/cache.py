@@ -37,7 +37,7 @@ from core.paths import data_dir
 #: Bump when the files' format changes.
 CACHE_FORMAT = 1
 INFO_COLUMNS = ("width", "height", "format", "mode", "bytes")
-#: The extra info column of a native-resolution decode (see :func:`core.data.images.decode_native`).
+#: The extra info column of a native-resolution decode (see :func:`core.data.images.decode_native_with_info`).
 NATIVE_FACTOR = "native_factor"
 
 

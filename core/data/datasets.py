@@ -31,7 +31,7 @@ import pandas as pd
 from core.data.cache import INFO_COLUMNS, NATIVE_FACTOR, Decoded, cache_key, read_cache, write_cache
 from core.data.demo import DEMO_NAME, is_demo_folder
 from core.data.faceset import FaceSet, Layout, SkippedFile
-from core.data.images import MAX_SIZE, MIN_SIDE, ImageInfo, decode_native, decode_with_info
+from core.data.images import MAX_SIZE, MIN_SIDE, ImageInfo, decode_native_with_info, decode_with_info
 from core.data.layouts import (
     LABELS_CSV,
     Listing,
@@ -157,7 +157,7 @@ def load(
         Side of the square images, between 8 and 1024.
     native_max_side : int, optional
         Instead of ``image_size``: keep each image at its own size, reduced by an integer
-        factor where a side is over this (:func:`core.data.images.decode_native`).
+        factor where a side is over this (:func:`core.data.images.decode_native_with_info`).
         Exactly one of the two must be given.
     use_cache : bool, default True
         Read and write the on-disk cache.
@@ -256,7 +256,7 @@ def decode_files(
     def work(i: int) -> str | None:
         try:
             if native:
-                images[i], infos[i], factors[i] = decode_native(
+                images[i], infos[i], factors[i] = decode_native_with_info(
                     Path(root, paths[i]), max_side=native_max_side
                 )
             else:

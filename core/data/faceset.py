@@ -52,7 +52,7 @@ class FaceSet:
         True for the built-in synthetic demo set.
     native_max_side : int
         0 for square resized images; else the images are at their own size, reduced by an
-        integer factor where a side was over this (see :func:`core.data.images.decode_native`).
+        integer factor where a side was over this (see :func:`core.data.images.decode_native_with_info`).
     """
 
     name: str

@@ -21,12 +21,13 @@ What the decoder does, in order:
    filtering. The face sets are square already, so the crop only matters for uploads,
    where it keeps faces undistorted instead of squashing them.
 
-:func:`decode_native` does steps 1-5 and then, instead of step 6, keeps the image at its
-own size and shape: a detector of pixel-level generation traces must see the pixels as
-they are. An image with a side over ``max_side`` is reduced once by the smallest integer
-factor k that brings it within (each output pixel the mean of a whole k x k block,
-``Image.reduce``; a last partial row or column of blocks is dropped), the one re-scaling
-that keeps the pixel grid aligned; the factor is returned so a caller can record it.
+:func:`decode_native` does steps 1, 2, 4 and 5 and then, instead of step 6, keeps the image
+at its own size and shape: a detector of pixel-level generation traces must see the pixels
+as they are. With ``max_side``, an image with a side over it is reduced once by the
+smallest integer factor k that brings it within (each output pixel the mean of a whole
+k x k block, ``Image.reduce``; a last partial row or column of blocks is dropped), the one
+re-scaling that keeps the pixel grid aligned; :func:`decode_native_with_info` also returns
+the factor, so a caller can record it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import io
 import os
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,19 +145,24 @@ def decode_image(source: Source, *, size: int, name: str | None = None) -> np.nd
 
 def decode_with_info(source: Source, *, size: int, name: str | None = None) -> tuple[np.ndarray, ImageInfo]:
     """Like :func:`decode_image`, and also return the :class:`ImageInfo` read on the way."""
-    if not MIN_SIDE <= size <= MAX_SIZE:
-        raise ConfigError(OUT_OF_RANGE.format(name="size", low=MIN_SIDE, high=MAX_SIZE, value=size))
-    name = name or _default_name(source)
-    with _open(source, name) as image:
-        info = _info(image, source)
-        try:
-            if image.format == "JPEG":
-                image.draft("RGB", (size, size))
-            image.load()
-        except (OSError, *_DECODER_FAILURES) as error:
-            raise _failure(name, error) from error
-        rgb = _to_rgb(_upright(image), name)
-    return _square(rgb, size), info
+    _check_size(size)
+    return _decode(source, name=name, draft=size, finish=lambda rgb: _square(rgb, size))
+
+
+def square(pixels: np.ndarray, size: int) -> np.ndarray:
+    """Centre-crop RGB ``pixels`` (h, w, 3) to a square and resize it to ``size`` with Lanczos.
+
+    Step 6 of the module docstring, for pixels already decoded by :func:`decode_native`:
+    ``square(decode_native(f), s)`` equals ``decode_image(f, size=s)`` except for JPEG files,
+    which :func:`decode_image` decodes at a reduced size first when ``s`` is much smaller.
+
+    Raises
+    ------
+    ConfigError
+        If ``size`` is out of range.
+    """
+    _check_size(size)
+    return _square(Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="RGB"), size)
 
 
 def native_factor(width: int, height: int, *, max_side: int) -> int:
@@ -171,13 +178,36 @@ def native_factor(width: int, height: int, *, max_side: int) -> int:
     return max(1, -(-max(width, height) // max_side))
 
 
-def decode_native(
+def decode_native(source: Source, *, name: str | None = None, max_side: int | None = None) -> np.ndarray:
+    """Decode one image at its own size: upright RGB pixels of shape ``(height, width, 3)``, uint8.
+
+    The same checks and colour handling as :func:`decode_image` (steps 1, 2, 4 and 5 of the
+    module docstring), with no reduced-size decode, crop or resize: for changing an image
+    before it is scored (see :mod:`core.evaluation.probes`), then :func:`square` it as
+    :func:`decode_image` would have, or for a model that scores native-resolution patches.
+    With ``max_side``, a larger image is reduced once by an integer factor (see
+    :func:`decode_native_with_info`).
+
+    Raises
+    ------
+    ImageError
+        If the image cannot be used; the message says why in words.
+    ConfigError
+        If ``max_side`` is out of range.
+    """
+    if max_side is not None:
+        return decode_native_with_info(source, max_side=max_side, name=name)[0]
+    pixels, _ = _decode(source, name=name, draft=None, finish=lambda rgb: np.asarray(rgb, dtype=np.uint8))
+    return pixels.reshape(pixels.shape[0], pixels.shape[1], 3)
+
+
+def decode_native_with_info(
     source: Source, *, max_side: int, name: str | None = None
 ) -> tuple[np.ndarray, ImageInfo, int]:
-    """Decode one image at its own size: RGB pixels ``(h, w, 3)`` uint8, never resized to a square.
+    """Decode one image at its own size, reduced by an integer factor when a side is over ``max_side``.
 
-    Steps 1-5 of the module docstring, then a reduction by :func:`native_factor` when a side
-    is over ``max_side`` (box filter over k x k blocks, so the pixel grid stays aligned).
+    Steps 1, 2, 4 and 5 of the module docstring, then a reduction by :func:`native_factor`
+    (box filter over whole k x k blocks, so the pixel grid stays aligned).
 
     Parameters
     ----------
@@ -205,20 +235,42 @@ def decode_native(
     """
     if not MIN_SIDE <= max_side <= MAX_SIZE:
         raise ConfigError(OUT_OF_RANGE.format(name="max_side", low=MIN_SIDE, high=MAX_SIZE, value=max_side))
-    name = name or _default_name(source)
-    with _open(source, name) as image:
-        info = _info(image, source)
-        try:
-            image.load()
-        except (OSError, *_DECODER_FAILURES) as error:
-            raise _failure(name, error) from error
-        rgb = _to_rgb(_upright(image), name)
-        factor = native_factor(*rgb.size, max_side=max_side)
-        if factor > 1:  # whole k x k blocks only: the last partial row or column of blocks is dropped
-            width, height = rgb.size
-            rgb = rgb.reduce(factor, box=(0, 0, width - width % factor, height - height % factor))
-        pixels = np.asarray(rgb, dtype=np.uint8).reshape(rgb.size[1], rgb.size[0], 3)
-    return pixels, info, factor
+    found: list[int] = []
+
+    def reduce(rgb: Image.Image) -> np.ndarray:
+        reduced, factor = _reduce(rgb, max_side)
+        found.append(factor)
+        return np.asarray(reduced, dtype=np.uint8).reshape(reduced.size[1], reduced.size[0], 3)
+
+    pixels, info = _decode(source, name=name, draft=None, finish=reduce)
+    return pixels, info, found[0]
+
+
+def reduce_native(pixels: np.ndarray, *, max_side: int) -> np.ndarray:
+    """RGB ``pixels`` (h, w, 3) reduced as :func:`decode_native_with_info` reduces a file's.
+
+    The same integer factor (:func:`native_factor`) over whole blocks; pixels that fit are
+    returned as they are.
+
+    Examples
+    --------
+    >>> x = np.arange(5 * 4 * 3, dtype=np.uint8).reshape(5, 4, 3)
+    >>> reduce_native(x, max_side=5) is x, reduce_native(x, max_side=3).shape
+    (True, (2, 2, 3))
+    """
+    if native_factor(pixels.shape[1], pixels.shape[0], max_side=max_side) == 1:
+        return pixels
+    reduced, _ = _reduce(Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="RGB"), max_side)
+    return np.asarray(reduced, dtype=np.uint8).reshape(reduced.size[1], reduced.size[0], 3)
+
+
+def _reduce(rgb: Image.Image, max_side: int) -> tuple[Image.Image, int]:
+    """Reduce by :func:`native_factor` over whole k x k blocks (a last partial row or column is dropped)."""
+    factor = native_factor(*rgb.size, max_side=max_side)
+    if factor == 1:
+        return rgb, 1
+    width, height = rgb.size
+    return rgb.reduce(factor, box=(0, 0, width - width % factor, height - height % factor)), factor
 
 
 def decode_upload(data: bytes, *, size: int | None = None, native_max_side: int | None = None) -> np.ndarray:
@@ -251,8 +303,30 @@ def decode_upload(data: bytes, *, size: int | None = None, native_max_side: int 
     if (size is None) == (native_max_side is None):
         raise ConfigError(DECODE_FORM.format(image_size=size, native_max_side=native_max_side))
     if native_max_side is not None:
-        return decode_native(data, max_side=native_max_side, name=_UPLOAD_NAME)[0]
+        return decode_native(data, max_side=native_max_side, name=_UPLOAD_NAME)
     return decode_image(data, size=size, name=_UPLOAD_NAME)
+
+
+def _check_size(size: int) -> None:
+    if not MIN_SIDE <= size <= MAX_SIZE:
+        raise ConfigError(OUT_OF_RANGE.format(name="size", low=MIN_SIDE, high=MAX_SIZE, value=size))
+
+
+def _decode(
+    source: Source, *, name: str | None, draft: int | None, finish: Callable[[Image.Image], np.ndarray]
+) -> tuple[np.ndarray, ImageInfo]:
+    """Open, check, decode (a JPEG at a reduced size near ``draft`` when given), orient, make RGB,
+    then ``finish`` the RGB image into pixels while the file is still open."""
+    name = name or _default_name(source)
+    with _open(source, name) as image:
+        info = _info(image, source)
+        try:
+            if draft is not None and image.format == "JPEG":
+                image.draft("RGB", (draft, draft))
+            image.load()
+        except (OSError, *_DECODER_FAILURES) as error:
+            raise _failure(name, error) from error
+        return finish(_to_rgb(_upright(image), name)), info
 
 
 def is_image_name(name: str) -> bool:

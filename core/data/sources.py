@@ -6,7 +6,7 @@ group column (the folder's name unless a manifest names it), so splits can strat
 source and class (:func:`core.data.split.split_strata`) and results can be broken down by
 source. A group attribute that only some folders have is ``"unknown"`` for the others.
 
-Folders are given as a list (``--data A --data B``), or in a manifest: a CSV file with a
+Folders are given as a list (``--data A --data B``), or in a manifest: a ``.csv`` file with a
 ``folder`` column and an optional ``source`` column (folders relative to the manifest's
 own folder), e.g.::
 
@@ -38,12 +38,14 @@ from core.errors import (
     MANIFEST_COLUMNS,
     MANIFEST_EMPTY,
     NO_SUCH_FOLDER,
+    NOT_A_FOLDER,
     SOURCE_COLUMN_TAKEN,
     SOURCE_NAMED_TWICE,
     DataError,
 )
 
 MANIFEST_FOLDER = "folder"
+MANIFEST_SUFFIX = ".csv"
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,22 @@ def parse_sources(entries: Sequence[str | os.PathLike[str]]) -> list[Source]:
     found: list[Source] = []
     for entry in entries:
         path = Path(entry).expanduser()
-        if path.is_file():
+        if is_manifest(path):
             found.extend(read_manifest(path))
         elif path.is_dir():
             found.append(Source(path.resolve(), path.resolve().name))
+        elif path.exists():
+            raise DataError(NOT_A_FOLDER.format(path=path))
         else:
             raise DataError(NO_SUCH_FOLDER.format(path=path))
     _check_names(found)
     return found
+
+
+def is_manifest(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a manifest: an existing file whose name ends in ``.csv``."""
+    path = Path(path).expanduser()
+    return path.is_file() and path.suffix.lower() == MANIFEST_SUFFIX
 
 
 def read_manifest(path: str | os.PathLike[str]) -> list[Source]:

@@ -345,3 +345,64 @@ def _tips(*shorthands: str) -> list[alt.Tooltip]:
 def _need(frame: pd.DataFrame, needed: list[str], *, chart: str) -> None:
     if not set(needed) <= set(frame.columns):
         raise ChartError(CHART_COLUMNS.format(chart=chart, needed=needed, columns=list(frame.columns)))
+
+
+def generalization_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
+    """Runs (rows) against data sets (columns): the frame of ``generalization_matrix``.
+
+    Each cell is coloured by its value (AUC, or the share called correctly for a one-class set;
+    0.5 is white, red below, blue above) and shows the value and n; the tooltip adds the measure
+    and the 95% interval.
+
+    Raises
+    ------
+    ChartError
+        If a column the chart needs is missing.
+    """
+    needed = ["run_id", "dataset", "measure", "value", "ci_low", "ci_high", "n", "cell", "text"]
+    _need(frame, needed, chart="generalization matrix")
+    data = frame.assign(label=frame["cell"] + " · n=" + frame["n"].astype(str))
+    base = alt.Chart(data).encode(
+        x=alt.X("dataset:N", title="data set", axis=alt.Axis(labelAngle=-20, labelLimit=240)),
+        y=alt.Y("run_id:N", title="run", sort="descending", axis=alt.Axis(labelLimit=320)),
+    )
+    colour = alt.Color(
+        "value:Q", scale=alt.Scale(scheme="redblue", domain=[0, 1], domainMid=0.5), title="value"
+    )
+    rect = base.mark_rect().encode(
+        color=colour,
+        tooltip=[
+            *_tips("run_id:N", "dataset:N", "measure:N", "n:Q"),
+            *_tooltips(["value", "ci_low", "ci_high"]),
+            alt.Tooltip("text:N", title="in words"),
+        ],
+    )
+    return alt.layer(rect, base.mark_text(fontSize=13).encode(text=alt.Text("label:N")))
+
+
+def probe_flips_chart(table: pd.DataFrame) -> alt.LayerChart:
+    """Share of calls that flip per probe, with Wilson whiskers, from :meth:`StressReport.table`.
+
+    Bars are coloured by family (re-framing, degradation); the originals' row, which flips
+    nothing by definition, is left out.
+
+    Raises
+    ------
+    ChartError
+        If a column the chart needs is missing.
+    """
+    needed = ["probe", "family", "n", "flips", "flip_rate", "flip_ci_low", "flip_ci_high"]
+    _need(table, needed, chart="probe flips")
+    data = table[table["family"] != "original"]
+    y = alt.Y("probe:N", sort=list(data["probe"]), title=None, axis=alt.Axis(labelLimit=320))
+    base = alt.Chart(data).encode(y=y)
+    bars = base.mark_bar().encode(
+        x=alt.X("flip_rate:Q", title="calls that flip", axis=RATE_AXIS, scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("family:N", title="family"),
+        tooltip=[
+            *_tips("probe:N", "flips:Q", "n:Q"),
+            *_tooltips(["flip_rate", "flip_ci_low", "flip_ci_high"]),
+        ],
+    )
+    whiskers = base.mark_rule(color="black").encode(x=alt.X("flip_ci_low:Q"), x2=alt.X2("flip_ci_high:Q"))
+    return alt.layer(bars, whiskers)

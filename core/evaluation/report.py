@@ -30,6 +30,18 @@ def ci_text(low: float | None, high: float | None, digits: int = 1) -> str:
     return f"{pct(low, digits)}–{pct(high, digits)}"
 
 
+def ordinal(n: int) -> str:
+    """``1`` -> ``"1st"``, ``2`` -> ``"2nd"``, ``11`` -> ``"11th"``, ``23`` -> ``"23rd"``.
+
+    Examples
+    --------
+    >>> [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 102)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '102nd']
+    """
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def rate_text(rate: Rate, digits: int = 1) -> str:
     """``"97.3% (146/150; 95% CI 93.1%–98.9%)"``."""
     interval = ci_text(rate.ci_low, rate.ci_high, digits)
@@ -112,6 +124,34 @@ def train_summary(info: RunInfo) -> dict[str, Any]:
     return summary
 
 
+def runs_table(listed: list[RunInfo]) -> pd.DataFrame:
+    """Saved runs as rows to show: settings, validation accuracy with n and interval, AUC, problems."""
+    rows = []
+    for r in listed:
+        c, m = r.config, r.metrics
+        auc = m.get("roc_auc")
+        rows.append(
+            {
+                "run": r.run_id,
+                "status": r.status,
+                "data": c.get("dataset", {}).get("name", "?"),
+                "preset": c.get("preset"),
+                "image size": c.get("image_size"),
+                "epochs": f"{m.get('epochs_done', '?')} of {c.get('epochs', '?')}",
+                "batch": c.get("batch_size"),
+                "learning rate": c.get("learning_rate"),
+                "augment": c.get("augment"),
+                "threshold": c.get("threshold"),
+                "validation accuracy (correct/n; 95% CI)": stored_accuracy(m),
+                "ROC AUC": "n/a" if auc is None else f"{auc:.3f} (n={m.get('n')})",
+                "majority baseline": pct(m.get("majority_baseline")),
+                "seconds": m.get("train_seconds"),
+                "problem": r.problem,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def bias_summary(table: GroupTable) -> dict[str, Any]:
     """The keys ``python -m core bias --json`` promises."""
     keep = ("group", "n", "n_real", "flagged_fake", "flagged_fake_rate", "ci_low", "ci_high", "ratio_to_best")
@@ -129,40 +169,92 @@ def bias_summary(table: GroupTable) -> dict[str, Any]:
     }
 
 
-def _pct(value: float | None) -> str:
-    return pct(value, 2)
+def gap_sentence(summary: dict[str, Any]) -> str | None:
+    """The largest gap between groups of a :func:`bias_summary`, with counts and what it means; None if none.
+
+    Examples
+    --------
+    >>> text = gap_sentence({"max_gap": 0.05, "max_gap_groups": ["A", "B"], "distinguishable": False,
+    ...     "groups": [{"group": "A", "flagged_fake": 6, "n_real": 100},
+    ...                {"group": "B", "flagged_fake": 1, "n_real": 100}]})
+    >>> text.split(";")[0]
+    'Largest gap: **5.0%** between A (6/100) and B (1/100)'
+    """
+    if not summary.get("max_gap_groups"):
+        return None
+    counts = {g["group"]: f"{g['flagged_fake']}/{g['n_real']}" for g in summary["groups"]}
+    high, low = summary["max_gap_groups"]
+    verdict = (
+        "their intervals do not overlap, so the difference is larger than chance alone would explain"
+        if summary["distinguishable"]
+        else "their intervals overlap, so this sample cannot tell the two apart"
+    )
+    return (
+        f"Largest gap: **{pct(summary['max_gap'])}** between {high} ({counts[high]}) "
+        f"and {low} ({counts[low]}); {verdict}."
+    )
+
+
+def paper_comparison(train: dict[str, Any], bias: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The paper's figures beside a run's, one row per figure: columns ``""``, ``"paper"``, ``"this run"``.
+
+    Parameters
+    ----------
+    train : dict
+        :func:`train_summary` of the run.
+    bias : dict, optional
+        :func:`bias_summary` of its bias check; adds a row per group and the largest gap.
+
+    Returns
+    -------
+    DataFrame
+        Text cells, ready to show (the CLI prints it with :func:`paper_comparison_table`).
+    """
+    t = train
+    low, high = t.get("val_accuracy_ci") or (None, None)
+    auc = t.get("val_auc")
+    rows = [
+        ("data", PAPER["dataset"], str(t["dataset"])),
+        ("model", PAPER["model"], f"{t['preset']} preset, {t['image_size']} px"),
+        (
+            "training / validation images",
+            f"{PAPER['n_train']} / {PAPER['n_val']}",
+            f"{t['n_train']} / {t['n_val']}",
+        ),
+        ("epochs", str(PAPER["epochs"]), f"{t['epochs_done']} of {t['epochs']}"),
+        (
+            f"validation accuracy at {t['threshold']:g}",
+            f"{pct(PAPER['val_accuracy_reported'], 2)} (its own count, {PAPER['val_correct_reported']} of "
+            f"{PAPER['n_val']}, is {pct(PAPER['val_accuracy_from_counts'], 2)}; no interval)",
+            f"{pct(t['val_accuracy'], 2)} ({t['val_correct']} of {t['n_val']}; "
+            f"95% CI {ci_text(low, high, 2)})",
+        ),
+        ("ROC AUC", "not reported", "n/a" if auc is None else f"{auc:.3f} (n = {t['n_val']})"),
+        ("majority-class baseline", "not reported", pct(t["majority_baseline"], 2)),
+        ("training time", "not reported", f"{t['train_seconds']:.1f} s"),
+    ]
+    for g in (bias or {}).get("groups", []):
+        rows.append(
+            (
+                f"real faces flagged as fake: {g['group']}",
+                f"< {pct(PAPER['bias_flagged_fake_rate_below'], 0)} (n = {PAPER['bias_per_group']})",
+                f"{pct(g['flagged_fake_rate'])} ({g['flagged_fake']} of {g['n_real']}; "
+                f"95% CI {ci_text(g['ci_low'], g['ci_high'])})",
+            )
+        )
+    if bias is not None:
+        rows.append(("largest gap between groups", "not reported", pct(bias["max_gap"])))
+    return pd.DataFrame(rows, columns=["", "paper", "this run"])
 
 
 def paper_comparison_table(result: dict[str, Any]) -> str:
-    """Our reproduction beside the paper's figures, as fixed-width text."""
-    t, b = result["train"], result["bias"]
-    low, high = t["val_accuracy_ci"]
-    rows = [
-        ("", "paper", "this run"),
-        ("data", "Hard set 589+700", f"{t['dataset']}"),
-        ("model", "paper CNN", f"{t['preset']} preset, {t['image_size']}px"),
-        ("train / validation", f"{PAPER['n_train']} / {PAPER['n_val']}", f"{t['n_train']} / {t['n_val']}"),
-        ("epochs", str(PAPER["epochs"]), str(t["epochs_done"])),
-        (
-            "val. accuracy at 0.75",
-            f"{_pct(PAPER['val_accuracy_reported'])} (319/323 = {_pct(PAPER['val_accuracy_from_counts'])})",
-            f"{_pct(t['val_accuracy'])} ({t['val_correct']}/{t['n_val']}; 95% CI {_pct(low)}-{_pct(high)})",
-        ),
-        ("majority baseline", "not reported", _pct(t["majority_baseline"])),
-        ("training time", "not reported", f"{t['train_seconds']:.1f} s"),
-    ]
-    for g in b["groups"]:
-        rows.append(
-            (
-                f"flagged fake: {g['group']}",
-                f"< {_pct(PAPER['bias_flagged_fake_rate_below'])} (n=100)",
-                f"{_pct(g['flagged_fake_rate'])} ({g['flagged_fake']}/{g['n_real']}; "
-                f"CI {_pct(g['ci_low'])}-{_pct(g['ci_high'])})",
-            )
-        )
-    rows.append(("largest gap", "not reported", _pct(b["max_gap"])))
+    """:func:`paper_comparison` of ``{"train": ..., "bias": ...}`` as fixed-width text."""
+    frame = paper_comparison(result["train"], result.get("bias"))
+    rows = [list(frame.columns), *frame.astype(str).values.tolist()]
     width = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, width, strict=True)) for r in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r, width, strict=True)).rstrip() for r in rows
+    )
 
 
 def matrix_text(rows: list[dict[str, Any]]) -> str:

@@ -1,4 +1,4 @@
-"""Training settings as data: one frozen dataclass with the defaults in one place."""
+"""Training settings and each preset's architecture as data, with the defaults in one place."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ PRESETS: tuple[str, ...] = ("fast", "paper", "artifacts")
 PATCH_PRESETS: tuple[str, ...] = ("artifacts",)
 #: The settings only a patch preset has.
 PATCH_SETTINGS: tuple[str, ...] = ("patch_size", "native_max_side", "patches_per_image", "degrade")
+Head = Literal["flatten", "global_average"]
+Padding = Literal["valid", "same"]
 
 #: Per-preset defaults used when a setting is left as ``None``. For ``artifacts``,
 #: ``image_size`` is only the side that a caller which can pass nothing but resized
@@ -31,6 +33,36 @@ PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
         "patches_per_image": 4,
         "degrade": True,
     },
+}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The layers of a preset, as :func:`core.model.presets.build_model` builds them.
+
+    Pixels are multiplied by ``input_scale``, then each entry of ``filters`` is a
+    Conv2D(3x3, ReLU, ``padding``) followed by MaxPooling2D(2); then ``head`` ("flatten"
+    keeps where things are in the frame, "global_average" averages it away), a
+    Dense(``units``, ReLU) and Dense(1, sigmoid). Conv2D and the hidden Dense start from
+    ``kernel_initializer``.
+    """
+
+    filters: tuple[int, ...]
+    units: int
+    padding: Padding = "same"
+    kernel_initializer: str = "glorot_uniform"  # Keras' default
+    head: Head = "flatten"
+    input_scale: float = 1 / 255
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+#: Each preset's architecture. ``paper`` is the paper's five layers with the Keras tutorial's
+#: 32 filters and 128 units (the paper gives no counts); bench/RESULTS.md has the trials behind both.
+ARCHITECTURES: dict[str, Architecture] = {
+    "paper": Architecture(filters=(32,), units=128, padding="valid", kernel_initializer="he_normal"),
+    "fast": Architecture(filters=(8, 16, 32), units=32),
 }
 
 

@@ -1,27 +1,27 @@
 """The model presets, built by pure functions. This module imports Keras.
 
 Every preset takes raw 0-255 RGB pixels: rescaling (and augmentation, when on) is part
-of the model, so a saved model needs no preprocessing and augmentation is inactive
-at inference, as Keras layers are.
+of the model, so a saved model needs no preprocessing and augmentation is inactive at
+inference, as Keras layers are. ``fast`` and ``paper`` are built from
+:data:`core.model.config.ARCHITECTURES`; ``artifacts`` by :mod:`core.model.artifacts`.
 
 ``paper``
-    Exactly the paper's five layers on 300x300x3: Conv2D(3x3, ReLU) -> MaxPooling2D ->
-    Flatten -> Dense(ReLU) -> Dense(1, sigmoid). The paper gives no filter or unit
-    counts; we use 32 filters and 128 units (the Keras tutorial defaults the design
-    comes from, ~91 M weights) with He-normal initialisation and Adam at 1e-4. On raw
-    0-255 pixels the huge Flatten -> Dense layer's ReLUs die and the model stays at the
-    majority class; rescaled inputs and the lower rate make it learn (99.4% at 0.75 on
-    the Hard set in 10 epochs; see README, "Model presets").
+    Exactly the paper's five layers: Conv2D(3x3, ReLU) -> MaxPooling2D -> Flatten ->
+    Dense(ReLU) -> Dense(1, sigmoid). The paper gives no filter or unit counts; ours are
+    the Keras tutorial defaults the design comes from, with He-normal initialisation, a
+    lower learning rate than Adam's default, and the pixels rescaled inside the model.
 ``fast`` (default)
-    Three Conv2D(3x3, ReLU) + MaxPooling2D blocks (8, 16, 32 filters) on 64x64, then
-    Flatten -> Dense(32, ReLU) -> Dense(1, sigmoid): ~72 k weights. Half the filters of
-    our first design (16, 32, 64) train in about 0.65 of the time and passed >= 99.5%
-    at 0.75 on all six seeds tried (bench/RESULTS.md, "Experiments"). Flatten, not
-    global pooling, on purpose: where the face sits in the frame is part of the
-    signal (generated faces are aligned), and global pooling throws it away.
+    Three Conv2D(3x3, ReLU) + MaxPooling2D blocks on a smaller input, then Flatten ->
+    Dense(ReLU) -> Dense(1, sigmoid). Flatten, not global pooling: where the face sits
+    in the frame is part of the signal (generated faces are aligned).
 ``artifacts``
     A detector of pixel-level generation traces on ``patch_size`` crops at native
     resolution, scored on whole images by a grid of patches: see :mod:`core.model.artifacts`.
+
+The counts, sizes and rates are in :mod:`core.model.config`. Why these settings, with
+the trials behind them and their figures: bench/RESULTS.md, "Experiments", written by
+``python -m bench.experiments`` from bench/experiments.json (``artifacts``: "Artifacts
+preset", from bench/artifacts.json).
 """
 
 from __future__ import annotations
@@ -36,12 +36,7 @@ import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
 from core.errors import UNKNOWN_PRESET, ConfigError  # noqa: E402
-from core.model.config import PRESETS, Preset  # noqa: E402
-
-PAPER_FILTERS = 32
-PAPER_UNITS = 128
-FAST_FILTERS = (8, 16, 32)
-FAST_UNITS = 32
+from core.model.config import ARCHITECTURES, PRESETS, Architecture, Preset  # noqa: E402
 
 
 def build_model(preset: Preset, *, image_size: int, augment: bool = False) -> keras.Model:
@@ -69,29 +64,27 @@ def build_model(preset: Preset, *, image_size: int, augment: bool = False) -> ke
         x = layers.RandomFlip("horizontal", name="augment_flip")(x)
         x = layers.RandomBrightness(0.1, value_range=(0, 255), name="augment_brightness")(x)
         x = layers.RandomContrast(0.1, name="augment_contrast")(x)
-    x = layers.Rescaling(1.0 / 255, name="rescale")(x)
     if preset == "artifacts":
         from core.model.artifacts import artifacts_outputs
 
+        x = layers.Rescaling(1.0 / 255, name="rescale")(x)
         return keras.Model(inputs, artifacts_outputs(x), name=f"unmask_{preset}")
-    body = _paper_body if preset == "paper" else _fast_body
-    outputs = layers.Dense(1, activation="sigmoid", name="p_real")(body(x))
+    architecture = ARCHITECTURES[preset]
+    x = layers.Rescaling(architecture.input_scale, name="rescale")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="p_real")(_body(x, architecture))
     return keras.Model(inputs, outputs, name=f"unmask_{preset}")
 
 
-def _paper_body(x: Any) -> Any:
-    x = layers.Conv2D(PAPER_FILTERS, 3, activation="relu", kernel_initializer="he_normal")(x)
-    x = layers.MaxPooling2D()(x)
-    x = layers.Flatten()(x)
-    return layers.Dense(PAPER_UNITS, activation="relu", kernel_initializer="he_normal")(x)
-
-
-def _fast_body(x: Any) -> Any:
-    for filters in FAST_FILTERS:
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+def _body(x: Any, architecture: Architecture) -> Any:
+    """Conv2D + MaxPooling2D blocks, the head, and the hidden Dense layer."""
+    init = architecture.kernel_initializer
+    for filters in architecture.filters:
+        x = layers.Conv2D(
+            filters, 3, padding=architecture.padding, activation="relu", kernel_initializer=init
+        )(x)
         x = layers.MaxPooling2D()(x)
-    x = layers.Flatten()(x)
-    return layers.Dense(FAST_UNITS, activation="relu")(x)
+    x = layers.Flatten()(x) if architecture.head == "flatten" else layers.GlobalAveragePooling2D()(x)
+    return layers.Dense(architecture.units, activation="relu", kernel_initializer=init)(x)
 
 
 def compile_model(
@@ -117,21 +110,54 @@ def compile_model(
 
 
 def training_flops_per_image(model: keras.Model) -> int:
-    """Multiply-add FLOPs of one forward + backward pass per image, counted from the layers.
+    """FLOPs of one training step per image (forward + backward), counted from the layers.
 
-    Forward FLOPs are 2 x MACs of Conv2D and Dense layers; backward costs about twice
-    the forward (gradients for inputs and for weights), so training is 3 x forward.
+    Forward: 2 FLOPs per multiply-add of every Conv2D and Dense layer (Conv2D: output
+    height x width x filters x kernel height x width x input channels; Dense: inputs x
+    units). Backward: each such layer computes the gradient of its weights (1 x its
+    forward) and of its input (1 x its forward), except the first one, whose input is
+    the data and needs no gradient. See :func:`training_flops` for the sum.
+
+    Biases of the count, all of which it leaves out: bias adds, activations, pooling,
+    rescaling, augmentation, Flatten, the loss and the metrics (all O(activations), not
+    O(weights x positions)); the optimizer's update (Adam: a few FLOPs per weight per
+    batch); the validation pass after each epoch and any scoring. It counts every
+    output position of a "same"-padded convolution with the whole kernel, zeros at the
+    border included, and assumes the layers form a chain, as both presets do. Dividing
+    a ``fit`` time, which includes the validation passes, by this count errs low.
+
+    Examples
+    --------
+    A Conv2D(2, 3x3, same) on a 4x4x1 input (576 forward FLOPs), Flatten, Dense(3) (192)
+    and Dense(1) (6): 3 x 774 - 576 = 1746.
     """
-    forward = 0
+    forward = []
     for layer in model.layers:
         if isinstance(layer, layers.Conv2D):
             _, h, w, c_out = layer.output.shape
             k_h, k_w = layer.kernel_size
-            c_in = layer.input.shape[-1]
-            forward += 2 * h * w * c_out * k_h * k_w * c_in
+            forward.append(2 * h * w * c_out * k_h * k_w * layer.input.shape[-1])
         elif isinstance(layer, layers.Dense):
-            forward += 2 * layer.input.shape[-1] * layer.units
-    return 3 * int(forward)
+            forward.append(2 * layer.input.shape[-1] * layer.units)
+    return training_flops([int(f) for f in forward])
+
+
+def training_flops(forward: list[int]) -> int:
+    """Forward + backward FLOPs from each weighted layer's forward FLOPs, first layer first.
+
+    Every layer costs 3 x its forward (forward, weight gradient, input gradient), but the
+    first needs no input gradient: 2 x its forward.
+
+    Examples
+    --------
+    >>> training_flops([576, 192, 6])
+    1746
+    >>> training_flops([10])
+    20
+    >>> training_flops([])
+    0
+    """
+    return 3 * sum(forward) - (forward[0] if forward else 0)
 
 
 def load_keras_model(path: os.PathLike[str] | str) -> keras.Model:

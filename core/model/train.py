@@ -39,6 +39,8 @@ class EpochReport:
     seconds: float
     elapsed: float
     metrics: dict[str, float]
+    n_train: int = 0
+    n_val: int = 0
 
     @property
     def seconds_left(self) -> float:
@@ -115,6 +117,7 @@ def train(
     decay = steps * config.epochs if config.is_patch_preset else None
     compile_model(model, learning_rate=config.learning_rate, threshold=config.threshold, decay_steps=decay)
     progress = _Progress(config.epochs, steps, on_epoch, on_batch, cancel)
+    progress.sizes = (len(train_idx), len(val_idx))
     started = time.perf_counter()
     model.fit(
         train_ds,
@@ -205,6 +208,7 @@ class _Progress(_keras_callback_base()):  # type: ignore[misc]
         self.cancelled = False
         self.started = self.epoch_started = time.perf_counter()
         self.epoch = 0
+        self.sizes = (0, 0)  # training and validation images, for the reports
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self.epoch = epoch + 1
@@ -225,6 +229,6 @@ class _Progress(_keras_callback_base()):  # type: ignore[misc]
         self.rows.append({"epoch": epoch + 1, **metrics})
         if self.on_epoch is not None:
             report = EpochReport(
-                epoch + 1, self.epochs, now - self.epoch_started, now - self.started, metrics
+                epoch + 1, self.epochs, now - self.epoch_started, now - self.started, metrics, *self.sizes
             )
             self.on_epoch(report)

@@ -32,6 +32,7 @@ from core.errors import (
     RUN_INCOMPLETE,
     ModelError,
 )
+from core.labels import DEFAULT_THRESHOLD
 from core.model.config import PRESET_DEFAULTS
 from core.paths import models_dir
 
@@ -54,6 +55,11 @@ class RunInfo:
     config: dict[str, Any]
     metrics: dict[str, Any]
     problem: str = ""  # why an incomplete run cannot be used
+
+    @property
+    def threshold(self) -> float:
+        """The threshold the run was trained and judged at (older configs: the paper's 0.75)."""
+        return float(self.config.get("threshold", DEFAULT_THRESHOLD))
 
     @property
     def image_size(self) -> int:
@@ -125,9 +131,9 @@ def save_run(
         model.save(staging / "model.keras")
         _write_json(staging / "config.json", {"run_id": run_id, **config})
         _write_json(staging / "history.json", history.to_dict(orient="records"))
-        scores.to_csv(staging / "scores.csv", index=False, errors=_PATH_ERRORS)
+        write_scores(scores, staging / "scores.csv")
         for name, table in (tables or {}).items():
-            table.to_csv(staging / f"{name}.csv", index=False, errors=_PATH_ERRORS)
+            write_scores(table, staging / f"{name}.csv")
         _write_json(staging / "metrics.json", metrics)
         os.replace(staging, root / run_id)  # the single step that makes the run exist
     finally:
@@ -144,10 +150,10 @@ def list_runs() -> list[RunInfo]:
     return [run_info(i) for i in sorted(ids, reverse=True)]
 
 
-def latest_run_id(*, usable_only: bool = True) -> str:
-    """The newest run's id (finished or cancelled, unless ``usable_only`` is False)."""
+def latest_run_id() -> str:
+    """The newest usable run's id (finished or cancelled; incomplete runs are passed over)."""
     for info in list_runs():
-        if not usable_only or info.status != "incomplete":
+        if info.status != "incomplete":
             return info.run_id
     raise ModelError(NO_RUNS)
 
@@ -185,11 +191,7 @@ def load_run(run_id: str) -> Run:
 
 def _read_scores(run_id: str, file: Path) -> pd.DataFrame:
     try:
-        scores = pd.read_csv(
-            file, keep_default_na=False, dtype={"path": object}, encoding_errors=_PATH_ERRORS
-        )
-        scores["label"] = scores["label"].astype(np.int8)
-        scores["score"] = scores["score"].astype(float)
+        scores = read_scores(file, score_columns=("score",))
     except (ValueError, KeyError, pd.errors.ParserError) as exc:
         raise ModelError(
             RUN_INCOMPLETE.format(run_id=run_id, missing=f"readable {file.name}: {exc}")
@@ -210,6 +212,28 @@ def load_table(run_id: str, name: str) -> pd.DataFrame | None:
     if not _TABLE_NAME.match(name) or not file.is_file():
         return None
     return _read_scores(run_id, file)
+
+
+def write_scores(scores: pd.DataFrame, file: Path) -> None:
+    """Write per-image scores (``path``, ``label``, score columns, groups) as CSV, paths byte for byte."""
+    scores.to_csv(file, index=False, errors=_PATH_ERRORS)
+
+
+def read_scores(file: Path, *, score_columns: tuple[str, ...]) -> pd.DataFrame:
+    """Per-image scores written by :func:`write_scores`: ``label`` as int8, ``score_columns`` as float.
+
+    Group columns stay strings (an empty group is ``""``, not NaN).
+
+    Raises
+    ------
+    ValueError, KeyError, pandas.errors.ParserError
+        If the file is not such a CSV.
+    """
+    scores = pd.read_csv(file, keep_default_na=False, dtype={"path": object}, encoding_errors=_PATH_ERRORS)
+    scores["label"] = scores["label"].astype(np.int8)
+    for column in score_columns:
+        scores[column] = scores[column].astype(float)
+    return scores
 
 
 def load_model(run_id: str) -> Any:

@@ -9,11 +9,11 @@ import pytest
 from support.app import app, chart_with, data_dir, texts, use_trained_run
 
 import core.model.train
-import ui
 from core.errors import NO_SUCH_FOLDER
 from core.evaluation.rates import wilson_interval
 from core.evaluation.report import pct
 from core.runs import store
+from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
 pytestmark = pytest.mark.slow
 
@@ -74,9 +74,9 @@ def test_threshold_recomputes_without_scoring_again(
     monkeypatch.setattr(
         core.model.train, "predict_scores", lambda *a, **k: calls.append(1) or real_predict(*a, **k)
     )
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(1.0).run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(1.0).run()
     assert set(_bars(at)["flagged_fake_rate"]) == {1.0}  # nothing scores above 1
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.0).run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.0).run()
     assert _bars(at)["flagged_fake_rate"].max() < 1.0
     assert calls == []
 
@@ -103,3 +103,17 @@ def test_utkface_five_races_real_faces_only(at, utkface_dir: Path) -> None:
     assert sorted(bars["group"]) == ["Asian", "Black", "Indian", "Others", "White"]
     assert list(bars["n_real"]) == [100] * 5
     assert "only the false-alarm side, real faces flagged as fake, is measured" in texts(at)
+
+
+def test_the_view_lives_in_the_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Folder, N and seed are in the link, so a copied link reopens the same check."""
+    use_trained_run(monkeypatch)
+    copy = shutil.copytree(data_dir() / "demo", tmp_path / "faces")
+    at = app("bias", bias_path=str(copy), bias_n="20", bias_seed="3")
+    assert at.text_input(key="bias_path").value == str(copy)
+    assert (at.number_input(key="bias_n").value, at.number_input(key="bias_seed").value) == (20, 3)
+    assert "100 faces of **synthetic demo data**" in texts(at) and "seed 3" in texts(at)
+    at.number_input(key="bias_n").set_value(
+        10
+    ).run()  # the browser writes it to the URL (AppTest has no URL bar)
+    assert "50 faces of **synthetic demo data**" in texts(at)

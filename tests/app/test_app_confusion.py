@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from support.app import app, chart_with, texts, use_trained_run
+from support.app import app, chart_with, switch_page, texts, use_trained_run
 
 import ui
 from core.evaluation import metrics, thresholds
 from core.evaluation.report import ci_text
 from core.runs import store
+from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
 
 @pytest.fixture
@@ -46,10 +47,10 @@ def test_shows_run_and_matrix_with_n(at, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_moving_threshold_changes_matrix_counts(at) -> None:
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(1.0).run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(1.0).run()
     high = _cells(at)
     assert high[("real", "real")] == 0 and high[("fake", "real")] == 0  # nothing is above 1
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.0).run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.0).run()
     low = _cells(at)
     assert low != high
     assert low[("real", "fake")] + low[("fake", "fake")] < high[("real", "fake")] + high[("fake", "fake")]
@@ -86,7 +87,7 @@ def test_suggest_threshold_moves_the_shared_threshold(at, monkeypatch: pytest.Mo
     expected = thresholds.cost_threshold(*_scores(run_id), cost_fake_passed=1.0, cost_real_flagged=5.0)
     at.number_input[1].set_value(5.0).run()
     at.button(key="suggest_threshold").click().run()
-    assert at.slider(key=ui._THRESHOLD_WIDGET).value == pytest.approx(expected)
+    assert at.slider(key=THRESHOLD_WIDGET).value == pytest.approx(expected)
     assert at.session_state[ui.THRESHOLD] == pytest.approx(expected)
 
 
@@ -94,7 +95,7 @@ def test_cell_shows_its_images_most_confident_mistake_first(at, monkeypatch: pyt
     labels, scores = _scores(use_trained_run(monkeypatch))
     # The fakes' median score: half the fakes are called fake, whatever the tiny run learned.
     threshold = round(float(scores[labels == 0].median()), 3)
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(threshold).run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(threshold).run()
     at.button_group(key="confusion_cell").set_value("fake called fake").run()
     captions = at.main.image[0].captions
     assert 0 < len(captions) <= 24
@@ -109,10 +110,10 @@ def test_downloads_scores_and_metrics(at) -> None:
 
 
 def test_threshold_kept_in_step_with_bias_page(at) -> None:
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.6).run()
-    at.switch_page("app_pages/bias.py").run()
-    assert at.slider(key=ui._THRESHOLD_WIDGET).value == pytest.approx(0.6)
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.35).run()
-    at.switch_page("app_pages/confusion.py").run()
-    assert at.slider(key=ui._THRESHOLD_WIDGET).value == pytest.approx(0.35)
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.6).run()
+    switch_page(at, "bias").run()
+    assert at.slider(key=THRESHOLD_WIDGET).value == pytest.approx(0.6)
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.35).run()
+    switch_page(at, "confusion").run()
+    assert at.slider(key=THRESHOLD_WIDGET).value == pytest.approx(0.35)
     assert "At 0.35:" in texts(at)

@@ -5,18 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.app import app, run_until, texts, use_no_runs, use_trained_run
+from support.app import app, run_until, switch_page, texts, use_copy_of_trained_run, use_no_runs
 
 import core.reproduce
 import ui
+import ui.jobs
 from core.evaluation.report import ci_text, pct
 from core.labels import PAPER
 from core.model.config import TrainConfig
-from core.runs import store
+from core.runs import jobs, store
 
 
-def test_headline_numbers_with_counts_interval_and_paper(monkeypatch: pytest.MonkeyPatch) -> None:
-    run_id = use_trained_run(monkeypatch)
+def test_headline_numbers_with_counts_interval_and_paper(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run_id = use_copy_of_trained_run(monkeypatch, tmp_path)
     at = app()
     m = store.run_info(run_id).metrics
     metrics = {x.label: x.value for x in at.main.metric}
@@ -30,18 +33,26 @@ def test_headline_numbers_with_counts_interval_and_paper(monkeypatch: pytest.Mon
     table = at.main.dataframe[0].value
     assert list(table.columns) == ["", "paper", "this run"]
     assert table.set_index("")["this run"]["training / validation images"] == f"{m['n_train']} / {m['n_val']}"
-    assert "No bias check yet for this run" in shown
+    assert "No bias check saved with this run yet" in shown
 
 
-def test_bias_summary_appears_after_the_bias_page(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_trained_run(monkeypatch)
+def test_bias_check_is_saved_with_the_run_and_shown_in_a_new_session(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    use_copy_of_trained_run(monkeypatch, tmp_path)
     at = app("bias")
-    at.switch_page("app_pages/overview.py").run()
-    groups = at.main.dataframe[1].value
+    switch_page(at, "overview").run()
+    table = at.main.dataframe[0].value.set_index("")
+    groups = table[table.index.str.startswith("real faces flagged as fake: ")]
     assert len(groups) == 5
-    assert set(groups.columns) == {"group", "real faces flagged as fake", "share", "95% CI", "paper"}
-    assert groups["real faces flagged as fake"].str.fullmatch(r"\d+ of \d+").all()
-    assert "skin_tone on synthetic demo data, threshold 0.75" in texts(at)
+    assert groups["this run"].str.fullmatch(r"\d+\.\d% \(\d+ of \d+; 95% CI .+\)").all()
+    assert (groups["paper"] == "< 15% (n = 100)").all()
+    assert "largest gap between groups" in table.index
+    # The demo set is the run's own data: N per group stops at its largest validation group.
+    n = ui.bias_pool(store.list_runs()[0].run_id, ui.demo_folder()).largest_group("skin_tone")
+    assert f"skin_tone on synthetic demo data ({n} per group, seed 0), at threshold 0.75" in texts(at)
+    fresh = app()  # another session, or a deep link: the check was saved with the run
+    assert fresh.main.dataframe[0].value.set_index("").index.str.startswith("real faces flagged").sum() == 5
 
 
 @pytest.mark.slow
@@ -51,11 +62,13 @@ def test_reproduce_trains_then_checks_bias(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setattr(core.reproduce, "protocol_config", lambda preset="fast": tiny)  # keep the test fast
     at = app()
     next(b for b in at.button if b.label == "Reproduce the study").click().run()
-    assert ui.JOB in at.session_state
-    run_until(at, lambda at: ui.JOB not in at.session_state)
+    [job] = jobs.list_jobs()
+    assert job.spec.kind == "reproduce"
+    run_until(at, lambda at: at.session_state[ui.jobs.WATCHED] == [])
     [info] = store.list_runs()
     assert info.status == "finished"
     assert f"Run {info.run_id} finished; it is now the run in use." in [s.value for s in at.success]
-    groups = at.main.dataframe[1].value
-    assert len(groups) == 5 and (groups["paper"] == "< 15% (n=100)").all()
+    table = at.main.dataframe[0].value.set_index("")
+    groups = table[table.index.str.startswith("real faces flagged as fake: ")]
+    assert len(groups) == 5 and (groups["paper"] == "< 15% (n = 100)").all()
     assert "Largest gap:" in texts(at)

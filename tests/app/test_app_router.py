@@ -9,12 +9,24 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support.app import APP, REPO, app, data_dir, texts, trained_models_dir, use_no_runs, use_trained_run
+from support.app import (
+    APP,
+    REPO,
+    app,
+    data_dir,
+    switch_page,
+    texts,
+    trained_models_dir,
+    use_no_runs,
+    use_trained_run,
+)
 
 import ui
 from core.errors import BAD_RUN_ID, NO_SUCH_RUN, RUN_INCOMPLETE
+from ui.state import _RUN_WIDGET as RUN_WIDGET
+from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
-PAGES_NEEDING_A_RUN = ["confusion", "bias", "try_image"]
+PAGES_NEEDING_A_RUN = ["confusion", "bias", "try_image", "stress"]
 
 
 @pytest.mark.parametrize("page", PAGES_NEEDING_A_RUN)
@@ -44,7 +56,7 @@ def test_sidebar_defaults_to_demo_and_latest_run(monkeypatch: pytest.MonkeyPatch
     at = app()
     assert at.sidebar.radio(key="data_source").value == "demo"
     assert "Built-in demo (synthetic demo data)" in at.sidebar.radio(key="data_source").options
-    assert at.sidebar.selectbox(key=ui._RUN_WIDGET).value == run_id
+    assert at.sidebar.selectbox(key=RUN_WIDGET).value == run_id
     assert at.query_params["run"] == run_id
     assert at.query_params["threshold"] == "0.75"
 
@@ -52,7 +64,7 @@ def test_sidebar_defaults_to_demo_and_latest_run(monkeypatch: pytest.MonkeyPatch
 def test_url_reopens_run_and_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     run_id = use_trained_run(monkeypatch)
     at = app("confusion", run=run_id, threshold="0.3")
-    assert at.slider(key=ui._THRESHOLD_WIDGET).value == pytest.approx(0.3)
+    assert at.slider(key=THRESHOLD_WIDGET).value == pytest.approx(0.3)
     assert "At 0.3:" in texts(at)
     assert at.query_params["threshold"] == "0.3"
 
@@ -61,15 +73,15 @@ def test_url_reopens_run_and_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_url_threshold_clamped(given: str, clamped: float, monkeypatch: pytest.MonkeyPatch) -> None:
     use_trained_run(monkeypatch)
     at = app("confusion", threshold=given)
-    assert at.slider(key=ui._THRESHOLD_WIDGET).value == clamped
+    assert at.slider(key=THRESHOLD_WIDGET).value == clamped
 
 
 def test_url_threshold_not_a_number(monkeypatch: pytest.MonkeyPatch) -> None:
     use_trained_run(monkeypatch)
     at = app(threshold="lots")  # the warning shows on the page the link opens
     assert ui.BAD_URL_THRESHOLD.format(value="lots") in [w.value for w in at.warning]
-    at.switch_page("app_pages/confusion.py").run()
-    assert at.slider(key=ui._THRESHOLD_WIDGET).value == 0.75
+    switch_page(at, "confusion").run()
+    assert at.slider(key=THRESHOLD_WIDGET).value == 0.75
 
 
 def test_url_bad_run_id_is_refused_with_a_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +89,7 @@ def test_url_bad_run_id_is_refused_with_a_sentence(monkeypatch: pytest.MonkeyPat
     at = app(run="../../etc")
     refusal = ui.URL_RUN_FALLBACK.format(error=BAD_RUN_ID.format(run_id="../../etc"))
     assert refusal in [w.value for w in at.warning]
-    assert at.sidebar.selectbox(key=ui._RUN_WIDGET).value == run_id
+    assert at.sidebar.selectbox(key=RUN_WIDGET).value == run_id
 
 
 def test_url_unknown_run_falls_back_to_latest(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,10 +118,10 @@ def test_incomplete_run_listed_with_problem_but_not_selectable(
 def test_choices_survive_page_switches(monkeypatch: pytest.MonkeyPatch) -> None:
     use_trained_run(monkeypatch)
     at = app("confusion")
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.4).run()
-    at.switch_page("app_pages/data.py").run()
-    at.switch_page("app_pages/confusion.py").run()
-    assert at.slider(key=ui._THRESHOLD_WIDGET).value == pytest.approx(0.4)
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.4).run()
+    switch_page(at, "data").run()
+    switch_page(at, "confusion").run()
+    assert at.slider(key=THRESHOLD_WIDGET).value == pytest.approx(0.4)
     assert at.query_params["threshold"] == "0.4"
 
 
@@ -119,10 +131,11 @@ from streamlit.testing.v1 import AppTest
 import core.pipeline, core.runs.store, core.data.datasets, core.evaluation.metrics
 import core.evaluation.bias, core.evaluation.charts
 import core.runs.jobs, core.data.imagestats, ui
+from support.app import switch_page
 assert "tensorflow" not in sys.modules, "importing ui or core imported TensorFlow"
 at = AppTest.from_file({app!r}, default_timeout=120).run()
 for page in ("data", "train", "confusion"):
-    at.switch_page(f"app_pages/{{page}}.py").run()
+    switch_page(at, page).run()
     assert not at.exception, [e.value for e in at.exception]
     assert "tensorflow" not in sys.modules, f"opening {{page}} imported TensorFlow"
 print("ok")
@@ -132,6 +145,7 @@ print("ok")
 def test_reading_pages_never_import_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
     use_trained_run(monkeypatch)
     env = {"UNMASK_DATA_DIR": str(data_dir()), "UNMASK_MODELS_DIR": str(trained_models_dir())}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests")])
     script = textwrap.dedent(_NO_TF_SCRIPT).format(app=APP)
     command = [sys.executable, "-c", script]
     done = subprocess.run(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from support.app import app, data_dir, texts, trained_models_dir, use_trained_run
 
-import ui
 from core.errors import IMAGE_NOT_AN_IMAGE, MODEL_UNREADABLE
+from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
 pytestmark = pytest.mark.slow
 
@@ -48,9 +48,9 @@ def test_upload_gets_score_verdict_and_the_model_view(at) -> None:
 def test_verdict_follows_the_shared_threshold(at) -> None:
     photo = (data_dir() / "demo" / "fake" / "fake_0.jpg").read_bytes()
     _upload(at, ("a.jpg", photo, "image/jpeg"))
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(0.0).run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.0).run()
     assert "Called **real** at threshold 0" in texts(at)
-    at.slider(key=ui._THRESHOLD_WIDGET).set_value(1.0).run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(1.0).run()
     assert "Called **fake** at threshold 1" in texts(at)
 
 

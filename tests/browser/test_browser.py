@@ -10,6 +10,7 @@ land in ``test-artifacts/screenshots/``.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,7 +41,7 @@ from core.errors import BAD_RUN_ID, NO_SUCH_FOLDER
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-#: (sidebar title, the page's heading, URL path) of the six pages, in the sidebar's order.
+#: (sidebar title, the page's heading, URL path) of the seven pages, in the sidebar's order.
 PAGES = [
     ("Overview", "Unmask: real photo or AI-generated face?", ""),
     ("Data", "Data", "data"),
@@ -48,8 +49,9 @@ PAGES = [
     ("Confusion", "Confusion matrix and metrics", "confusion"),
     ("Bias by group", "Who gets flagged: bias by group", "bias"),
     ("Try an image", "Try an image", "try_image"),
+    ("Stress test", "Stress test: does it detect how a face was made?", "stress"),
 ]
-NEEDS_A_RUN = {"Confusion", "Bias by group", "Try an image"}
+NEEDS_A_RUN = {"Confusion", "Bias by group", "Try an image", "Stress test"}
 #: The training run: 3 minutes at most, though 1 epoch at 16 px takes seconds.
 TRAIN_MS = 180_000
 
@@ -159,7 +161,7 @@ def test_train_a_tiny_run_and_see_it_listed(page: Page, server: Server) -> None:
     size.fill("16")
     size.press("Tab")
     page.get_by_role("button", name="Start training").click()
-    expect(page.get_by_role("heading", name="Training in progress")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Training · job \S+ · fast preset, 1 epochs$"))).to_be_visible()
 
     done = page.get_by_text(re.compile(r"^Run \S+ finished; it is now the run in use\.$"))
     failed = page.get_by_test_id("stAlertContentError")
@@ -188,6 +190,36 @@ def test_train_a_tiny_run_and_see_it_listed(page: Page, server: Server) -> None:
     expect(page.get_by_role("heading", name="The run in use at another threshold")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"run={run_id}"))
     screenshot(page, "train")
+
+
+def test_a_reload_and_a_second_tab_show_the_same_job_and_stop_it(page: Page, server: Server) -> None:
+    """Training runs in its own process: a reload keeps it, another tab sees it and can stop it."""
+    goto(page, "/train", "Train")
+    page.get_by_role("slider", name="Epochs").press("End")  # 50 epochs: long enough to look at
+    size = page.get_by_role("spinbutton", name="Image size (pixels a side)")
+    size.fill("16")
+    size.press("Tab")
+    page.get_by_role("button", name="Start training").click()
+    progress = re.compile(r"Epoch \d+ of 50, batch \d+ of \d+")
+    expect(page.get_by_text(progress)).to_be_visible(timeout=TRAIN_MS)
+    job_line = page.get_by_text(re.compile(r"^Training · job \S+ · fast preset, 50 epochs$"))
+    job_id = job_line.inner_text().split("`")[0].split()[3]
+
+    page.reload()  # the job survives the reload, with its progress and Stop
+    expect(page.get_by_text(progress)).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+
+    other = page.context.browser.new_context(viewport=VIEWPORT, base_url=server.url).new_page()
+    goto(other, "/train", "Train")  # a second tab, a new session
+    expect(other.get_by_text(re.compile(rf"job {job_id}"))).to_be_visible()
+    expect(other.get_by_text(progress)).to_be_visible()
+    screenshot(other, "train-second-tab")
+    other.get_by_role("button", name="Stop").click()
+    expect(other.get_by_text("No job is queued or running.")).to_be_visible(timeout=TRAIN_MS)
+    other.context.close()
+    expect(page.get_by_text("No job is queued or running.")).to_be_visible(timeout=30_000)
+    state = json.loads((server.models_dir / ".jobs" / job_id / "state.json").read_text())
+    assert state["state"] == "cancelled" and (server.models_dir / state["run_id"] / "model.keras").is_file()
 
 
 # --- 3. the threshold drives the counts, the URL keeps it ----------------------------------------------
@@ -334,3 +366,30 @@ def test_url_run_outside_models_warns_and_falls_back(page: Page, server: Server,
     expect(page).to_have_url(re.compile(rf"run={run_id}"))
     assert "etc" not in page.url
     screenshot(page, "confusion-bad-run-link")
+
+
+# --- 7. the Stress test: probes, then the generalization matrix ---------------------------------------------
+def test_stress_page_runs_the_probes_and_shows_the_matrix(page: Page, server: Server, run_id: str) -> None:
+    goto(page, "/stress", PAGES[-1][1])
+    expect(page.get_by_text("No evaluation kept yet: evaluate the run on a folder above.")).to_be_visible()
+    page.get_by_role("button", name="Run the probes").click()
+    verdict = page.get_by_text(
+        re.compile(r"^(This model reacts to where the face sits|Re-framing changes few)")
+    )
+    expect(verdict).to_be_visible(timeout=SLOW_MS)
+    expect(verdict).to_contain_text(
+        re.compile(r"on synthetic demo data \(n = 150\), .+ flipped \d+ of 150 calls")
+    )
+    wait_idle(page)
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(1)  # the flips chart
+    assert list(server.models_dir.glob(f"{run_id}/stress/*.json")), "the probes' result is kept with the run"
+
+    page.get_by_role("button", name="Evaluate").click()
+    scored = f"synthetic demo data: 150 images scored; kept with run {run_id}."
+    expect(page.get_by_text(scored)).to_be_visible(timeout=SLOW_MS)
+    wait_idle(page)
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2)  # the matrix, then the flips
+    matrix = page.get_by_test_id("stDataFrame").first.locator("tbody tr").filter(has_text=run_id)
+    expect(matrix).to_contain_text(re.compile(r"AUC \d\.\d{3} \(95% CI \d\.\d{3}–\d\.\d{3}\), n = 150: "))
+    assert_no_crash(page)
+    screenshot(page, "stress")

@@ -29,7 +29,6 @@ from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from support.browser import (
     ARTIFACTS,
-    CHROMIUM,
     CHROMIUM_ARGS,
     DRAWN_JS,
     ERROR,
@@ -41,6 +40,7 @@ from support.browser import (
     Server,
     counts_sentence,
     latest_run,
+    require_chromium,
     run_scores,
     streamlit_server,
     train_run_with_cli,
@@ -133,7 +133,7 @@ async def move_threshold(
 async def drive(server: Server, scores: pd.DataFrame, seconds: float) -> list[Session]:
     low, high = band(scores)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
         try:
             # Every session is open before any moves, so the moves overlap for the whole time.
             starts = [round(low + (i % 3) * THRESHOLD_STEP, 3) for i in range(SESSIONS)]

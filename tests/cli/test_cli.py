@@ -13,8 +13,10 @@ from support.factories import make_tiny_faceset
 
 from core import pipeline
 from core.cli import EXIT_BAD_INPUT, main
+from core.errors import BIAS_DATA_NEEDED
+from core.evaluation.generalization import SHARE_CORRECT, generalization_matrix
 from core.paths import REPO_ROOT
-from core.runs import store
+from core.runs import evaluations, store
 
 TRAIN_KEYS = {
     "run_id", "preset", "epochs", "n_train", "n_val", "threshold", "val_correct",
@@ -38,8 +40,8 @@ def _run_json(capsys, *argv: str) -> dict:
     return json.loads(out)
 
 
+@pytest.mark.slow
 def test_main_train_evaluate_bias_on_a_folder(capsys, tiny_folder):
-    pytest.importorskip("tensorflow")
     trained = _run_json(
         capsys, "train", "--data", str(tiny_folder), "--epochs", "2", "--image-size", "16", "--lr", "0.01"
     )
@@ -51,15 +53,17 @@ def test_main_train_evaluate_bias_on_a_folder(capsys, tiny_folder):
     assert evaluated["threshold"] == 0.5
     assert sum(evaluated["confusion"].values()) == trained["n_val"]
 
+    # Its own training folder: only the validation images count, and the result says so.
     rescored = _run_json(capsys, "evaluate", "--run", trained["run_id"], "--data", str(tiny_folder))
-    assert rescored["n"] == 32
+    assert (rescored["n"], rescored["validation_only"]) == (trained["n_val"], True)
+    assert rescored["n_training_excluded"] == trained["n_train"]
 
     listed = _run_json(capsys, "runs")
     assert [r["run_id"] for r in listed["runs"]] == [trained["run_id"]]
 
 
+@pytest.mark.slow
 def test_main_bias_on_demo_set(capsys):
-    pytest.importorskip("tensorflow")
     trained = _run_json(capsys, "train", "--epochs", "1", "--image-size", "32")
     assert trained["dataset"] == "synthetic demo data"
     bias = _run_json(capsys, "bias", "--per-group", "20")
@@ -106,9 +110,9 @@ def test_cli_subprocess_bad_folder_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_reproduce_on_real_data(capsys, hard_set_dir, utkface_dir):
     """The paper's protocol on the real sets: 966/323, >= 99% at 0.75, five races of n = 100."""
-    pytest.importorskip("tensorflow")
     result = _run_json(capsys, "reproduce", "--data", str(hard_set_dir), "--bias-data", str(utkface_dir))
     train, bias = result["train"], result["bias"]
     assert (train["n_train"], train["n_val"], train["threshold"], train["epochs"]) == (966, 323, 0.75, 10)
@@ -151,10 +155,17 @@ def test_main_generalize_leaves_each_source_out(capsys, tmp_path):
     assert folds["reals"]["held_out"]["all"]["reals_called_real"]["n"] == 8
     assert folds["fakes"]["held_out"]["all"]["fakes_caught"]["n"] == 8
     assert "vs_validation" in folds["fakes"]["held_out"]
-    for fold in result["folds"]:  # each fold is an ordinary run that keeps the left-out source's scores
-        held = store.load_table(fold["run_id"], pipeline.HELD_OUT_SCORES)
-        assert len(held) == fold["held_out"]["all"]["n"] and set(held["part"]) <= {"dev", "test"}
+    kept = []
+    for fold in result[
+        "folds"
+    ]:  # each fold is an ordinary run that keeps its evaluation on the left-out folder
         assert fold["source"] not in set(store.load_run(fold["run_id"]).scores["source"])
+        kept += evaluations.list_results(fold["run_id"], "evaluations")
+    matrix = generalization_matrix(kept)  # the Stress test's generalization matrix, one cell per fold
+    assert sorted(matrix["dataset"]) == ["both", "fakes", "reals"]
+    cell = matrix.set_index("dataset").loc["reals"]
+    assert (cell["measure"], cell["n"]) == (SHARE_CORRECT, 8)
+    assert cell["value"] == folds["reals"]["held_out"]["all"]["reals_called_real"]["rate"]
     assert len(store.list_runs()) == 3
 
 
@@ -170,7 +181,8 @@ def test_leave_one_source_out_skips_a_fold_left_with_one_class(tmp_path):
             _trace_folder(tmp_path / "f", reals=0, fakes=2, seed=1),
         ]
     )
-    result = leave_one_source_out(scan_sources(named), TrainConfig(preset="artifacts"), hold_out=["r"])
+    config = TrainConfig(preset="artifacts")
+    result = leave_one_source_out(scan_sources(named), config, sources=named, hold_out=["r"])
     expected = GENERALIZE_ONE_CLASS_LEFT.format(source="r", present="fake", missing="real")
     assert result["folds"] == [{"source": "r", "n": 2, "skipped": expected}]
 
@@ -210,3 +222,11 @@ def test_main_train_on_several_folders_keeps_sources(capsys, tmp_path):
         "mixed": {"n_real": 6, "n_fake": 6},
         "camera": {"n_real": 8, "n_fake": 0},
     }
+
+
+def test_reproduce_on_a_real_folder_without_bias_data_refuses_to_mix_in_the_demo(capsys, tmp_path):
+    """Training on real faces, then checking bias on drawn ones, would compare two unrelated sets."""
+    (tmp_path / "faces" / "real").mkdir(parents=True)
+    code = main(["reproduce", "--data", str(tmp_path / "faces")])
+    assert code == EXIT_BAD_INPUT
+    assert capsys.readouterr().err.strip() == f"error: {BIAS_DATA_NEEDED.format(name='faces')}"

@@ -325,7 +325,6 @@ def train_utkface_names_that_do_not_parse(w: World):
 
 
 def train_too_few_images_to_split(w: World):
-    pytest.importorskip("tensorflow")
     faces = _good_folder(w.inputs / "faces", n_real=1, n_fake=1)
     return _train(faces), SPLIT_TOO_SMALL.format(n_real=1, n_fake=1, val_fraction=0.25)
 
@@ -382,7 +381,6 @@ def evaluate_run_history_not_a_list(w: World):
 
 
 def evaluate_corrupted_keras_file(w: World):
-    pytest.importorskip("keras")
     faces = _good_folder(w.inputs / "faces")
     _write(save_stand_in_run("run-1") / "model.keras", np.random.default_rng(2).bytes(5000))
     expected = _parts(MODEL_UNREADABLE, run_id="run-1")
@@ -390,7 +388,6 @@ def evaluate_corrupted_keras_file(w: World):
 
 
 def evaluate_truncated_keras_file(w: World):
-    pytest.importorskip("tensorflow")
     from core.model.presets import build_model
 
     faces = _good_folder(w.inputs / "faces")
@@ -565,9 +562,9 @@ def test_bad_input_catalogue_is_long_enough():
     assert len({p.id for p in BAD_INPUTS}) == len(BAD_INPUTS) >= 25
 
 
+@pytest.mark.slow
 def test_cli_subprocess_corrupted_model_is_one_sentence_on_real_stderr(world):
     """With a real stderr, Keras' own output must not end in a traceback either."""
-    pytest.importorskip("keras")
     drive, expected = evaluate_corrupted_keras_file(world)
     before = _tree(world.root)
     proc = subprocess.run(
@@ -750,8 +747,8 @@ def test_load_mixed_folder_skips_each_bad_file_by_name_with_its_reason(world):
     np.testing.assert_array_equal(cached.images, loaded.images)
 
 
+@pytest.mark.slow
 def test_cli_train_on_mixed_folder_succeeds_and_lists_what_it_skipped(world):
-    pytest.importorskip("tensorflow")
     faces = world.inputs / "faces"
     good, skipped = _mixed_folder(faces)
     before = _tree(world.root)
@@ -801,9 +798,9 @@ def test_cli_train_utkface_bad_names_are_skipped_and_listed(world, capsys):
     assert sorted(listed) == sorted(f"skipped {name}: {reason}" for name, reason in reasons.items())
 
 
+@pytest.mark.slow
 def test_cli_train_on_non_utf8_names_saves_and_reads_back_their_scores(world, capsys):
     """Validation scores go to scores.csv by path; a name that is not UTF-8 must survive the trip."""
-    pytest.importorskip("tensorflow")
     faces = world.inputs / "faces"
     odd = [os.fsdecode(b"visage \xe9 %d.png" % i) for i in range(6)]  # not UTF-8
     names = {f"{kind}/{name}" for kind in ("real", "fake") for name in odd}

@@ -1,10 +1,8 @@
+import keras
 import numpy as np
 import pytest
 
 from core.errors import ConfigError
-
-keras = pytest.importorskip("keras")
-
 from core.model.presets import build_model, training_flops_per_image  # noqa: E402
 
 
@@ -36,10 +34,30 @@ def test_build_model_unknown_preset():
         build_model("big", image_size=32)
 
 
-def test_training_flops_per_image_counts_conv_and_dense():
+def _tiny_model() -> keras.Model:
     inputs = keras.Input((4, 4, 1))
-    x = keras.layers.Conv2D(2, 3, padding="same")(inputs)  # 4*4*2 outputs, 9 MACs each
+    x = keras.layers.Rescaling(1 / 255)(inputs)  # no weights: not counted
+    x = keras.layers.Conv2D(2, 3, padding="same")(x)  # 4*4*2 outputs x 9 MACs = 288 MACs = 576 FLOPs
+    x = keras.layers.MaxPooling2D()(x)  # not counted: 2*2*2 = 8 values out
     x = keras.layers.Flatten()(x)
-    outputs = keras.layers.Dense(1)(x)  # 32 MACs
-    model = keras.Model(inputs, outputs)
-    assert training_flops_per_image(model) == 3 * 2 * (4 * 4 * 2 * 9 + 32)
+    x = keras.layers.Dense(3)(x)  # 8 x 3 = 24 MACs = 48 FLOPs
+    outputs = keras.layers.Dense(1)(x)  # 3 MACs = 6 FLOPs
+    return keras.Model(inputs, outputs)
+
+
+def test_training_flops_per_image_tiny_model_by_hand():
+    # forward 576 + 48 + 6 = 630; backward: weight gradients 630, input gradients 48 + 6 (not the
+    # first layer's: its input is the data).
+    assert training_flops_per_image(_tiny_model()) == 630 + 630 + 54 == 1314
+
+
+def test_training_flops_per_image_first_layer_has_no_input_gradient():
+    inputs = keras.Input((5,))
+    outputs = keras.layers.Dense(1)(inputs)  # 5 MACs: forward 10, weight gradient 10
+    assert training_flops_per_image(keras.Model(inputs, outputs)) == 20
+
+
+def test_training_flops_per_image_valid_padding_counts_the_smaller_output():
+    inputs = keras.Input((5, 5, 2))
+    outputs = keras.layers.Conv2D(4, 3)(inputs)  # 3*3*4 outputs x 3*3*2 MACs = 648 MACs
+    assert training_flops_per_image(keras.Model(inputs, outputs)) == 2 * 2 * 648

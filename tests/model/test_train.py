@@ -8,11 +8,8 @@ import pytest
 from core import pipeline
 from core.errors import DataError
 from core.model.config import TrainConfig
-from core.runs import store
-
-pytest.importorskip("tensorflow")
-
 from core.model.train import predict_scores, train  # noqa: E402
+from core.runs import store
 
 TINY = TrainConfig(epochs=3, image_size=16, batch_size=8, learning_rate=0.01, seed=1)
 

@@ -68,6 +68,15 @@ def use_trained_run(monkeypatch: pytest.MonkeyPatch) -> str:
     return next(p.name for p in trained_models_dir().iterdir() if not p.name.startswith("."))
 
 
+def use_copy_of_trained_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Point the app at a private copy of the shared trained run, as trained (without the bias checks
+    other tests saved with it); returns its id."""
+    run_id = use_trained_run(monkeypatch)
+    shutil.copytree(trained_models_dir(), tmp_path / "models", ignore=shutil.ignore_patterns("bias"))
+    monkeypatch.setenv("UNMASK_MODELS_DIR", str(tmp_path / "models"))
+    return run_id
+
+
 def use_no_runs(monkeypatch: pytest.MonkeyPatch, models: Path) -> None:
     """Point the app at the shared data and an empty models folder of the test's own."""
     monkeypatch.setenv("UNMASK_DATA_DIR", str(data_dir()))
@@ -81,8 +90,24 @@ def app(page: str | None = None, **query: str) -> AppTest:
         at.query_params[key] = value
     at.run()
     if page is not None:
-        at.switch_page(f"app_pages/{page}.py").run()
+        switch_page(at, page).run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def switch_page(at: AppTest, name: str) -> AppTest:
+    """Go to page ``name`` (its URL path, e.g. ``"confusion"``) on the next ``run()``.
+
+    The pages are functions (``st.Page(callable, url_path=name)``), which ``AppTest.switch_page``
+    cannot find by file name, so this picks the page the router registered under that URL path:
+    what a browser does when it opens ``/name``. The default page is registered with an empty path.
+    """
+    from ui.navigation import DEFAULT_PAGE
+
+    wanted = "" if name == DEFAULT_PAGE else name
+    found = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == wanted]
+    assert found, f"no page {name!r}; the router registered {list(at._registered_pages.values())}"
+    at._page_hash = found[0]  # AppTest has no public way to open a callable page
     return at
 
 

@@ -2,8 +2,8 @@
 
 A real ``streamlit run`` server in its own process, with its own temporary data and models
 folders passed in its environment (conftest's per-test folders do not reach another process),
-and a real Chromium driven by Playwright. Importing this module skips the importing test module,
-with the reason, when Playwright or a Chromium is missing.
+and a real Chromium driven by Playwright. A missing Chromium fails the test with what to do (a
+browser test that skips would hide a broken install).
 
 Playwright's own browser download does not work on every machine, so Chromium is launched by
 path: ``UNMASK_CHROMIUM`` if set, else ``/usr/bin/chromium``, else ``chromium`` or
@@ -28,12 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 from core.paths import REPO_ROOT
-
-pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
-
-from playwright.sync_api import Browser, Page, Playwright, expect  # noqa: E402
 
 REPO = REPO_ROOT
 ARTIFACTS = REPO / "test-artifacts"
@@ -69,12 +66,18 @@ def find_chromium() -> str | None:
 
 
 CHROMIUM = find_chromium()
-if CHROMIUM is None:
-    pytest.skip(
-        "no Chromium found (looked at $UNMASK_CHROMIUM, /usr/bin/chromium, chromium and chromium-browser "
-        "on the PATH); install one, e.g. apt-get install chromium",
-        allow_module_level=True,
-    )
+NO_CHROMIUM = (
+    "no Chromium found (looked at $UNMASK_CHROMIUM, /usr/bin/chromium, chromium and chromium-browser on the "
+    "PATH): the browser tests are part of the suite, so install one (apt-get install chromium), or leave "
+    'them out on purpose with -m "not browser"'
+)
+
+
+def require_chromium() -> str:
+    """The Chromium to launch; fails the test, saying what to do, when there is none (never skips)."""
+    if CHROMIUM is None:
+        pytest.fail(NO_CHROMIUM, pytrace=False)
+    return CHROMIUM
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -226,7 +229,7 @@ def counts_sentence(scores: pd.DataFrame, threshold: float) -> str:
 
 # --- the browser --------------------------------------------------------------------------------
 def launch_chromium(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
 
 
 def wait_idle(page: Page, timeout_ms: float = SLOW_MS) -> None:

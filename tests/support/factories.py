@@ -85,3 +85,15 @@ def save_stand_in_run(run_id: str, *, data: Path | None = None) -> Path:
         run_id=run_id,
     )
     return info.path
+
+
+def write_tiny_folder(root: Path, *, n_per_class: int = 24, size: int = 16, seed: int = 0) -> Path:
+    """:func:`make_tiny_faceset`'s images as PNG files in ``root/real`` and ``root/fake``; returns root."""
+    from PIL import Image
+
+    faces = make_tiny_faceset(n_per_class=n_per_class, size=size, seed=seed)
+    for path, image in zip(faces.paths, faces.images, strict=True):
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(target)
+    return root

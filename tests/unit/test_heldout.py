@@ -1,41 +1,13 @@
-"""Tests for core.evaluation.heldout: AUC intervals, held-out sources and halves, re-framing probes."""
+"""Tests for core.evaluation.heldout: a left-out source's figures, whole and per fixed half."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
-import pytest
 from support.factories import HAND_LABELS, HAND_SCORES
 
-from core.evaluation.heldout import (
-    REFRAMINGS,
-    Reframing,
-    auc_interval,
-    held_out_parts,
-    held_out_report,
-    reframe,
-    reframing_summary,
-    source_summary,
-)
-
-
-def test_auc_interval_hand_example_hanley_mcneil():
-    result = auc_interval(HAND_LABELS, HAND_SCORES)
-    # AUC 3/4; Q1 = 0.6, Q2 = 9/14; var = (3/16 + (0.6 - 9/16) + (9/14 - 9/16)) / 4
-    variance = (3 / 16 + (0.6 - 9 / 16) + (9 / 14 - 9 / 16)) / 4
-    assert result.auc == 0.75
-    assert result.ci_low == pytest.approx(0.75 - 1.959964 * math.sqrt(variance), abs=1e-6)
-    assert result.ci_high == 1.0  # clipped
-    assert (result.n_real, result.n_fake, result.reason) == (2, 2, "")
-
-
-def test_auc_interval_one_class_is_nan_with_the_reason():
-    result = auc_interval([1, 1], [0.2, 0.9])
-    assert math.isnan(result.auc) and math.isnan(result.ci_low)
-    assert result.reason == "only real images: ROC AUC needs both real and fake images"
-    assert result.to_dict()["auc"] is None
+from core.evaluation.auc import auc_interval
+from core.evaluation.heldout import auc_figures, held_out_parts, held_out_report, source_summary
 
 
 def test_source_summary_one_class_gives_the_share_called_correctly():
@@ -46,12 +18,17 @@ def test_source_summary_one_class_gives_the_share_called_correctly():
         4,
     )  # 0.75 is not above 0.75
     assert summary["fakes_caught"]["ci_low"] < 0.75 < summary["fakes_caught"]["ci_high"]
-    assert summary["reals_called_real"]["n"] == 0 and summary["auc"] is None
+    assert summary["reals_called_real"]["n"] == 0
+    assert (
+        summary["auc"] is None
+        and summary["reason"] == "only fake images: ROC AUC needs both real and fake images"
+    )
 
 
 def test_source_summary_both_classes():
     summary = source_summary(HAND_LABELS, HAND_SCORES, threshold=0.75)
     assert summary["auc"] == 0.75 and summary["classes"] == ["fake", "real"]
+    assert summary["auc_ci"] == auc_figures(auc_interval(HAND_LABELS, HAND_SCORES))["auc_ci"]
     assert summary["reals_called_real"]["count"] == 1 and summary["fakes_caught"]["count"] == 2
     assert summary["accuracy"]["count"] == 3
 
@@ -75,18 +52,7 @@ def test_held_out_report_one_class_adds_auc_against_validation_of_the_other_clas
     assert (report["vs_validation"]["n_real"], report["vs_validation"]["n_fake"]) == (4, 2)
 
 
-def test_reframe_crops_at_native_resolution():
-    image = np.arange(20 * 10).reshape(20, 10, 1)
-    assert reframe(image, REFRAMINGS[0]).shape == (16, 8, 1)
-    assert reframe(image, REFRAMINGS[0])[0, 0, 0] == 0
-    assert reframe(image, REFRAMINGS[1])[-1, -1, 0] == image[-1, -1, 0]
-    centre = reframe(image, Reframing("c", 0.5, "centre"))
-    assert centre.shape == (10, 5, 1) and centre[0, 0, 0] == image[5, 2, 0]
-
-
-def test_reframing_summary_counts_flips_and_fakes_newly_passed():
-    labels = [0, 0, 1, 1]
-    summary = reframing_summary(labels, [0.1, 0.9, 0.8, 0.2], [0.8, 0.95, 0.7, 0.9], threshold=0.75)
-    assert (summary["flipped"]["count"], summary["flipped"]["n"]) == (3, 4)
-    assert (summary["fakes_newly_passed"]["count"], summary["fakes_newly_passed"]["n"]) == (1, 2)
-    assert summary["auc"] == 0.25
+def test_held_out_report_both_classes_has_no_validation_pairing():
+    held = pd.DataFrame({"label": HAND_LABELS, "score": HAND_SCORES, "part": ["dev"] * 4})
+    report = held_out_report(held, pd.DataFrame({"label": [1], "score": [0.5]}), threshold=0.75)
+    assert "vs_validation" not in report and report["test"] is None and report["dev"]["auc"] == 0.75

@@ -12,7 +12,7 @@ from PIL import Image
 
 from core.data.cache import NATIVE_FACTOR, cache_dir, read_cache
 from core.data.datasets import decoded_form, load
-from core.data.images import decode_native, decode_upload, native_factor
+from core.data.images import decode_native_with_info, decode_upload, native_factor
 from core.errors import DECODE_FORM, OUT_OF_RANGE, ConfigError
 
 
@@ -34,14 +34,14 @@ def test_native_factor_is_the_smallest_integer_that_fits(width, height, max_side
 
 def test_decode_native_keeps_size_and_pixels(tmp_path):
     path = _png(tmp_path / "a.png", (30, 20))
-    pixels, info, factor = decode_native(path, max_side=64)
+    pixels, info, factor = decode_native_with_info(path, max_side=64)
     assert (pixels.shape, factor, info.width, info.height) == ((20, 30, 3), 1, 30, 20)
     np.testing.assert_array_equal(pixels, np.asarray(Image.open(path)))
 
 
 def test_decode_native_reduces_large_images_by_an_integer_factor_block_means(tmp_path):
     path = _png(tmp_path / "big.png", (21, 13))
-    pixels, _, factor = decode_native(path, max_side=10)
+    pixels, _, factor = decode_native_with_info(path, max_side=10)
     assert factor == 3 and pixels.shape == (4, 7, 3)  # 13 // 3 whole blocks down, 21 // 3 across
     original = np.asarray(Image.open(path)).astype(float)
     for y, x in ((0, 0), (3, 6)):
@@ -52,7 +52,7 @@ def test_decode_native_reduces_large_images_by_an_integer_factor_block_means(tmp
 def test_decode_native_max_side_out_of_range():
     expected = OUT_OF_RANGE.format(name="max_side", low=8, high=1024, value=4)
     with pytest.raises(ConfigError, match=re.escape(expected)):
-        decode_native(b"x", max_side=4)
+        decode_native_with_info(b"x", max_side=4)
 
 
 def test_decode_upload_native_keeps_the_uploads_shape():

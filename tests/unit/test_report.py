@@ -4,7 +4,17 @@ import pytest
 
 from core.evaluation.metrics import threshold_metrics
 from core.evaluation.rates import Rate
-from core.evaluation.report import NO_INTERVAL, ci_text, metric_rows, pct, rate_text, stored_accuracy
+from core.evaluation.report import (
+    NO_INTERVAL,
+    ci_text,
+    metric_rows,
+    paper_comparison,
+    paper_comparison_table,
+    pct,
+    rate_text,
+    stored_accuracy,
+)
+from core.labels import PAPER
 
 
 @pytest.mark.parametrize(
@@ -61,3 +71,54 @@ def test_metric_rows_one_class_gives_reasons_not_crashes():
     assert rows.loc["specificity: fakes called fake", "value"] == "n/a"
     assert rows.loc["ROC AUC", "value"] == "n/a"
     assert rows.loc["ROC AUC", "note"] != NO_INTERVAL  # the reason it is undefined
+
+
+TRAIN = {
+    "dataset": "faces",
+    "preset": "fast",
+    "image_size": 64,
+    "n_train": 3,
+    "n_val": 2,
+    "epochs": 10,
+    "epochs_done": 10,
+    "threshold": 0.75,
+    "val_accuracy": 0.5,
+    "val_correct": 1,
+    "val_accuracy_ci": [0.0945, 0.9055],
+    "val_auc": None,
+    "majority_baseline": 0.5,
+    "train_seconds": 1.25,
+}
+BIAS = {
+    "groups": [
+        {"group": "A", "flagged_fake_rate": 0.1, "flagged_fake": 1, "n_real": 10}
+        | {"ci_low": 0.02, "ci_high": 0.4}
+    ],
+    "max_gap": 0.05,
+}
+
+
+def test_paper_comparison_rows_without_bias():
+    frame = paper_comparison(TRAIN)
+    assert list(frame.columns) == ["", "paper", "this run"]
+    rows = dict(zip(frame[""], frame["this run"], strict=True))
+    assert rows["validation accuracy at 0.75"] == "50.00% (1 of 2; 95% CI 9.45%–90.55%)"
+    assert rows["ROC AUC"] == "n/a"
+    assert rows["training time"] == "1.2 s"
+    assert not any(name.startswith("real faces flagged") for name in frame[""])
+    assert frame.loc[frame[""] == "data", "paper"].item() == PAPER["dataset"]
+
+
+def test_paper_comparison_adds_a_row_per_group_and_the_gap():
+    frame = paper_comparison(TRAIN, BIAS)
+    rows = dict(zip(frame[""], frame["this run"], strict=True))
+    assert rows["real faces flagged as fake: A"] == "10.0% (1 of 10; 95% CI 2.0%–40.0%)"
+    assert rows["largest gap between groups"] == "5.0%"
+
+
+def test_paper_comparison_table_is_the_same_rows_as_text():
+    text = paper_comparison_table({"train": TRAIN, "bias": BIAS})
+    lines = text.splitlines()
+    assert len(lines) == 1 + len(paper_comparison(TRAIN, BIAS))
+    assert lines[0].split() == ["paper", "this", "run"]
+    assert "50.00% (1 of 2; 95% CI 9.45%–90.55%)" in text

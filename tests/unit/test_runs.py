@@ -151,7 +151,6 @@ def test_delete_run_refuses_traversal():
 
 
 def test_load_model_corrupted_file_is_a_sentence():
-    pytest.importorskip("keras")
     _save("run-1")
     with pytest.raises(ModelError, match="The model file of run 'run-1' could not be read"):
         store.load_model("run-1")

@@ -15,6 +15,7 @@ from core.errors import (
     MANIFEST_COLUMNS,
     MANIFEST_EMPTY,
     NO_SUCH_FOLDER,
+    NOT_A_FOLDER,
     SOURCE_COLUMN_TAKEN,
     SOURCE_NAMED_TWICE,
     DataError,
@@ -133,3 +134,10 @@ def test_load_sources_native_and_square(tmp_path):
     squares = load_sources(named, image_size=8)
     assert squares.images.shape == (9, 8, 8, 3)
     np.testing.assert_array_equal(squares.labels, native.labels)
+
+
+def test_parse_sources_a_file_that_is_no_manifest_is_not_a_folder(tmp_path):
+    archive = tmp_path / "faces.zip"
+    archive.write_bytes(b"PK")
+    with pytest.raises(DataError, match=re.escape(NOT_A_FOLDER.format(path=archive))):
+        parse_sources([archive, tmp_path])

@@ -1,0 +1,132 @@
+"""Streamlit glue of the Stress test: evaluations and probes run with a progress bar; kept results read back.
+
+The work itself is :mod:`core.stress_test` (the CLI's ``evaluate --data`` and ``stress`` run
+the same), and results are kept with the run, so they outlive the session. Reading them back
+is cached by the state of the results' files (their names, sizes and times), so a new
+result, from this page or from the command line, is seen on the next rerun.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import stress_test
+from core.errors import UnmaskError
+from core.evaluation.generalization import generalization_matrix
+from core.evaluation.stress import FramingVerdict, StressReport
+from core.paths import models_dir
+from core.runs import evaluations
+from ui.loaders import model
+
+Stored = list[tuple[dict[str, Any], StressReport, FramingVerdict]]
+_PERCENT, _AUC = "percent", "%.3f"
+#: How the probe table (:meth:`StressReport.table`) shows its columns.
+PROBE_COLUMNS = {
+    "accuracy": st.column_config.NumberColumn("accuracy", format=_PERCENT),
+    "accuracy_ci_low": st.column_config.NumberColumn("accuracy: 95% CI from", format=_PERCENT),
+    "accuracy_ci_high": st.column_config.NumberColumn("to", format=_PERCENT),
+    "auc": st.column_config.NumberColumn("AUC", format=_AUC),
+    "auc_ci_low": st.column_config.NumberColumn("AUC: 95% CI from", format=_AUC),
+    "auc_ci_high": st.column_config.NumberColumn("to", format=_AUC),
+    "flips": st.column_config.NumberColumn("calls that flip"),
+    "flip_rate": st.column_config.NumberColumn("share that flips", format=_PERCENT),
+    "flip_ci_low": st.column_config.NumberColumn("share: 95% CI from", format=_PERCENT),
+    "flip_ci_high": st.column_config.NumberColumn("to", format=_PERCENT),
+    "to_real": st.column_config.NumberColumn("now called real"),
+    "to_fake": st.column_config.NumberColumn("now called fake"),
+}
+
+
+def evaluate_folders(run_id: str, folders: Sequence[str | None]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Evaluate the run on each folder (``None``: its own validation images) and keep the results.
+
+    Returns the summaries of those that worked and, for the others, what went wrong in a sentence.
+    """
+    done, problems = [], []
+    for folder in folders:
+        bar = st.progress(0.0, text=f"Scoring {folder or 'the validation images'}…")
+        try:
+            summary, _ = stress_test.evaluate_folder(
+                run_id, folder, progress=_progress(bar, folder), model=_model_if_needed(run_id, folder)
+            )
+            done.append(summary)
+        except UnmaskError as exc:
+            problems.append(f"{folder}: {exc}")
+        finally:
+            bar.empty()
+    return done, problems
+
+
+def run_probes(run_id: str, folder: str | None, keys: Sequence[str]) -> tuple[dict[str, Any] | None, str]:
+    """Run the probes ``keys`` on ``folder`` (``None``: the run's validation images) and keep the result.
+
+    Returns ``(summary, "")``, or ``(None, the problem in a sentence)``.
+    """
+    bar = st.progress(0.0, text="Re-framing, degrading and scoring the images…")
+    try:
+        summary, _ = stress_test.stress(
+            run_id, folder, probes=list(keys), progress=_progress(bar, folder), model=model(run_id)
+        )
+    except UnmaskError as exc:
+        return None, str(exc)
+    finally:
+        bar.empty()
+    return summary, ""
+
+
+def generalization() -> pd.DataFrame:
+    """Every run's kept evaluations as a generalization matrix frame (cached until a result changes)."""
+    return _generalization(str(models_dir()), _state("*/evaluations/*/summary.json"))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _generalization(root: str, state: tuple) -> pd.DataFrame:
+    return generalization_matrix(evaluations.all_evaluations())
+
+
+def stored_stress(run_id: str) -> Stored:
+    """The run's kept probe results, newest first (cached until one changes)."""
+    return _stored_stress(str(models_dir()), run_id, _state(f"{run_id}/stress/*.json"))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _stored_stress(root: str, run_id: str, state: tuple) -> Stored:
+    try:
+        return stress_test.stored_stress(run_id)
+    except UnmaskError:  # the run was deleted meanwhile
+        return []
+
+
+def _state(pattern: str) -> tuple:
+    """Names, sizes and times of the files matching ``pattern`` under the models folder."""
+    found = []
+    for file in sorted(models_dir().glob(pattern)):
+        try:
+            stat = file.stat()
+        except OSError:
+            continue
+        found.append((str(file), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+def _progress(bar: Any, folder: str | None) -> Any:
+    what = folder or "the validation images"
+
+    def report(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"{what}: {done} of {total} images")
+
+    return report
+
+
+def _model_if_needed(run_id: str, folder: str | None) -> Any:
+    """The cached model, unless the folder is the run's own (its stored scores are used: no model)."""
+    try:
+        if stress_test.image_pool(run_id, folder).validation_only:
+            return None
+    except UnmaskError:
+        return None  # evaluate_folder says what is wrong
+    return model(run_id)
