@@ -124,12 +124,18 @@ def _stress(model: Any, faces: Any, index: np.ndarray, config: Any, keys: list[s
 
 
 def _aggregations(model: Any, images: list[np.ndarray], labels: np.ndarray) -> dict[str, Any]:
-    """Validation AUC of other ways to pool the same grid's patch logits (the preset uses the mean)."""
+    """Validation AUC of other ways to score with the same model: pooling the grid's patch logits
+    otherwise (the preset uses the mean), a grid of half the spacing, each patch with its mirror."""
     from core.evaluation.heldout import auc_interval
     from core.model.artifacts import patch_logits
 
     logits = patch_logits(model, images)
+    patch = model.input_shape[1]
+    dense = patch_logits(model, images, stride=patch // 2)
+    mirrored = patch_logits(model, images, mirror=True)
     pooled = {
+        "dense_grid_mean_logit": [z.mean() for z in dense],
+        "mirrored_mean_logit": [z.mean() for z in mirrored],
         "mean_logit": [z.mean() for z in logits],
         "mean_probability": [(1 / (1 + np.exp(-z))).mean() for z in logits],
         "median_logit": [np.median(z) for z in logits],

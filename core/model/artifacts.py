@@ -149,10 +149,17 @@ def grid_logits(
 
 
 def patch_logits(
-    model: keras.Model, images: Sequence[np.ndarray], *, batch_size: int = SCORING_BATCH
+    model: keras.Model,
+    images: Sequence[np.ndarray],
+    *,
+    batch_size: int = SCORING_BATCH,
+    stride: int | None = None,
+    mirror: bool = False,
 ) -> list[np.ndarray]:
     """The logit of every grid patch, per image (row by row, as :func:`~core.model.patches.grid_patches`).
 
+    ``stride`` spaces the grid (default: the patch side, the fewest patches that cover the
+    image); with ``mirror``, each patch's mirror image is scored too (its logits follow).
     Patches are cut and scored a chunk of images at a time, so memory stays bounded
     whatever the number of images.
     """
@@ -161,7 +168,8 @@ def patch_logits(
     out: list[np.ndarray] = []
     chunk: list[np.ndarray] = []
     for i, image in enumerate(images):
-        chunk.append(grid_patches(np.asarray(image), patch))
+        cut = grid_patches(np.asarray(image), patch, stride=stride)
+        chunk.append(np.concatenate([cut, cut[:, :, ::-1]]) if mirror else cut)
         if sum(len(c) for c in chunk) >= CHUNK_PATCHES or i == len(images) - 1:
             scores = predict(np.concatenate(chunk).astype(np.float32))
             bounds = np.cumsum([0, *(len(c) for c in chunk)])

@@ -67,8 +67,11 @@ def class_weights(threshold: float) -> tuple[float, float]:
     return 2 * threshold, 2 * (1 - threshold)
 
 
-def grid_origins(length: int, patch: int) -> np.ndarray:
-    """Start positions of the fewest ``patch``-long windows that cover ``0 .. length``, evenly spread.
+def grid_origins(length: int, patch: int, *, stride: int | None = None) -> np.ndarray:
+    """Start positions of ``patch``-long windows that cover ``0 .. length``, evenly spread.
+
+    The fewest windows whose starts lie at most ``stride`` apart (default ``patch``: the
+    fewest that cover it at all), from 0 to ``length - patch``.
 
     Examples
     --------
@@ -76,10 +79,12 @@ def grid_origins(length: int, patch: int) -> np.ndarray:
     [0, 68, 136, 204]
     >>> grid_origins(96, 96).tolist(), grid_origins(50, 96).tolist()
     ([0], [0])
+    >>> grid_origins(300, 96, stride=48).tolist()
+    [0, 41, 82, 122, 163, 204]
     """
     if length <= patch:
         return np.zeros(1, dtype=int)
-    count = -(-length // patch)
+    count = 1 + -(-(length - patch) // (stride or patch))
     return np.round(np.linspace(0, length - patch, count)).astype(int)
 
 
@@ -95,10 +100,14 @@ def fit_to_patch(image: np.ndarray, patch: int) -> np.ndarray:
     return np.pad(image, pad, mode="symmetric")
 
 
-def grid_patches(image: np.ndarray, patch: int) -> np.ndarray:
-    """The patches of the scoring grid of one ``(h, w, 3)`` image: ``(k, patch, patch, 3)``, row by row."""
+def grid_patches(image: np.ndarray, patch: int, *, stride: int | None = None) -> np.ndarray:
+    """The patches of the scoring grid of one ``(h, w, 3)`` image: ``(k, patch, patch, 3)``, row by row.
+
+    ``stride`` as for :func:`grid_origins`.
+    """
     image = fit_to_patch(image, patch)
-    ys, xs = grid_origins(image.shape[0], patch), grid_origins(image.shape[1], patch)
+    ys = grid_origins(image.shape[0], patch, stride=stride)
+    xs = grid_origins(image.shape[1], patch, stride=stride)
     return np.stack([image[y : y + patch, x : x + patch] for y in ys for x in xs])
 
 

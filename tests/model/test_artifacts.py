@@ -94,6 +94,18 @@ def test_grid_scores_are_the_sigmoid_of_the_mean_patch_logit():
     )
 
 
+def test_patch_logits_mirror_scores_each_patch_and_its_mirror():
+    model = build_model("artifacts", image_size=PATCH)
+    image = np.random.default_rng(5).integers(0, 256, (40, 30, 3), dtype=np.uint8)
+    (plain,) = artifacts.patch_logits(model, [image])
+    (both,) = artifacts.patch_logits(model, [image], mirror=True)
+    (mirrored,) = artifacts.patch_logits(model, [image[:, ::-1]])
+    np.testing.assert_allclose(both[: len(plain)], plain, atol=1e-5)
+    assert len(both) == 2 * len(plain) and len(mirrored) == len(plain)
+    (dense,) = artifacts.patch_logits(model, [image], stride=PATCH // 2)
+    assert len(dense) > len(plain)
+
+
 def test_grid_scores_chunking_does_not_change_scores(monkeypatch):
     model = build_model("artifacts", image_size=PATCH)
     rng = np.random.default_rng(3)

@@ -34,6 +34,16 @@ def test_grid_origins_cover_every_pixel_within_bounds(length, patch):
     assert len(origins) == -(-length // patch)  # the fewest windows that can cover it
 
 
+@pytest.mark.parametrize(
+    ("length", "patch", "stride"), [(300, 64, 32), (150, 64, 32), (611, 96, 48), (64, 64, 32)]
+)
+def test_grid_origins_with_a_stride_cover_with_starts_at_most_stride_apart(length, patch, stride):
+    origins = grid_origins(length, patch, stride=stride)
+    assert origins[0] == 0 and origins[-1] == max(0, length - patch)
+    assert np.all(np.diff(origins) <= stride) and np.all(np.diff(origins) > 0)
+    assert len(origins) <= len(grid_origins(length, patch, stride=stride - 1)) or stride == 1
+
+
 def test_grid_patches_cover_the_image_row_by_row():
     image = np.arange(300 * 200 * 3, dtype=np.int64).reshape(300, 200, 3) % 251
     patches = grid_patches(image.astype(np.uint8), 96)
