@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     cpu_before = _cpu_seconds()
     result = _hard(args, config.resolved()) if args.mode == "hard" else _loso(args, config.resolved())
     result |= {"variant": variant.name, "seed": args.seed, "config": config.resolved().to_dict()}
+    result["design"] = _design()
     result |= {"cpu_seconds": _cpu_seconds() - cpu_before, "load_average": [before, load_average()]}
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(result, allow_nan=False))
@@ -150,6 +151,21 @@ def _squash(values: np.ndarray) -> np.ndarray:
     from scipy.stats import rankdata
 
     return rankdata(values) / (len(values) + 1)
+
+
+def _design() -> dict[str, Any]:
+    """The design constants of ``core`` this run trained with (a variant may change them too)."""
+    import dataclasses
+
+    from core.model import artifacts, patches
+
+    return {
+        "front_end": artifacts.FRONT_END,
+        "stem_filters": artifacts.STEM_FILTERS,
+        "filters": list(artifacts.FILTERS),
+        "balance_at_threshold": patches.BALANCE_AT_THRESHOLD,
+        "degradation": dataclasses.asdict(patches.DEFAULT),
+    }
 
 
 def _steps(result: Any) -> int:

@@ -28,9 +28,9 @@ PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
         "image_size": 256,
         "batch_size": 64,
         "learning_rate": 2e-3,
-        "patch_size": 96,
+        "patch_size": 64,
         "native_max_side": 512,
-        "patches_per_image": 4,
+        "patches_per_image": 16,
         "degrade": True,
     },
 }

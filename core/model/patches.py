@@ -49,7 +49,7 @@ DEFAULT = Degradation()
 NONE = Degradation(rescale=0.0, blur=0.0, jpeg=0.0)
 #: Weigh each class in the loss so that the model's P(real) crosses the run's threshold where the
 #: evidence for the two classes balances, instead of at 0.5 (see :func:`class_weights`).
-BALANCE_AT_THRESHOLD = False
+BALANCE_AT_THRESHOLD = True
 
 
 def class_weights(threshold: float) -> tuple[float, float]:
