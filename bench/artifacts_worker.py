@@ -98,10 +98,13 @@ def _hard(args: argparse.Namespace, config: Any) -> dict[str, Any]:
 
 def _loso(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     from core import pipeline
-    from core.generalize import leave_one_source_out
+    from core.generalize import leave_one_source_out, require_sources
 
+    named = require_sources(args.data)
     load_s, faces = seconds(lambda: pipeline.load_for(config, args.data))
-    call_s, result = seconds(lambda: leave_one_source_out(faces, config, hold_out=args.hold_out or None))
+    call_s, result = seconds(
+        lambda: leave_one_source_out(faces, config, sources=named, hold_out=args.hold_out or None)
+    )
     return {"mode": "loso", "data": args.data, "load_seconds": load_s, "call_seconds": call_s, **result}
 
 
