@@ -96,6 +96,7 @@ def render_artifacts(sessions: Sequence[dict[str, Any]]) -> str:
         if session["purpose"] == "selection":
             parts.append(_session(number, session))
     parts.append(_ranking(sessions))
+    parts.append(aggregation_table(sessions))
     parts.append("Decisions:\n\n" + "\n".join(f"- {d}" for d in DECISIONS))
     parts.append("### Headline runs in full")
     for number, session in enumerate(sessions, 1):
@@ -199,7 +200,8 @@ def _session(number: int, session: dict[str, Any]) -> str:
 
 def _hard_table(session: dict[str, Any], runs: list[dict[str, Any]]) -> str:
     part = "dev half" if session["purpose"] == "selection" else "all"
-    header = ["Variant", "What", "Seed", "Val acc at 0.75", "Val AUC", "Worst crop: flips", "Worst crop: AUC"]
+    header = ["Variant", "What", "Trained with", "Seed", "Val acc at 0.75", "Val AUC"]
+    header += ["Worst crop: flips", "Worst crop: AUC"]
     header += [f"Other sources ({part}): reals called real / fakes caught", "Wall s", "Load"]
     rows = []
     for r in runs:
@@ -208,7 +210,14 @@ def _hard_table(session: dict[str, Any], runs: list[dict[str, Any]]) -> str:
         worst_auc = min(crops(r), key=lambda x: x["auc"])
         outside = "; ".join(_outside(name, s) for name, s in r["outside"].items()) or "–"
         rows.append(
-            [r["variant"], what, r["seed"], _rate(r["val"]["accuracy"]), _auc(r["val"])]
+            [
+                r["variant"],
+                what,
+                trained_with(session, r),
+                r["seed"],
+                _rate(r["val"]["accuracy"]),
+                _auc(r["val"]),
+            ]
             + [f"{_pct(worst_flip['flipped']['rate'])} ({worst_flip['name']})"]
             + [f"{worst_auc['auc']:.4f} ({worst_auc['name']})", outside]
             + [f"{r['train_seconds']:.0f}", r["load_average"][0][0]]
@@ -258,6 +267,54 @@ def _ranking(sessions: Sequence[dict[str, Any]]) -> str:
     return "Ranking (computed from the tables above):\n\n" + (
         "\n".join(lines) or "- no selection session yet"
     )
+
+
+def trained_with(session: dict[str, Any], run: dict[str, Any]) -> str:
+    """The settings that tell runs apart, from what the run recorded (its config, its design constants).
+
+    Runs recorded before the design constants were stored trained with an unweighted loss
+    unless their variant said otherwise, the NPR front-end unless it named another, and
+    filters 16/32/64.
+    """
+    c = run["config"]
+    variant = session["variants"].get(run["variant"], {})
+    design = run.get("design") or {
+        "front_end": variant.get("front_end") or "npr",
+        "filters": list(variant.get("filters") or (16, 32, 64)),
+        "balance_at_threshold": bool(variant.get("balance_at_threshold")),
+    }
+    loss = "balanced at the threshold" if design["balance_at_threshold"] else "unweighted"
+    filters = "/".join(str(f) for f in design["filters"])
+    degraded = "degraded" if c.get("degrade") else "not degraded"
+    patches = f"{c['patch_size']} px × {c['patches_per_image']}/image"
+    return f"{patches}; {design['front_end']}, {filters}; {loss}; {degraded}"
+
+
+def aggregation_table(sessions: Sequence[dict[str, Any]]) -> str:
+    """Mean validation AUC of each way to score, beside the preset's way on the same runs (selection only)."""
+    runs = [
+        r
+        for s in sessions
+        if s["purpose"] == "selection" and s["mode"] == "hard"
+        for r in s["runs"]
+        if "aggregation" in r
+    ]
+    names = list(dict.fromkeys(n for r in runs for n in r["aggregation"]))
+    rows = []
+    for name in names:
+        measured = [r for r in runs if name in r["aggregation"]]
+        mean = statistics.mean(r["aggregation"][name]["auc"] for r in measured)
+        preset = statistics.mean(r["aggregation"][PRESET_SCORING]["auc"] for r in measured)
+        rows.append([f"`{name}`", len(measured), f"{mean:.4f}", f"{preset:.4f}", f"{mean - preset:+.4f}"])
+    if not rows:
+        return ""
+    header = ["Scoring", "Runs", "Mean validation AUC", f"`{PRESET_SCORING}` on the same runs", "Difference"]
+    intro = f"Ways to score the same models (selection runs; `{PRESET_SCORING}` is the preset's):"
+    return f"{intro}\n\n{table(header, rows)}"
+
+
+#: How the preset scores a whole image (:func:`core.model.artifacts.grid_scores`).
+PRESET_SCORING = "mean_logit"
 
 
 def reframings(run: dict[str, Any]) -> list[dict[str, Any]]:

@@ -38,6 +38,8 @@ def _hard_run(
         "reframing": crops,
         "outside": {"lfw": {"reals_called_real": _rate(5, 10), "fakes_caught": {"n": 0, "rate": None}}},
         "train_seconds": seconds,
+        "config": {"patch_size": 64, "patches_per_image": 16, "degrade": True},
+        "aggregation": {"mean_logit": {"auc": auc}, "median_logit": {"auc": auc - 0.01}},
         "load_average": [[1.5, 1.0, 1.0], [1.6, 1.0, 1.0]],
     }
 
@@ -85,6 +87,8 @@ def test_render_artifacts_ranks_selection_variants_by_mean_auc():
     ranking = next(line for line in text.splitlines() if line.startswith("- Session 1, mean validation AUC"))
     assert ranking.index("`preset` 0.9700") < ranking.index("`rgb` 0.9500")
     assert "No headline session yet" in text
+    assert "| `median_logit` | 2 | 0.9500 | 0.9600 | -0.0100 |" in text
+    assert "64 px × 16/image; npr, 16/32/64; unweighted; degraded" in text
 
 
 def test_every_variant_names_only_known_settings():
