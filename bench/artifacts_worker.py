@@ -77,6 +77,8 @@ def _hard(args: argparse.Namespace, config: Any) -> dict[str, Any]:
         "loss_last": _last(result.history, "loss"),
         "patch_val_accuracy_last": _last(result.history, "val_accuracy"),
     }
+    out["val_scores"] = [round(float(v), 6) for v in result.val_scores]  # in the order of val_paths
+    out["val_paths"] = [faces.paths[i] for i in result.val_index]
     keep = [c for c in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy") if c in result.history]
     out["history"] = result.history[keep].round(4).to_dict(orient="list")
     started = time.perf_counter()
