@@ -10,15 +10,22 @@ by a copied link (``/confusion?run=...``) would get the page file alone, without
 import streamlit as st
 
 import ui
+from ui import presenter, warmup
 from ui.navigation import all_pages
+
+#: Served by this server: a Material icon or an emoji would make the browser fetch it from a CDN.
+FAVICON = "ui/favicon.png"
 
 
 def run() -> None:
     """Set up the page, draw the sidebar, then run the page the URL asks for."""
-    st.set_page_config(page_title="Unmask", page_icon=":material/face:", layout="wide")
+    sidebar = "collapsed" if presenter.from_url() else "auto"  # presenter mode: the page gets the room
+    st.set_page_config(page_title="Unmask", page_icon=FAVICON, layout="wide", initial_sidebar_state=sidebar)
     page = st.navigation(all_pages())
     ui.sidebar()
+    presenter.apply()
     page.run()
+    warmup.start_once()  # after the first page is drawn: the imports the next pages need
 
 
 run()

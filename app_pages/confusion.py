@@ -9,10 +9,10 @@ import streamlit as st
 import ui
 from core.data import imagestats
 from core.errors import UnmaskError
-from core.evaluation import charts, thresholds
+from core.evaluation import charts
 from core.evaluation.metrics import ThresholdMetrics
 from core.evaluation.report import metric_rows
-from core.labels import FAKE, REAL
+from core.labels import CLASS_NAMES, FAKE, REAL
 from core.runs.store import Run
 
 CELLS = {  # name -> (actual, called)
@@ -21,6 +21,9 @@ CELLS = {  # name -> (actual, called)
     "fake passed as real": (FAKE, REAL),
     "fake called fake": (FAKE, FAKE),
 }
+DEFAULT_CELL = "real flagged as fake"
+#: Session keys: the cell shown (the picker's) and the matrix's click selection.
+CELL, CLICK = "confusion_cell", "confusion_click"
 #: Images shown from one cell.
 SHOWN = 24
 
@@ -34,7 +37,7 @@ def page() -> None:
         "recomputes everything at once from these stored scores: it needs no retraining."
     )
     with st.expander("Choose a threshold by the cost of each mistake"):
-        _costs(run)
+        ui.cost_threshold_chooser(run)
     _at_threshold(run)
 
 
@@ -49,15 +52,21 @@ def _at_threshold(run: Run) -> None:
         st.info("The run's stored scores cannot be used: delete it on the Train page and train again.")
         st.stop()
     _calls(m)
-    _curves(run, m)
     _cell_images(run, threshold)
+    _curves(run, m)
     ui.run_downloads(run, m)
 
 
 def _calls(m: ThresholdMetrics) -> None:
     left, right = st.columns([2, 3])
     left.subheader("Calls at this threshold")
-    left.altair_chart(charts.confusion_heatmap(m).properties(height=220), width="stretch")
+    cell = _follow_click()
+    actual, called = CELLS[cell]
+    chart = charts.confusion_heatmap(m, selectable=True, selected=(CLASS_NAMES[actual], CLASS_NAMES[called]))
+    # One key per cell shown: when the picker changes the cell, a new chart starts with that cell
+    # selected, instead of the browser keeping the old click.
+    ui.chart(chart.properties(height=220), on_select="rerun", key=f"{CLICK}-{cell}", where=left)
+    left.caption("Click a cell to see its images below.")
     left.caption(
         f"At {m.threshold:g}: of {m.n_real} real faces, {m.tp} called real and {m.fn} flagged as fake; "
         f"of {m.n_fake} fakes, {m.fp} passed as real and {m.tn} called fake (n = {m.n}). "
@@ -76,52 +85,34 @@ def _curves(run: Run, m: ThresholdMetrics) -> None:
         st.info(str(exc))
     else:
         current = (m.passed_real_rate.rate, m.recall)
-        roc_col.altair_chart(charts.roc_chart(roc, current=current), width="stretch")
+        ui.chart(charts.roc_chart(roc, current=current), where=roc_col)
         roc_col.caption(f"ROC curve; the red point is the current threshold. AUC {m.roc_auc:.3f}, n = {m.n}.")
-        pr_col.altair_chart(charts.pr_chart(pr, current=(m.recall, m.precision)), width="stretch")
+        ui.chart(charts.pr_chart(pr, current=(m.recall, m.precision)), where=pr_col)
         pr_col.caption(
             f"Precision-recall curve (real is positive). Average precision {m.average_precision:.3f}, "
             f"n = {m.n}."
         )
     labels, scores = run.scores["label"], run.scores["score"]
-    st.altair_chart(charts.score_histogram(labels, scores, threshold=m.threshold), width="stretch")
+    ui.chart(charts.score_histogram(labels, scores, threshold=m.threshold))
     st.caption(
         f"Scores per actual class ({m.n_real} real, {m.n_fake} fake); the dashed line is the threshold."
     )
 
 
-def _costs(run: Run) -> None:
-    """Suggest the threshold with the lowest cost of mistakes; no threshold move changes it."""
-    columns = st.columns(3)
-    cost_fake = columns[0].number_input("Cost of a fake passed as real", min_value=0.0, value=1.0, step=0.5)
-    cost_real = columns[1].number_input(
-        "Cost of a real face flagged as fake", min_value=0.0, value=1.0, step=0.5
-    )
-    try:
-        suggestion = thresholds.cost_threshold(
-            run.scores["label"], run.scores["score"], cost_fake_passed=cost_fake, cost_real_flagged=cost_real
-        )
-    except UnmaskError as exc:
-        columns[2].error(str(exc))
-        return
-    columns[2].button(
-        f"Suggest a threshold: {suggestion:.4g}",
-        on_click=ui.set_threshold,
-        args=(suggestion,),
-        key="suggest_threshold",
-    )
-    st.caption(
-        f"The threshold with the lowest total cost on these {len(run.scores)} validation images, at a "
-        f"cost ratio of {cost_fake:g} : {cost_real:g}; a threshold tuned on the same images flatters them "
-        "a little."
-    )
+def _follow_click() -> str:
+    """The cell to show: the one clicked in the matrix, if a click chose another; else the picker's."""
+    shown = st.session_state.setdefault(CELL, DEFAULT_CELL)
+    click = st.session_state.get(f"{CLICK}-{shown}") or {}
+    picked = click.get("selection", {}).get(charts.CELL_SELECTION) or []
+    if picked:
+        names = {(CLASS_NAMES[a], CLASS_NAMES[c]): name for name, (a, c) in CELLS.items()}
+        st.session_state[CELL] = names.get((picked[0].get("actual"), picked[0].get("called")), shown)
+    return st.session_state[CELL]
 
 
 def _cell_images(run: Run, threshold: float) -> None:
     st.subheader("The images in a cell")
-    name = st.segmented_control(
-        "Cell", list(CELLS), default="real flagged as fake", required=True, key="confusion_cell"
-    )
+    name = st.segmented_control("Cell (or click one in the matrix)", list(CELLS), required=True, key=CELL)
     actual, called = CELLS[name]
     scores = run.scores["score"]
     members = imagestats.images_in_cell(
@@ -135,6 +126,8 @@ def _cell_images(run: Run, threshold: float) -> None:
     st.caption(f"{len(shown)} of the {len(members)} images in this cell, {order}.")
     root = str(run.info.config.get("dataset", {}).get("root", ""))
     paths = run.scores["path"].iloc[shown]
-    ui.image_gallery(
-        root, paths, [f"P(real) {s:.3f} · {p}" for p, s in zip(paths, scores.iloc[shown], strict=True)]
-    )
+    captions = [f"P(real) {s:.3f} · {p}" for p, s in zip(paths, scores.iloc[shown], strict=True)]
+    if st.toggle("Show where the model looks (heat maps)", key="confusion_heat_maps"):
+        ui.heat_maps_of_files(run.run_id, root, paths, size=run.info.image_size, threshold=threshold)
+    else:
+        ui.image_gallery(root, paths, captions)

@@ -6,7 +6,6 @@ import streamlit as st
 import ui
 from core.data import imagestats
 from core.data.faceset import FaceSet
-from core.data.split import leakage_report, split_indices
 from core.errors import UnmaskError
 from core.evaluation import charts
 from core.evaluation.bias import count_by_group
@@ -27,11 +26,13 @@ def page() -> None:
         f"**{faces.name}**: {len(faces)} images read from `{faces.root}` (layout: {faces.layout}).{demo_note}"
     )
     _classes(faces)
+    _sources(faces)
     _groups(faces)
-    _images(faces, size)
+    st.header("Images")
+    ui.image_grid(faces, size)
     _files(faces)
-    _mean_and_spectrum(faces)
-    _leakage(faces)
+    _mean_and_spectrum(folder, size)
+    _leakage(folder, size)
 
 
 def _classes(faces: FaceSet) -> None:
@@ -46,7 +47,19 @@ def _classes(faces: FaceSet) -> None:
         left.warning(
             "Only one class is here: fine for a bias check, but training needs both real and fake images."
         )
-    right.altair_chart(charts.class_balance(balance), width="stretch")
+    ui.chart(charts.class_balance(balance), where=right)
+
+
+def _sources(faces: FaceSet) -> None:
+    if "source" not in faces.groups:
+        return
+    st.header("Sources")
+    st.caption(
+        "Each source has its own sizes, framing and JPEG history: a model can learn to tell the "
+        "sources apart instead of real from fake. Counts are images read; sizes as the files are on disk."
+    )
+    summary = imagestats.source_summary(faces.labels, faces.groups["source"], faces.info)
+    st.dataframe(summary, hide_index=True)
 
 
 def _groups(faces: FaceSet) -> None:
@@ -57,36 +70,8 @@ def _groups(faces: FaceSet) -> None:
         tabs = st.tabs(faces.attributes)
         for tab, attribute in zip(tabs, faces.attributes, strict=True):
             counts = count_by_group(faces.labels, faces.groups[attribute])
-            tab.altair_chart(charts.group_counts(counts).properties(title=attribute), width="stretch")
+            ui.chart(charts.group_counts(counts).properties(title=attribute), where=tab)
             tab.dataframe(counts.pivot(index="group", columns="class", values="count").fillna(0).astype(int))
-
-
-def _images(faces: FaceSet, size: int) -> None:
-    st.header("Images")
-    filters = st.columns(4)
-    label = filters[0].selectbox(
-        "Class", [None, REAL, FAKE], format_func=lambda v: "all" if v is None else CLASS_NAMES[v]
-    )
-    attribute = filters[1].selectbox(
-        "Group attribute", [None, *faces.attributes], format_func=lambda v: v or "any"
-    )
-    values = sorted(faces.groups[attribute].unique()) if attribute else []
-    group = filters[2].selectbox(
-        "Group", [None, *values], format_func=lambda v: v or "any", disabled=not attribute
-    )
-    seed = filters[3].number_input("Sample seed", min_value=0, max_value=2**31 - 1, value=0, step=1)
-    groups = faces.groups[attribute] if attribute else None
-    shown = imagestats.pick_positions(
-        faces.labels, groups=groups, label=label, group=group, n=24, seed=int(seed)
-    )
-    if len(shown) == 0:
-        st.info("No image matches these filters.")
-    else:
-        st.caption(
-            f"{len(shown)} images drawn at random (seed {seed}), at {size} px as the model would see them."
-        )
-        captions = [f"{CLASS_NAMES[int(faces.labels[i])]} · {faces.paths[i]}" for i in shown]
-        st.image([faces.images[i] for i in shown], caption=captions, width=110)
 
 
 def _files(faces: FaceSet) -> None:
@@ -102,7 +87,7 @@ def _files(faces: FaceSet) -> None:
         st.success("No file was skipped.")
 
 
-def _mean_and_spectrum(faces: FaceSet) -> None:
+def _mean_and_spectrum(folder: str, size: int) -> None:
     st.header("The average image and its spectrum")
     st.markdown(
         "The mean image shows what all faces of a class share (position, framing, colour). The mean "
@@ -111,41 +96,37 @@ def _mean_and_spectrum(faces: FaceSet) -> None:
         "as bright points at the corners and edge midpoints of the fakes' spectrum; look at the images' own "
         "size (128 px for the demo set), since shrinking them blurs it away."
     )
-    means = imagestats.mean_image(faces.images, faces.labels)
-    spectra = imagestats.mean_log_spectrum(faces.images, faces.labels)
-    columns = st.columns(2 * len(means))
-    for i, label_value in enumerate(sorted(means, reverse=True)):
-        n_class = int((faces.labels == label_value).sum())
-        columns[2 * i].image(
-            imagestats.to_uint8(means[label_value]),
-            caption=f"mean {CLASS_NAMES[label_value]} image (n={n_class})",
-            width="stretch",
-        )
+    pictures = ui.class_pictures(folder, size)
+    labels = ui.load_faces_or_stop(folder, size).labels
+    columns = st.columns(2 * len(pictures))
+    for i, label_value in enumerate(sorted(pictures, reverse=True)):
+        n_class = int((labels == label_value).sum())
+        mean, spectrum = pictures[label_value]
+        name = CLASS_NAMES[label_value]
+        columns[2 * i].image(mean, caption=f"mean {name} image (n={n_class})", width="stretch")
         columns[2 * i + 1].image(
-            imagestats.to_uint8(spectra[label_value], stretch=True),
-            caption=f"mean {CLASS_NAMES[label_value]} log-power spectrum (n={n_class})",
-            width="stretch",
+            spectrum, caption=f"mean {name} log-power spectrum (n={n_class})", width="stretch"
         )
 
 
-def _leakage(faces: FaceSet) -> None:
+@st.fragment  # a new share or seed reruns this part alone
+def _leakage(folder: str, size: int) -> None:
     st.header("Training / validation leakage")
     st.markdown("The same file on both sides of the split would make validation look better than it is.")
     left, right = st.columns(2)
     val_fraction = left.number_input("Validation share", min_value=0.05, max_value=0.9, value=0.25, step=0.05)
     split_seed = right.number_input("Split seed", min_value=0, max_value=2**31 - 1, value=0, step=1)
     try:
-        train_idx, val_idx = split_indices(faces.labels, val_fraction=val_fraction, seed=int(split_seed))
-        pairs = leakage_report(faces, train_idx, val_idx)
+        n_train, n_val, pairs = ui.leakage(folder, size, float(val_fraction), int(split_seed))
     except UnmaskError as exc:
         st.error(str(exc))
     else:
-        st.caption(f"{len(train_idx)} training and {len(val_idx)} validation images, stratified by class.")
+        st.caption(f"{n_train} training and {n_val} validation images, stratified by class.")
         if pairs:
             st.warning(f"{len(pairs)} identical image pair(s) sit on both sides of the split:")
             st.dataframe(pd.DataFrame(pairs, columns=["training image", "validation image"]), hide_index=True)
         else:
             st.success(
-                f"No identical image is on both sides (checked all {len(train_idx)} × {len(val_idx)} pairs "
+                f"No identical image is on both sides (checked all {n_train} × {n_val} pairs "
                 "by content hash)."
             )

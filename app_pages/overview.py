@@ -4,9 +4,7 @@ import streamlit as st
 
 import ui
 from core.errors import UnmaskError
-from core.evaluation.generalization import measured_findings
-from core.evaluation.report import ci_text, gap_sentence, paper_comparison, pct, train_summary
-from core.evaluation.stress import framing_sentence
+from core.evaluation.report import gap_sentence, paper_comparison, train_summary
 from core.labels import PAPER
 from core.runs import store
 from ui import stress
@@ -37,7 +35,8 @@ people), so every page works on a fresh machine.
 
 def page() -> None:
     st.title("Unmask: real photo or AI-generated face?")
-    st.markdown(INTRODUCTION)
+    if not ui.presenting():  # presenter mode: the headline numbers first, the introduction below
+        st.markdown(INTRODUCTION)
     ui.show_job_message()
     st.header("The run in use, beside the paper")
     run_id = st.session_state.get(ui.RUN)
@@ -46,7 +45,11 @@ def page() -> None:
         link("train", "Go to the Train page")
     else:
         _run_beside_paper(run_id)
-    _measured_generalization()
+        _report(run_id)
+    stress.measured_generalization()
+    if ui.presenting():
+        with st.expander("What this is, and how to read the numbers"):
+            st.markdown(INTRODUCTION)
     _reproduce_section()
 
 
@@ -57,28 +60,33 @@ def _run_beside_paper(run_id: str) -> None:
         st.error(str(exc))
         st.info("Pick another run in the sidebar.")
         return
-    s, m = train_summary(info), info.metrics
-    low, high = s["val_accuracy_ci"] or (None, None)
-    base_low, base_high = m.get("majority_baseline_ci") or (None, None)
-    left, middle, right = st.columns(3)
-    left.metric(f"This run: validation accuracy at {s['threshold']:g}", pct(s["val_accuracy"]))
-    left.caption(f"{s['val_correct']} of {s['n_val']} correct · 95% CI {ci_text(low, high)} · {s['dataset']}")
-    middle.metric("The paper", pct(PAPER["val_accuracy_reported"], 2))
-    middle.caption(
-        f"reported; its own count, {PAPER['val_correct_reported']} of {PAPER['n_val']}, is "
-        f"{pct(PAPER['val_accuracy_from_counts'], 2)} · no interval given"
-    )
-    right.metric("Majority-class baseline", pct(s["majority_baseline"]))
-    right.caption(
-        f"always answering the larger class: {max(m.get('n_real', 0), m.get('n_fake', 0))} of {m.get('n')} "
-        f"· 95% CI {ci_text(base_low, base_high)}"
-    )
+    s, m = _at_shared_threshold(train_summary(info), run_id), info.metrics
+    ui.headline_metrics(s, m)
     if info.status == "cancelled":
         st.warning(f"This run was stopped early: {s['epochs_done']} of {s['epochs']} epochs.")
     summary = ui.saved_bias(run_id, ui.threshold())
     st.dataframe(paper_comparison(s, summary), hide_index=True)
     _bias_verdict(summary)
-    _framing_verdict(run_id)
+    stress.framing_verdict(run_id)
+
+
+def _at_shared_threshold(summary: dict, run_id: str) -> dict:
+    """The run's summary with its validation accuracy at the threshold every page uses."""
+    m = ui.metrics_at(run_id, ui.threshold())
+    accuracy = m.accuracy
+    return {
+        **summary,
+        "threshold": m.threshold,
+        "val_accuracy": accuracy.rate,
+        "val_correct": accuracy.count,
+        "val_accuracy_ci": (accuracy.ci_low, accuracy.ci_high),
+    }
+
+
+def _report(run_id: str) -> None:
+    """The one-click report of the run in use (a file to keep or send)."""
+    st.subheader("Report")
+    ui.report_downloads(run_id)
 
 
 def _bias_verdict(summary: dict | None) -> None:
@@ -97,44 +105,15 @@ def _bias_verdict(summary: dict | None) -> None:
         st.markdown(gap)
 
 
-def _framing_verdict(run_id: str) -> None:
-    """Whether the run reacts to where the face sits, from its kept probe results (the Stress test)."""
-    st.subheader("What it learned: how a face was made, or where it sits?")
-    results = stress.stored_stress(run_id)
-    if not results:
-        st.info(
-            "No stress test yet for this run. A high validation score can come from how the faces are framed "
-            "rather than how they were made: the *Stress test* re-frames the validation images and counts "
-            "the calls that flip."
-        )
-        link("stress", "Go to the Stress test")
-    for summary, report, verdict in results[:3]:
-        sentence = framing_sentence(report, data_name=summary["data"]["name"])
-        if sentence:
-            (st.warning if verdict.reacts else st.success)(sentence)
-
-
-def _measured_generalization() -> None:
-    """What the presets trained on the Hard set learn, as measured (shown with or without a run)."""
-    findings = measured_findings()
-    if findings:
-        st.header("What a high validation score does not show")
-        with st.expander(
-            "The presets trained on the Hard set, on faces from other sources and under re-framing "
-            "(measured by python -m bench.generalization)"
-        ):
-            st.markdown(findings)
-
-
 def _reproduce_section() -> None:
     st.header("Reproduce the study")
     st.markdown(
         "One click runs the paper's protocol on the data set in use: a stratified 75/25 split, "
         f"{PAPER['epochs']} epochs, threshold {PAPER['threshold']}, then {PAPER['bias_per_group']} seeded "
-        "faces per group of the bias data (the *Bias by group* page's choice; the demo set by default). "
-        "When the bias data is the data set trained on, only the run's validation images are used: the "
-        "model trained on the rest. It uses the *fast* model preset at 64 px, which takes a minute or two "
-        "on a laptop."
+        "faces per group of the bias data (the *Bias by group* page's folder; on the demo set, its own "
+        "faces). When the bias data is the data set trained on, only the run's validation images are used: "
+        "the model trained on the rest; a real data set needs a bias folder of real faces. It uses the "
+        "*fast* model preset at 64 px, which takes a minute or two on a laptop."
     )
     busy = bool(ui.active_jobs("reproduce"))
     st.button(

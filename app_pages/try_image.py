@@ -4,11 +4,14 @@ import numpy as np
 import streamlit as st
 
 import ui
-from core.data.images import MAX_UPLOAD_IMAGE_MB, decode_upload
+from core.data.images import IMAGE_EXTENSIONS, MAX_UPLOAD_IMAGE_MB
 from core.errors import UnmaskError
 from core.evaluation.report import rate_text
 from core.labels import called_real
 from core.runs import store
+
+#: The file types the uploader takes: every one the decoder reads (and its error message names).
+KINDS = "JPEG, PNG, WebP, GIF, BMP or TIFF"
 
 
 def page() -> None:
@@ -21,24 +24,28 @@ def page() -> None:
         st.info("Pick another run in the sidebar.")
         st.stop()
     st.markdown(
-        f"Upload face photos (JPEG, PNG or WebP, up to {MAX_UPLOAD_IMAGE_MB} MB each). Each is cropped to a "
+        f"Upload face photos ({KINDS}, up to {MAX_UPLOAD_IMAGE_MB} MB each). Each is cropped to a "
         f"centred square and shrunk to {size} x {size} pixels, as run **{run_id}** was trained, then scored."
     )
     threshold = ui.threshold_slider()
     uploaded = st.file_uploader(
-        "Photos", type=["jpg", "jpeg", "png", "webp"], accept_multiple_files=True, key="try_uploads"
+        "Photos",
+        type=[e.lstrip(".") for e in IMAGE_EXTENSIONS],
+        accept_multiple_files=True,
+        key="try_uploads",
+        max_upload_size=MAX_UPLOAD_IMAGE_MB,  # the browser refuses larger files before sending them
     )
     if not uploaded:
         st.info("Upload one or more photos to see how the run calls them.")
         st.stop()
 
     names, pixels = [], []
-    for file in uploaded:
-        try:
-            pixels.append(decode_upload(file.getvalue(), size=size))
-            names.append(file.name)
-        except UnmaskError as exc:
-            st.error(f"{file.name}: {exc}")
+    for name, decoded in ui.decoded_photos(uploaded, size=size):  # decoded once per session
+        if isinstance(decoded, str):
+            st.error(f"{name}: {decoded}")
+        else:
+            names.append(name)
+            pixels.append(decoded)
     if not pixels:
         st.stop()
 
@@ -61,3 +68,16 @@ def page() -> None:
         verdict.markdown(
             f"Called **{call}** at threshold {threshold:g} (real when P(real) is above it); one image, n = 1."
         )
+    _where_it_looks(run_id, names, np.stack(pixels), threshold)
+
+
+def _where_it_looks(run_id: str, names: list[str], pixels: np.ndarray, threshold: float) -> None:
+    st.subheader("Where the model looks")
+    if not st.toggle("Show heat maps", value=True, key="try_heat_maps"):
+        return
+    try:
+        found = ui.region_maps(run_id, pixels, threshold)
+    except UnmaskError as exc:
+        st.info(str(exc))
+        return
+    ui.heat_map_gallery(found, pixels, [f"{n}: as the model sees it, and where it looks" for n in names])

@@ -12,36 +12,24 @@ confusion page, a page showing an exception, a failed move in the load test) rai
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bench import train_overhead
+from bench.appserver import CHROMIUM_ARGS, find_chromium, streamlit_server
 from bench.timing import load_average
 from core.paths import REPO_ROOT
 
 APP_FILE = "streamlit_app.py"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SERVER_START_TIMEOUT_S = 60
+CHROMIUM = find_chromium() or "/usr/bin/chromium"
 PAGE_TIMEOUT_MS = 60_000
 #: True once the script run that drew the page has finished and ``selector`` is on it.
 RENDERED_JS = """(selector) => {
@@ -146,18 +134,20 @@ def measure_pages(
     browser against the CLI (:mod:`bench.train_overhead`), then the load test."""
     from playwright.sync_api import sync_playwright
 
+    from bench.deeplink import deep_links
     from bench.load import load_test
 
     out: dict[str, Any] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         started = time.perf_counter()  # the browser is up already: its launch is not the app's cost
-        with streamlit_server(options.app_root, env=env, log=log) as base:
+        with streamlit_server(app_root=options.app_root, env=env, log=log) as base:
             out["server_ready_seconds"] = time.perf_counter() - started
             out["first_page_seconds"] = open_page(browser, base, options.main_selector, since=started)
             out["confusion_url"] = confusion.format(run_id=run_id)
             url = base + out["confusion_url"]
             out["confusion_page_seconds"] = open_page(browser, url, options.matrix_selector)
+            out |= deep_links(browser, base, run_id, env=env)  # every page by a copied link (bench.deeplink)
             if options.train_overhead:
                 detail = train_overhead.measure(browser, base, data=data, env=env)
                 out["train_overhead"], out["train_overhead_runs"] = detail["ratio"], detail
@@ -167,8 +157,12 @@ def measure_pages(
     return out
 
 
-def open_page(browser: Any, url: str, selector: str, *, since: float | None = None) -> float:
+def open_page(
+    browser: Any, url: str, selector: str, *, since: float | None = None, shown_js: str = RENDERED_JS
+) -> float:
     """Seconds until ``url`` is rendered in a new session (from ``since``, else from now).
+
+    Rendered: ``shown_js(selector)`` holds (by default, the run has ended and ``selector`` is there).
 
     Raises
     ------
@@ -180,7 +174,7 @@ def open_page(browser: Any, url: str, selector: str, *, since: float | None = No
     try:
         page = context.new_page()
         page.goto(url, timeout=PAGE_TIMEOUT_MS)
-        page.wait_for_function(RENDERED_JS, arg=selector, timeout=PAGE_TIMEOUT_MS, polling="raf")
+        page.wait_for_function(shown_js, arg=selector, timeout=PAGE_TIMEOUT_MS, polling="raf")
         elapsed = time.perf_counter() - start
         if page.locator(EXCEPTION_SELECTOR).count():
             shown = page.locator(EXCEPTION_SELECTOR).first.inner_text()
@@ -188,49 +182,6 @@ def open_page(browser: Any, url: str, selector: str, *, since: float | None = No
         return elapsed
     finally:
         context.close()
-
-
-@contextlib.contextmanager
-def streamlit_server(app_root: Path, *, env: dict[str, str], log: Path) -> Iterator[str]:
-    """``streamlit run`` on a free port until the block ends; yields its base URL once healthy."""
-    port = free_port()
-    argv = [sys.executable, "-m", "streamlit", "run", APP_FILE, "--server.headless", "true"]
-    argv += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    with open(log, "wb") as sink:
-        server = subprocess.Popen(argv, cwd=app_root, env=env, stdout=sink, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_healthy(base, server, log)
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(base: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.perf_counter() + SERVER_START_TIMEOUT_S
-    while time.perf_counter() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited ({server.returncode}): {log.read_text()[-1000:]}")
-        with (
-            contextlib.suppress(OSError),
-            urllib.request.urlopen(f"{base}/_stcore/health", timeout=1) as answer,
-        ):
-            if answer.status == 200:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"streamlit did not answer within {SERVER_START_TIMEOUT_S} s")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.app import CHROMIUM, CHROMIUM_ARGS, EXCEPTION_SELECTOR, PAGE_TIMEOUT_MS, RENDERED_JS
+from bench.app import CHROMIUM, EXCEPTION_SELECTOR, PAGE_TIMEOUT_MS, RENDERED_JS
+from bench.appserver import CHROMIUM_ARGS
 
 MOVE_TIMEOUT_S = 10.0
 #: [value, min, max] of a range input (Streamlit's slider) or of an ARIA slider thumb.

@@ -47,6 +47,7 @@ KEYS: tuple[tuple[str, str], ...] = (
         "streamlit run -> first page rendered in Chromium (absent when the app step is left out)",
     ),
     ("app.confusion_page_seconds", "new session -> confusion page rendered with a run"),
+    ("app.deep_link_seconds", "slowest page by a link (/<page>?run=...) in a new session (bench.deeplink)"),
     ("app.load.p95_seconds", "4 sessions moving the threshold: p95 slider change -> matrix re-rendered"),
     ("machine.cores", "CPU cores"),
     ("machine.numpy_matmul_gflops", "best numpy float32 2048² matmul rate, start or end of the run"),

@@ -7,6 +7,9 @@ Tests assert against the constants below (format them with ``.format(**fields)``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class UnmaskError(Exception):
     """Base class: anything a user can cause and fix."""
@@ -20,6 +23,18 @@ class ModelError(UnmaskError):
     """A model or run could not be built, loaded or saved."""
 
 
+class RunNotSaved(ModelError):
+    """A trained run could not be written (a full disk, say); ``save_again()`` tries once more.
+
+    ``save_again`` holds the trained model and its results in memory, so the app can offer
+    to save them again once there is space; it returns the saved run's ``RunInfo``.
+    """
+
+    def __init__(self, message: str, *, save_again: Callable[[], Any]) -> None:
+        super().__init__(message)
+        self.save_again = save_again
+
+
 class ConfigError(UnmaskError):
     """A setting is out of range."""
 
@@ -31,6 +46,13 @@ class DownloadError(UnmaskError):
 class UploadError(UnmaskError):
     """An uploaded file was refused."""
 
+
+# --- paths a user typed (core.paths.user_path) -------------------------------------------
+HOME_UNKNOWN = (
+    "{path} starts with ~, but the home folder of {user} is not known on this machine; "
+    "type the full path instead."
+)
+PATH_UNUSABLE = "{path} cannot be used as a path ({reason}); check it and try again."
 
 # --- data -------------------------------------------------------------------------
 NO_SUCH_FOLDER = "The folder {path} does not exist; check the path and try again."
@@ -66,6 +88,12 @@ BAD_RUN_ID = "{run_id!r} is not a valid run id; ids are letters, digits, '-' and
 NO_SUCH_RUN = "There is no saved run {run_id!r}; train one first or pick one from the list."
 NO_RUNS = "No run has been trained yet; train one first (python -m core train, or the Train page)."
 RUN_INCOMPLETE = "Run {run_id!r} is incomplete (missing {missing}); delete it and train again."
+RUN_DAMAGED = "Run {run_id!r} is damaged ({problem}); delete it and train again."
+RUN_NOT_SAVED = (
+    "Run {run_id!r} could not be saved in {folder} ({reason}); nothing half-written was left there. "
+    "Free some space and try again."
+)
+META_TOO_LONG = "The run's {what} is {n} characters long, over the {limit} allowed; shorten it."
 MODEL_UNREADABLE = (
     "The model file of run {run_id!r} could not be read ({reason}); delete the run and train again."
 )
@@ -75,6 +103,7 @@ BAD_JOB_ID = "{job_id!r} is not a valid job id; ids are letters, digits, '-' and
 JOB_ID_NEEDED = "Say which job to stop: python -m core jobs stop JOB_ID (python -m core jobs lists them)."
 NO_SUCH_JOB = "There is no training job {job_id!r}; list them with python -m core jobs."
 JOB_NOT_STOPPABLE = "Job {job_id!r} has already ended ({state}); there is nothing to stop."
+JOB_NOT_UNSAVED = "Job {job_id!r} has no trained run waiting to be saved; there is nothing to save again."
 JOB_LOST = (
     "Job {job_id!r} stopped without saying why: its process is gone (killed, out of memory, or the "
     "machine restarted). Its run was not saved; start it again."
@@ -99,6 +128,19 @@ NO_STRESS_IMAGES = (
     "still in {path}."
 )
 
+# --- where the model looks (core.model.explain) and reports (core.document) ---------
+EXPLAIN_UNSUPPORTED = (
+    "Run preset {preset!r} has no heat-map method yet; heat maps are available for {choices}."
+)
+EXPLAIN_NO_CONV = (
+    "The model {name!r} has no convolution layer, so Grad-CAM has nothing to look at; train a fast or "
+    "paper run."
+)
+EXPLAIN_NO_IMAGES = "None of the {n} images could be read, so there is nothing to explain: {first}"
+REPORT_BAD_SUFFIX = (
+    "The report is written as .html or .pdf; got {path!r}, so name the file FILE.html or FILE.pdf."
+)
+
 # --- the paper's protocol ----------------------------------------------------------
 BIAS_DATA_NEEDED = (
     "The bias check of a reproduction on {name} needs faces with group attributes from a matching "
@@ -112,6 +154,14 @@ PATCH_SETTING_ONLY = (
     "{name} applies to the patch presets ({presets}) only, not to {preset}; leave it out or pick one of them."
 )
 ODD_PATCH = "patch_size must be even, so that 2 x 2 pixel blocks tile a patch; got {value}."
+NOT_A_SWITCH = "{name} must be true or false; got {value!r}."
+MEMORY_TOO_SMALL = (
+    "Training the {preset} preset at {size} px with batch {batch} on {n} images needs about {need_gb:.1f} GB "
+    "of memory, but this machine has {free_gb:.1f} GB available: {fits}."
+)
+MEMORY_FITS_BATCH = "a batch of at most {batch} fits at {size} px"
+MEMORY_FITS_SIZE = "images of at most {size} px fit at batch {batch}"
+MEMORY_FITS_NOTHING = "no image size fits {n} images, so use fewer images or free some memory"
 
 # --- demo data --------------------------------------------------------------------
 DEMO_ODD_SIZE = (
@@ -166,6 +216,7 @@ IMAGE_UNSUPPORTED_MODE = (
 )
 IMAGE_CORRUPT = "{name} could not be decoded ({reason}); the file is damaged, so copy or download it again."
 IMAGE_UNREADABLE = "{name} could not be opened ({reason}); check that it exists and can be read."
+IMAGE_OUTSIDE_FOLDER = "{path} is outside the data folder {root}, so it is not shown."
 IMAGE_UPLOAD_TOO_BIG = (
     "The uploaded image is {size_mb:.1f} MB, over the {limit_mb} MB limit; upload a smaller one."
 )
@@ -237,10 +288,17 @@ DOWNLOAD_FAILED = (
     "Could not download {title} from Kaggle ({reason}); download it by hand from {url}, unzip it, "
     "and point Unmask at the unzipped folder with --data DIR or the sidebar's folder path."
 )
+#: Reasons a download failed, in words (the ``reason`` of DOWNLOAD_FAILED).
+DOWNLOAD_OFFLINE = "Kaggle could not be reached: this computer seems to be offline"
+DOWNLOAD_REFUSED = "Kaggle refused the request ({status}): sign in with a Kaggle API token"
+DOWNLOAD_NOT_FOUND = "Kaggle has no such data set any more (404)"
 DOWNLOAD_UNEXPECTED = (
     "The download of {title} in {path} does not hold {expected}; download it by hand from {url}, unzip it, "
     "and point Unmask at the unzipped folder with --data DIR or the sidebar's folder path."
 )
+
+# --- disk (core.disk) ----------------------------------------------------------------------
+DISK_QUOTA_BAD = "{variable} must be a whole number of megabytes, 1 or more; got {value!r}."
 
 # --- uploads (core.data.uploads) -------------------------------------------------------
 UPLOAD_TOO_BIG = "The upload is {size_mb:.1f} MB, over the {limit_mb} MB limit; upload a smaller archive."
@@ -259,6 +317,14 @@ UPLOAD_TOO_MANY_FILES = (
 )
 UPLOAD_TOO_LARGE_UNPACKED = (
     "The archive unpacks to {size_mb:.0f} MB, over the {limit_mb} MB limit; upload a smaller data set."
+)
+UPLOAD_TOO_MANY_FOLDERS = (
+    "The archive holds {n} folders, more than the {limit} allowed; keep the images in a few folders "
+    "(real/ and fake/, say) and zip them again."
+)
+UPLOAD_ARCHIVE_RATIO = (
+    "The archive is {size_kb:.0f} kB but unpacks to {unpacked_mb:.0f} MB, {ratio:.0f} times more, which "
+    "looks like a zip bomb; zip ordinary image files instead."
 )
 UPLOAD_ZIP_BOMB = (
     "The archive entry {entry!r} expands {ratio:.0f} times, which looks like a zip bomb; "

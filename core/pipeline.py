@@ -7,6 +7,7 @@ functions that run a model import TensorFlow (through :mod:`core.model.train`).
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,10 +20,12 @@ import pandas as pd
 from core.data import datasets, sources
 from core.data.faceset import FaceSet
 from core.data.images import reduce_native, square
-from core.errors import UNKNOWN_ATTRIBUTE, DataError
+from core.errors import BACKGROUND_ONE_FOLDER, UNKNOWN_ATTRIBUTE, DataError
 from core.evaluation.bias import GroupTable, group_table, sample_per_group
 from core.evaluation.metrics import threshold_metrics
+from core.model import memory
 from core.model.config import TrainConfig
+from core.paths import user_path
 from core.runs import bias_store, store
 
 Progress = Callable[[int, int], None]
@@ -37,24 +40,36 @@ def data_folder(data: str | os.PathLike[str] | None) -> Path:
         from core.data.demo import ensure_demo
 
         return ensure_demo()
-    return Path(data).expanduser()
+    return user_path(data)
 
 
-def check_training_folder(data: str | os.PathLike[str] | None) -> str | None:
-    """Check that a folder can be trained on (it exists, lists images of both classes), without decoding.
+def check_training_folder(data: Data, config: TrainConfig) -> str | None:
+    """Check that ``config`` can be trained on one folder, without decoding it.
+
+    The folder must exist and list images of both classes, and training must fit in the
+    memory available now (:func:`core.model.memory.check_fits`).
 
     Returns its resolved path as text, or None for the demo set, ready for a job's settings.
 
     Raises
     ------
     DataError
-        As :func:`core.data.datasets.scan`, or ``ONE_CLASS`` when one class is missing.
+        As :func:`core.data.datasets.scan`; ``ONE_CLASS`` when one class is missing;
+        ``BACKGROUND_ONE_FOLDER`` for several folders or a manifest (a job takes one folder).
+    ConfigError
+        ``MEMORY_TOO_SMALL``, saying what fits.
     """
-    if data is None:
-        return None
-    listed = datasets.scan(data_folder(data))
+    if data_sources(data) is not None:
+        raise DataError(BACKGROUND_ONE_FOLDER)
+    folder = _one_folder(data)
+    listed = datasets.scan(data_folder(folder))
     datasets.require_both_classes(listed)
-    return listed.root
+    memory.check_fits(config, n_images=len(listed), available=memory.available_bytes())
+    return None if folder is None else listed.root
+
+
+def _one_folder(data: Data) -> str | os.PathLike[str] | None:
+    return data if data is None or isinstance(data, str | os.PathLike) else (list(data) or [None])[0]
 
 
 def data_sources(data: Data) -> list[sources.Source] | None:
@@ -89,7 +104,7 @@ def load_faces(
         return sources.load_sources(
             named, image_size=image_size, native_max_side=native_max_side, progress=progress
         )
-    folder = data if data is None or isinstance(data, str | os.PathLike) else (list(data) or [None])[0]
+    folder = _one_folder(data)
     return datasets.load(
         data_folder(folder), image_size=image_size, native_max_side=native_max_side, progress=progress
     )
@@ -125,6 +140,27 @@ def load_for_run(info: store.RunInfo, data: Data, *, progress: Progress | None =
     if info.native_max_side:
         return load_faces(data, native_max_side=info.native_max_side, progress=progress)
     return load_faces(data, image_size=info.image_size, progress=progress)
+
+
+def load_training_faces(data: Data, config: TrainConfig, *, progress: Progress | None = None) -> FaceSet:
+    """Decode ``data`` (a folder, several, a manifest, or the demo set) as ``config`` trains on it.
+
+    The images are listed first (no pixels), so settings that cannot fit in memory are
+    refused before a single image is decoded; squares for the fast and paper presets,
+    native resolution for the patch presets (:func:`load_for`).
+
+    Raises
+    ------
+    ConfigError
+        ``MEMORY_TOO_SMALL`` (see :func:`core.model.memory.check_fits`), saying what fits.
+    DataError
+        As :func:`core.data.datasets.load` and :func:`core.data.sources.parse_sources`.
+    """
+    named = data_sources(data)
+    roots = [s.folder for s in named] if named is not None else [data_folder(_one_folder(data))]
+    n_images = sum(len(datasets.scan(root)) for root in roots)
+    memory.check_fits(config, n_images=n_images, available=memory.available_bytes())
+    return load_for(config, data, progress=progress)
 
 
 def scores_frame(faceset: FaceSet, index: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
@@ -164,9 +200,20 @@ def train_and_save(
 
     if on_phase is not None:
         on_phase("training")
-    result = train(faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel)
-    if on_phase is not None:
-        on_phase("saving")
+    logs = store.scratch_dir("tensorboard")  # moved into the run folder when it is saved
+    try:
+        result = train(
+            faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel, tensorboard_dir=str(logs)
+        )
+        if on_phase is not None:
+            on_phase("saving")
+        return _save(faceset, result, logs)
+    finally:
+        shutil.rmtree(logs, ignore_errors=True)
+
+
+def _save(faceset: FaceSet, result: Any, logs: Path) -> store.RunInfo:
+    """Save a trained run (``result`` is a :class:`core.model.train.TrainResult`) with its scores."""
     threshold = result.config.threshold
     scores = scores_frame(faceset, result.val_index, result.val_scores)
     metrics = threshold_metrics(scores["label"], scores["score"], threshold=threshold).to_dict()
@@ -190,6 +237,7 @@ def train_and_save(
         scores=scores,
         metrics={**summary, **metrics},
         tables=tables,
+        tensorboard=logs,
     )
 
 
@@ -364,6 +412,22 @@ def bias_pool(run_id: str, *, data: str | os.PathLike[str] | None = None) -> Bia
     return BiasPool(listed.name, folder, False, listed.groups, listed.paths)
 
 
+def default_bias_folder(run_id: str) -> Path | None:
+    """The bias data to use when none is given: the run's own data folder if its images carry groups.
+
+    Its validation images are then used, with the scores the run stored, so nothing is scored
+    again. None when the run's data has no group attribute (e.g. the Hard set): a bias check
+    then needs a folder of faces with groups from a matching source, such as UTKFace, and the
+    synthetic demo faces are no stand-in for real ones (see :data:`core.errors.BIAS_DATA_NEEDED`).
+    """
+    info = store.run_info(run_id)
+    root = info.config.get("dataset", {}).get("root")
+    if not root:
+        return None
+    columns = store.load_run(run_id).scores.columns
+    return Path(root) if len(columns) > 3 else None
+
+
 def bias_scores(
     run_id: str,
     *,
@@ -422,5 +486,5 @@ def same_folder(a: Path, b: str | None) -> bool:
     """Whether folder ``a`` is the folder ``b`` (e.g. a run's training folder) once both are resolved."""
     try:
         return b is not None and a.resolve() == Path(b).resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a loop of links
         return False

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from core import pipeline
+from core.data import datasets
 from core.errors import BIAS_DATA_NEEDED, DataError
 from core.evaluation.report import bias_summary, train_summary
 from core.labels import DEFAULT_THRESHOLD, PAPER
 from core.model.config import Preset, TrainConfig
+from core.runs.store import RunInfo
 
 PROTOCOL_SEED = 0
 
@@ -32,15 +34,19 @@ def protocol_config(preset: Preset = "fast") -> TrainConfig:
 
 
 def check_bias_data(data: str | os.PathLike[str] | None, bias_data: str | os.PathLike[str] | None) -> None:
-    """Refuse to check bias on the synthetic demo faces after training on real data.
+    """Refuse to check bias on the synthetic demo faces after training on real data, or on a bad folder.
 
     Raises
     ------
     DataError
-        ``BIAS_DATA_NEEDED`` when ``data`` is a real folder and ``bias_data`` is left to the demo set.
+        ``BIAS_DATA_NEEDED`` when ``data`` is a real folder and ``bias_data`` is left to the demo set;
+        any of :func:`core.data.datasets.scan`'s when ``bias_data`` cannot be read.
     """
-    if data is not None and bias_data is None:
-        raise DataError(BIAS_DATA_NEEDED.format(name=pipeline.data_folder(data).name))
+    folder = None if data is None else pipeline.data_folder(data)
+    if folder is not None and bias_data is None:
+        raise DataError(BIAS_DATA_NEEDED.format(name=folder.name))
+    if bias_data is not None:  # a bad bias folder is found now, not after ten epochs of training
+        datasets.scan(pipeline.data_folder(bias_data))
 
 
 def bias_step(
@@ -88,11 +94,19 @@ def reproduce(
     """
     check_bias_data(data, bias_data)
     config = config or protocol_config(preset)
-    faces = pipeline.load_faces(data, image_size=config.resolved().image_size, progress=decode_progress)
+    faces = pipeline.load_training_faces(data, config, progress=decode_progress)
     info = pipeline.train_and_save(faces, config, on_batch=on_batch, on_epoch=on_epoch, cancel=cancel)
+    return protocol_result(info, bias_data=bias_data, progress=decode_progress)
+
+
+def protocol_result(
+    info: RunInfo, *, bias_data: str | os.PathLike[str] | None, progress: Any = None
+) -> dict[str, Any]:
+    """What :func:`reproduce` returns for a saved run: its summary, its bias check, the paper's figures.
+
+    The bias check is left out (None) when training was cancelled.
+    """
     bias = (
-        None
-        if info.status == "cancelled"
-        else bias_step(info.run_id, bias_data=bias_data, progress=decode_progress)
+        None if info.status == "cancelled" else bias_step(info.run_id, bias_data=bias_data, progress=progress)
     )
     return {"train": train_summary(info), "bias": bias, "paper": dict(PAPER)}

@@ -100,7 +100,7 @@ def image_pool(run_id: str, data: str | os.PathLike[str] | None = None) -> Image
     trained_on = store.run_info(run_id).config.get("dataset", {}).get("root")
     if data is None and not trained_on:
         raise DataError(NO_TRAINING_FOLDER.format(run_id=run_id))
-    listed = datasets.scan(Path(data if data is not None else trained_on).expanduser())
+    listed = datasets.scan(data if data is not None else trained_on)  # a typed path: core.paths.user_path
     key = folder_fingerprint(listed.root, listed.paths)
     if pipeline.same_folder(Path(listed.root), trained_on):
         stored = store.load_run(run_id).scores

@@ -22,12 +22,16 @@ from ui.state import data_choice, flash, select_run
 
 #: Session keys: the ids of the jobs this session submitted, and the active ids seen last.
 WATCHED, SEEN_ACTIVE = "watched_jobs", "_active_jobs_seen"
+UNSAVED_NOTE = (
+    "The trained model is kept in memory by its job for up to an hour: free some space on the disk, "
+    "then press Save again."
+)
 
 
 def submit_training(config: TrainConfig, folder: str | None) -> None:
     """Queue training ``config`` on ``folder`` (None: the demo set); a button callback."""
     try:
-        data = pipeline.check_training_folder(folder)
+        data = pipeline.check_training_folder(folder, config)  # refuses what cannot fit in memory
         job_id = jobs.submit(jobs.JobSpec("train", config.to_dict(), data))
     except UnmaskError as exc:
         flash("error", str(exc))
@@ -44,9 +48,9 @@ def start_reproduction() -> None:
     bias_folder = st.session_state.get("bias_folder")
     try:
         protocol.check_bias_data(choice.folder, bias_folder)
-        data = pipeline.check_training_folder(choice.folder)
-        config = protocol.protocol_config("fast").to_dict()
-        job_id = jobs.submit(jobs.JobSpec("reproduce", config, data, bias_folder))
+        config = protocol.protocol_config("fast")
+        data = pipeline.check_training_folder(choice.folder, config)
+        job_id = jobs.submit(jobs.JobSpec("reproduce", config.to_dict(), data, bias_folder))
     except UnmaskError as exc:
         flash("error", str(exc))
         return
@@ -78,7 +82,9 @@ def _job_view(job: jobs.Job) -> None:
         preset = job.spec.config.get("preset")
         st.markdown(f"**{what}** · job `{job.job_id}` · {preset} preset, {job.epochs} epochs")
         st.progress(_fraction(job), text=progress_text(job))
-        if job.stop_requested:
+        if job.phase == "unsaved" and not job.stop_requested:
+            _unsaved(job)
+        elif job.stop_requested:
             st.caption("Stop asked: the job stops within a batch and saves its run as cancelled.")
         else:
             st.button("Stop", key=f"stop-{job.job_id}", on_click=_stop, args=(job.job_id,))
@@ -100,6 +106,8 @@ def progress_text(job: jobs.Job) -> str:
     if job.phase == "decoding":
         done, total = job.decoded
         return f"Reading images: {done} of {total}"
+    if job.phase == "unsaved":
+        return "Trained, but not saved: the disk refused the run"
     if job.phase in ("saving", "checking bias"):
         return {"saving": "Saving the run…", "checking bias": "Checking bias on the bias data…"}[job.phase]
     left = "estimating time left" if job.seconds_left is None else f"about {job.seconds_left:.0f} s left"
@@ -126,6 +134,24 @@ def _live_accuracy(history: pd.DataFrame, job: jobs.Job) -> None:
     rate = rates.Rate.from_counts(round(float(last["val_accuracy_at_threshold"]) * n_val), n_val)
     st.metric(label, pct(rate.rate))
     st.caption(f"{rate.count} of {rate.n} validation images · 95% CI {ci_text(rate.ci_low, rate.ci_high)}")
+
+
+def _unsaved(job: jobs.Job) -> None:
+    """A run the disk refused: why, and Save again (once space is freed) or Discard."""
+    st.error(job.error or "The run could not be saved.")
+    st.caption(UNSAVED_NOTE)
+    save, discard = st.columns(2)
+    save.button(
+        "Save again", key=f"save-{job.job_id}", on_click=_save_again, args=(job.job_id,), type="primary"
+    )
+    discard.button("Discard the run", key=f"discard-{job.job_id}", on_click=_stop, args=(job.job_id,))
+
+
+def _save_again(job_id: str) -> None:
+    try:
+        jobs.request_save(job_id)
+    except (UnmaskError, OSError) as exc:
+        flash("error", str(exc))
 
 
 def _stop(job_id: str) -> None:

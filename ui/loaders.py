@@ -25,24 +25,38 @@ from core.data import datasets
 from core.data.datasets import DEMO_NAME
 from core.data.faceset import FaceSet
 from core.data.images import decode_image
-from core.errors import UnmaskError
+from core.errors import IMAGE_OUTSIDE_FOLDER, ImageError, UnmaskError
 from core.evaluation import metrics, thresholds
 from core.evaluation.bias import group_table
 from core.evaluation.report import bias_summary
-from core.paths import models_dir
+from core.paths import inside, models_dir, shown_path
 from core.runs import bias_store, store
 from ui.state import data_choice
 
+DATA_UNUSABLE = (
+    "The data set picked in the sidebar cannot be used yet; the sidebar says why. Fix it there, or pick "
+    "another data set: the built-in demo set always works."
+)
+
 
 def folder_error(path: str) -> str | None:
-    """Why ``path`` cannot be used as a data folder, or None when it can (cached for 30 s)."""
-    return _scan_error(str(Path(path).expanduser()))
+    """Why ``path`` cannot be used as a data folder (or a manifest .csv of several), or None when it can.
+
+    Cached for 30 s.
+    """
+    return _scan_error(path)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _scan_error(path: str) -> str | None:
+    from core.data import sources
+
     try:
-        datasets.scan(path)
+        if sources.is_manifest(path):
+            for source in sources.parse_sources([path]):
+                datasets.scan(source.folder)
+        else:
+            datasets.scan(path)
     except UnmaskError as exc:
         return str(exc)
     return None
@@ -60,9 +74,8 @@ def data_folder_or_stop() -> tuple[str, str]:
     The demo set is generated on first use (a few seconds, once).
     """
     choice = data_choice()
-    if choice.error:
-        st.error(choice.error)
-        st.info("Pick another data set in the sidebar; the built-in demo set always works.")
+    if choice.error:  # the sidebar shows the reason, beside the picker: once is enough
+        st.info(DATA_UNUSABLE)
         st.stop()
     if choice.folder is None:
         return demo_folder(), DEMO_NAME
@@ -102,6 +115,56 @@ def load_faces(folder: str, image_size: int) -> FaceSet:
             finally:
                 bar.empty()
     return slot["faces"]
+
+
+def _decoded_set(folder: str, image_size: int) -> FaceSet:
+    """The face set :func:`load_faces` decoded (decoding it now, without a bar, if it has not been)."""
+    slot = _face_slot(folder, image_size)
+    with slot["lock"]:
+        if "faces" not in slot:
+            slot["faces"] = pipeline.load_faces(folder, image_size=image_size)
+    return slot["faces"]
+
+
+def class_pictures(folder: str, image_size: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per class: its mean image and mean log-power spectrum, ready to show (computed once per set and size).
+
+    The spectra cost seconds at 128 px: a filter change on the Data page must not pay them again.
+    """
+    return _class_pictures(folder, image_size)
+
+
+@st.cache_data(max_entries=8, show_spinner="Averaging the images and their spectra…")
+def _class_pictures(folder: str, image_size: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    from core.data import imagestats
+
+    faces = _decoded_set(folder, image_size)
+    means = imagestats.mean_image(faces.images, faces.labels)
+    spectra = imagestats.mean_log_spectrum(faces.images, faces.labels)
+    return {
+        label: (imagestats.to_uint8(means[label]), imagestats.to_uint8(spectra[label], stretch=True))
+        for label in means
+    }
+
+
+def leakage(folder: str, image_size: int, val_fraction: float, seed: int) -> tuple[int, int, list]:
+    """``(n_train, n_val, identical pairs across the split)`` for one split (computed once per split).
+
+    Raises
+    ------
+    UnmaskError
+        If the set cannot be split so (see :func:`core.data.split.split_indices`).
+    """
+    return _leakage(folder, image_size, val_fraction, seed)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _leakage(folder: str, image_size: int, val_fraction: float, seed: int) -> tuple[int, int, list]:
+    from core.data.split import leakage_report, split_indices
+
+    faces = _decoded_set(folder, image_size)
+    train_idx, val_idx = split_indices(faces.labels, val_fraction=val_fraction, seed=seed)
+    return len(train_idx), len(val_idx), list(leakage_report(faces, train_idx, val_idx))
 
 
 def load_faces_or_stop(folder: str, image_size: int) -> FaceSet:
@@ -167,13 +230,17 @@ def thumbnail(root: str, path: str) -> bytes:
     """The image ``path`` under ``root`` as a 128 x 128 px JPEG, centre-cropped (made once, then cached).
 
     Encoded bytes, not pixels: ``st.image`` would encode an array again on every rerun.
+    ``path`` comes from a run's files, so one that leaves ``root`` is refused, never read.
 
     Raises
     ------
     UnmaskError
-        If the file is missing or not an image.
+        If the file is outside ``root``, missing or not an image.
     """
-    return _thumbnail(str(Path(root, path)))
+    file = inside(root, path)
+    if file is None:
+        raise ImageError(IMAGE_OUTSIDE_FOLDER.format(path=shown_path(path), root=root))
+    return _thumbnail(str(file))
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)  # about 5 kB each
@@ -199,6 +266,17 @@ def score(run_id: str, images: Sequence[np.ndarray]) -> np.ndarray:
     loaded = model(run_id)
     with st.spinner(f"Scoring {len(images)} image(s)…"):
         return pipeline.score_images(run_id, list(images), model=loaded)
+
+
+def default_bias_folder(run_id: str) -> str | None:
+    """:func:`core.pipeline.default_bias_folder` as text (cached: it reads the run's scores)."""
+    return _default_bias_folder(str(models_dir()), run_id)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _default_bias_folder(root: str, run_id: str) -> str | None:
+    folder = pipeline.default_bias_folder(run_id)
+    return None if folder is None else str(folder)
 
 
 def bias_pool(run_id: str, folder: str) -> pipeline.BiasPool:

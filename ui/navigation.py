@@ -28,6 +28,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("bias", "Bias by group", ":material/groups:"),
     PageSpec("try_image", "Try an image", ":material/image_search:"),
     PageSpec("stress", "Stress test", ":material/science:"),
+    PageSpec("compare", "Compare runs", ":material/compare_arrows:"),
 )
 DEFAULT_PAGE = "overview"
 

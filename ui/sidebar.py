@@ -8,7 +8,6 @@ a sentence when they cannot be used.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -17,7 +16,9 @@ from core.data import download, uploads
 from core.data.datasets import DEMO_NAME
 from core.errors import ModelError, UnmaskError
 from core.evaluation.report import pct
+from core.paths import user_path
 from core.runs import store
+from ui import presenter
 from ui.jobs import collect_ended_jobs, jobs_status
 from ui.loaders import folder_error
 from ui.state import _RUN_WIDGET, DATA, RUN, THRESHOLD, DataChoice, select_run, url_threshold
@@ -45,6 +46,7 @@ def sidebar() -> None:
         st.subheader("Run in use")
         _run_picker()
         jobs_status()
+        presenter.toggle()
     for note in url_notes:
         st.warning(note)
     _write_url()
@@ -60,7 +62,7 @@ def _read_url_once() -> list[str]:
     if run_id:
         try:
             info = store.run_info(store.validate_run_id(run_id))
-            if info.status == "incomplete":
+            if not info.usable:
                 raise ModelError(info.problem)
             st.session_state[RUN] = run_id
         except UnmaskError as exc:
@@ -100,11 +102,18 @@ def _data_picker() -> None:
         choice = DataChoice(None, DEMO_NAME)
     elif source == "folder":
         path = st.text_input(
-            "Folder path", key="data_folder_path", placeholder="/path/to/faces", bind="query-params"
+            "Folder path",
+            key="data_folder_path",
+            placeholder="/path/to/faces",
+            bind="query-params",
+            help="A folder of faces, or a .csv manifest listing several folders (folder,source per line).",
         ).strip()
         choice = _folder_choice(path) if path else DataChoice(None, "", ASK_FOR_FOLDER)
     elif source == "zip":
-        choice = _zip_choice(st.file_uploader("A .zip of a data folder", type=["zip"], key="data_zip"))
+        archive = st.file_uploader(
+            "A .zip of a data folder", type=["zip"], key="data_zip", max_upload_size=uploads.MAX_UPLOAD_MB
+        )
+        choice = _zip_choice(archive)
     else:
         choice = _kaggle_choice()
     st.session_state[DATA] = choice
@@ -115,7 +124,10 @@ def _data_picker() -> None:
 
 
 def _folder_choice(path: str) -> DataChoice:
-    folder = Path(path).expanduser()
+    try:
+        folder = user_path(path)
+    except UnmaskError as exc:
+        return DataChoice(None, "", str(exc))
     return DataChoice(str(folder), folder.name, folder_error(str(folder)))
 
 
@@ -148,16 +160,44 @@ def _kaggle_choice() -> DataChoice:
     return done.get(which, DataChoice(None, names[which], ASK_FOR_DOWNLOAD))
 
 
+def _name_and_note(info: store.RunInfo) -> None:
+    """A popover to name the run in use and write a note about it (kept in its folder)."""
+    popover = st.popover("Name or note this run", icon=":material/edit:", width="stretch")
+    with popover, st.form("run_meta", border=False):
+        st.text_input("Name", value=info.name, max_chars=store.MAX_NAME, key=f"run_meta_name_{info.run_id}")
+        st.text_area(
+            "Note", value=info.note, max_chars=store.MAX_NOTE, key=f"run_meta_note_{info.run_id}", height=100
+        )
+        st.form_submit_button("Save", on_click=_save_meta, args=(info.run_id,))
+    if info.note:
+        st.caption(info.note)
+
+
+def _save_meta(run_id: str) -> None:
+    try:
+        info = store.write_meta(
+            run_id,
+            name=st.session_state[f"run_meta_name_{run_id}"],
+            note=st.session_state[f"run_meta_note_{run_id}"],
+        )
+    except UnmaskError as exc:
+        st.toast(str(exc), icon=":material/error:")
+    else:
+        st.toast(f"Saved the name and note of run {info.label}.", icon=":material/check:")
+
+
 def _run_picker() -> None:
     listed = store.list_runs()
-    usable = {r.run_id: r for r in listed if r.status != "incomplete"}
+    usable = {r.run_id: r for r in listed if r.usable}
     if not usable:
         st.session_state[RUN] = None
         st.info("No run yet: train one on the Train page.")
     else:
         previous = st.session_state.get(RUN)
-        if previous not in usable:  # first visit, or the run was deleted: take the latest
-            select_run(next(iter(usable)), keep_threshold=previous is None and THRESHOLD in st.session_state)
+        if previous not in usable:  # first visit, or the run was deleted: the newest finished one
+            select_run(
+                store.latest_run_id(), keep_threshold=previous is None and THRESHOLD in st.session_state
+            )
         elif THRESHOLD not in st.session_state:
             select_run(previous)
         st.session_state[_RUN_WIDGET] = st.session_state[RUN]
@@ -165,12 +205,16 @@ def _run_picker() -> None:
             "Run",
             list(usable),
             key=_RUN_WIDGET,
-            format_func=lambda i: f"{i} · {usable[i].status} · acc {pct(usable[i].metrics.get('accuracy'))}",
+            format_func=lambda i: (
+                f"{usable[i].label} · {usable[i].status} · acc {pct(usable[i].metrics.get('accuracy'))}"
+            ),
             on_change=lambda: select_run(st.session_state[_RUN_WIDGET]),
             help="Newest first. The model and its stored validation scores come from this run.",
         )
-    broken = [r for r in listed if r.status == "incomplete"]
+        _name_and_note(usable[st.session_state[RUN]])
+    broken = [r for r in listed if not r.usable]
     if broken:
-        with st.expander(f"{len(broken)} incomplete run(s), not selectable"):
+        kinds = " or ".join(sorted({r.status for r in broken}, reverse=True))
+        with st.expander(f"{len(broken)} {kinds} run(s), not selectable"):
             for info in broken:
                 st.caption(info.problem)

@@ -16,11 +16,12 @@ import streamlit as st
 
 from core import stress_test
 from core.errors import UnmaskError
-from core.evaluation.generalization import generalization_matrix
-from core.evaluation.stress import FramingVerdict, StressReport
+from core.evaluation.generalization import generalization_matrix, measured_findings
+from core.evaluation.stress import FramingVerdict, StressReport, framing_sentence
 from core.paths import models_dir
 from core.runs import evaluations
 from ui.loaders import model
+from ui.navigation import link
 
 Stored = list[tuple[dict[str, Any], StressReport, FramingVerdict]]
 _PERCENT, _AUC = "percent", "%.3f"
@@ -130,3 +131,32 @@ def _model_if_needed(run_id: str, folder: str | None) -> Any:
     except UnmaskError:
         return None  # evaluate_folder says what is wrong
     return model(run_id)
+
+
+def framing_verdict(run_id: str) -> None:
+    """Whether the run reacts to where the face sits, from its kept probe results (the Stress test)."""
+    st.subheader("What it learned: how a face was made, or where it sits?")
+    results = stored_stress(run_id)
+    if not results:
+        st.info(
+            "No stress test yet for this run. A high validation score can come from how the faces are framed "
+            "rather than how they were made: the *Stress test* re-frames the validation images and counts "
+            "the calls that flip."
+        )
+        link("stress", "Go to the Stress test")
+    for summary, report, verdict in results[:3]:
+        sentence = framing_sentence(report, data_name=summary["data"]["name"])
+        if sentence:
+            (st.warning if verdict.reacts else st.success)(sentence)
+
+
+def measured_generalization() -> None:
+    """What the presets trained on the Hard set learn, as measured (shown with or without a run)."""
+    findings = measured_findings()
+    if findings:
+        st.header("What a high validation score does not show")
+        with st.expander(
+            "The presets trained on the Hard set, on faces from other sources and under re-framing "
+            "(measured by python -m bench.generalization)"
+        ):
+            st.markdown(findings)

@@ -7,8 +7,9 @@ stderr, and so do the files ``train`` skipped, with the reason (its JSON lists t
 One module per group of commands, each with an ``add_commands(sub)`` that registers its
 subcommands: :mod:`core.cli.training` (train, reproduce), :mod:`core.cli.generalize`
 (leave-one-source-out), :mod:`core.cli.jobs` (the training queue), :mod:`core.cli.results`
-(evaluate, bias, runs), :mod:`core.cli.stress` (stress), :mod:`core.cli.data` (download).
-Shared helpers (progress bars, text output) are in :mod:`core.cli.common`.
+(evaluate, bias, runs), :mod:`core.cli.stress` (stress), :mod:`core.cli.outputs` (explain,
+report), :mod:`core.cli.data` (download). Shared helpers (progress bars, text output) are in
+:mod:`core.cli.common`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from core.cli import data, generalize, jobs, results, stress, training
+from core.cli import data, generalize, jobs, outputs, results, stress, training
 from core.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from core.errors import UnmaskError
 from core.runs import store
@@ -26,7 +27,7 @@ from core.runs import store
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERRUPTED", "main"]
 
 #: The modules whose ``add_commands`` build the parser, in the order ``--help`` lists them.
-COMMAND_MODULES = (training, generalize, jobs, results, stress, data)
+COMMAND_MODULES = (training, generalize, jobs, results, stress, outputs, data)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -13,6 +12,7 @@ from core.cli.common import command, decode_bar, lines, show_skipped
 from core.data.faceset import SkippedFile
 from core.errors import SCORES_OUT_UNWRITABLE, DataError
 from core.evaluation.report import bias_summary
+from core.paths import user_path
 from core.runs import store
 from core.stress_test import validation_note
 
@@ -80,11 +80,13 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
 
 def _write_scores(scores: pd.DataFrame, file: str) -> str:
     """Write per-image scores (path, label, score P(real), groups) as CSV; returns the file's full path."""
-    target = Path(file).expanduser().resolve()
+    target = user_path(file)
     try:
+        target = target.resolve()
         store.write_scores(scores, target)
-    except OSError as exc:
-        raise DataError(SCORES_OUT_UNWRITABLE.format(path=target, reason=exc.strerror or exc)) from exc
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links
+        reason = getattr(exc, "strerror", None) or exc
+        raise DataError(SCORES_OUT_UNWRITABLE.format(path=target, reason=reason)) from exc
     return str(target)
 
 

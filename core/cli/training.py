@@ -8,7 +8,6 @@ from typing import Any
 from core import pipeline
 from core import reproduce as protocol
 from core.cli.common import command, decode_bar, lines, show_skipped, train_bar
-from core.errors import BACKGROUND_ONE_FOLDER, DataError
 from core.evaluation.report import ordinal, paper_comparison_table, train_summary
 from core.labels import DEFAULT_THRESHOLD, PAPER
 from core.model.config import PRESETS, TrainConfig
@@ -101,11 +100,10 @@ def _train_options(parser: argparse.ArgumentParser) -> None:
 def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     config = train_config(args)
     if args.background:
-        if pipeline.data_sources(args.data) is not None:
-            raise DataError(BACKGROUND_ONE_FOLDER)
-        folder = pipeline.check_training_folder(args.data[0] if args.data else None)
-        return _submit(jobs.JobSpec("train", config.to_dict(), folder))
-    faces = pipeline.load_for(config, args.data, progress=decode_bar())
+        return _submit(
+            jobs.JobSpec("train", config.to_dict(), pipeline.check_training_folder(args.data, config))
+        )
+    faces = pipeline.load_training_faces(args.data, config, progress=decode_bar())
     show_skipped(faces.skipped)
     info = pipeline.train_and_save(faces, config, on_batch=train_bar(config.epochs))
     summary = train_summary(info)
@@ -116,9 +114,10 @@ def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if args.background:
         protocol.check_bias_data(args.data, args.bias_data)
-        data = pipeline.check_training_folder(args.data)
+        config = protocol.protocol_config(args.preset)
+        data = pipeline.check_training_folder(args.data, config)
         bias = None if args.bias_data is None else str(pipeline.data_folder(args.bias_data).resolve())
-        return _submit(jobs.JobSpec("reproduce", protocol.protocol_config(args.preset).to_dict(), data, bias))
+        return _submit(jobs.JobSpec("reproduce", config.to_dict(), data, bias))
     result = protocol.reproduce(
         data=args.data,
         bias_data=args.bias_data,

@@ -55,6 +55,7 @@ from core.errors import (
     DataError,
     ImageError,
 )
+from core.paths import path_errors, user_path
 
 LayoutChoice = Literal["auto", "labels_csv", "real_fake_folders", "utkface"]
 #: How a set is decoded: ``("square", side)`` or ``("native", max_side)``; see :func:`decoded_form`.
@@ -115,11 +116,13 @@ def scan(root: str | os.PathLike[str], *, layout: LayoutChoice = "auto", name: s
         If ``layout`` is not one of the choices.
     """
     folder = _folder(root)
-    chosen = _choose_layout(folder, layout)
-    listing = _LISTERS[chosen](folder)
-    if not listing.paths:
-        raise DataError(NO_VALID_IMAGES.format(path=folder, n_skipped=len(listing.skipped)))
-    demo = is_demo_folder(folder)
+    with path_errors(folder):  # a file that vanishes or a folder that may not be read mid-scan
+        chosen = _choose_layout(folder, layout)
+        listing = _LISTERS[chosen](folder)
+        if not listing.paths:
+            raise DataError(NO_VALID_IMAGES.format(path=folder, n_skipped=len(listing.skipped)))
+        demo = is_demo_folder(folder)
+        sizes = [os.stat(folder / p).st_size for p in listing.paths]
     n = len(listing.paths)
     return FaceSet(
         name=name or (DEMO_NAME if demo else folder.name),
@@ -128,7 +131,7 @@ def scan(root: str | os.PathLike[str], *, layout: LayoutChoice = "auto", name: s
         paths=tuple(listing.paths),
         labels=np.asarray(listing.labels, dtype=np.int8),
         groups=pd.DataFrame(listing.groups, index=pd.RangeIndex(n)).astype(str),
-        info=pd.DataFrame({"bytes": [os.stat(folder / p).st_size for p in listing.paths]}),
+        info=pd.DataFrame({"bytes": sizes}),
         skipped=tuple(listing.skipped),
         is_demo=demo,
     )
@@ -320,12 +323,13 @@ def _decode_cached(listed: FaceSet, *, form: Form, use_cache: bool, progress: Pr
 
 
 def _folder(root: str | os.PathLike[str]) -> Path:
-    path = Path(root).expanduser()
-    if not path.exists():
-        raise DataError(NO_SUCH_FOLDER.format(path=path))
-    if not path.is_dir():
-        raise DataError(NOT_A_FOLDER.format(path=path))
-    return path.resolve()
+    path = user_path(root)
+    with path_errors(path):
+        if not path.exists():
+            raise DataError(NO_SUCH_FOLDER.format(path=path))
+        if not path.is_dir():
+            raise DataError(NOT_A_FOLDER.format(path=path))
+        return path.resolve()
 
 
 def _choose_layout(folder: Path, layout: str) -> Layout:

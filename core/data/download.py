@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Literal
 
 from core.data.layouts import class_folders, looks_like_utkface
-from core.errors import DOWNLOAD_FAILED, DOWNLOAD_UNEXPECTED, UNKNOWN_DOWNLOAD, ConfigError, DownloadError
+from core.errors import (
+    DOWNLOAD_FAILED,
+    DOWNLOAD_NOT_FOUND,
+    DOWNLOAD_OFFLINE,
+    DOWNLOAD_REFUSED,
+    DOWNLOAD_UNEXPECTED,
+    UNKNOWN_DOWNLOAD,
+    ConfigError,
+    DownloadError,
+)
 
 Which = Literal["hard", "utkface"]
 #: How deep below the download folder the data folder is looked for.
@@ -74,7 +83,7 @@ def download_kaggle(which: Which) -> Path:
     # kagglehub and requests raise many unrelated types (HTTP, DNS, SSL, auth, disk,
     # corrupt archive); every one of them leaves the user the same way out.
     except Exception as error:  # noqa: BLE001
-        reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        reason = failure_reason(error)
         raise DownloadError(
             DOWNLOAD_FAILED.format(title=kaggle_set.title, reason=reason, url=kaggle_set.url)
         ) from error
@@ -86,6 +95,63 @@ def download_kaggle(which: Which) -> Path:
             )
         )
     return found
+
+
+def failure_reason(error: BaseException, *, limit: int = 160) -> str:
+    """Why a download failed, in words: offline, refused, not found, or the error's first line, shortened.
+
+    A connection failure (raised by requests, urllib3 or the socket, as
+    ``HTTPSConnectionPool(host=...): Max retries exceeded...``) reads as :data:`DOWNLOAD_OFFLINE`;
+    an HTTP 401 or 403 as :data:`DOWNLOAD_REFUSED`, a 404 as :data:`DOWNLOAD_NOT_FOUND`. Anything else
+    gives its first line, cut at a word boundary with an ellipsis when longer than ``limit``.
+
+    Examples
+    --------
+    >>> failure_reason(OSError("HTTPSConnectionPool(host='www.kaggle.com', port=443): Max retries"))
+    'Kaggle could not be reached: this computer seems to be offline'
+    >>> failure_reason(ValueError("disk full"))
+    'disk full'
+    """
+    chain = _chain(error)
+    texts = " ".join(str(e) for e in chain)
+    names = {type(e).__name__ for e in chain}
+    if names & _OFFLINE_TYPES or any(marker in texts for marker in _OFFLINE_MARKERS):
+        return DOWNLOAD_OFFLINE
+    status = next((s for e in chain if (s := _http_status(e)) is not None), None)
+    if status in (401, 403):
+        return DOWNLOAD_REFUSED.format(status=status)
+    if status == 404:
+        return DOWNLOAD_NOT_FOUND
+    first = (str(error).splitlines() or [""])[0].strip() or type(error).__name__
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+#: Exception types and texts that mean the network, not Kaggle, failed.
+_OFFLINE_TYPES = {"ConnectionError", "NewConnectionError", "NameResolutionError", "MaxRetryError", "gaierror"}
+_OFFLINE_MARKERS = (
+    "HTTPSConnectionPool",
+    "Max retries exceeded",
+    "Failed to resolve",
+    "Network is unreachable",
+)
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and the ones that caused it, outermost first."""
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _http_status(error: BaseException) -> int | None:
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None)
+    return status if isinstance(status, int) else None
 
 
 def _find_data_folder(top: Path, which: Which) -> Path | None:

@@ -43,6 +43,7 @@ from core.errors import (
     SOURCE_NAMED_TWICE,
     DataError,
 )
+from core.paths import user_path
 
 MANIFEST_FOLDER = "folder"
 MANIFEST_SUFFIX = ".csv"
@@ -66,7 +67,7 @@ def parse_sources(entries: Sequence[str | os.PathLike[str]]) -> list[Source]:
     """
     found: list[Source] = []
     for entry in entries:
-        path = Path(entry).expanduser()
+        path = user_path(entry)
         if is_manifest(path):
             found.extend(read_manifest(path))
         elif path.is_dir():
@@ -80,8 +81,14 @@ def parse_sources(entries: Sequence[str | os.PathLike[str]]) -> list[Source]:
 
 
 def is_manifest(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a manifest: an existing file whose name ends in ``.csv``."""
-    path = Path(path).expanduser()
+    """Whether ``path`` is a manifest: an existing file whose name ends in ``.csv``.
+
+    Raises
+    ------
+    DataError
+        As :func:`core.paths.user_path`, for a path that cannot be used at all.
+    """
+    path = user_path(path)
     return path.is_file() and path.suffix.lower() == MANIFEST_SUFFIX
 
 
@@ -109,7 +116,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[Source]:
         raise DataError(MANIFEST_EMPTY.format(file=manifest))
     sources = []
     for _, row in rows.iterrows():
-        folder = (manifest.parent / row[columns[MANIFEST_FOLDER]].strip()).expanduser()
+        folder = user_path(manifest.parent / row[columns[MANIFEST_FOLDER]].strip())
         if not folder.is_dir():
             raise DataError(NO_SUCH_FOLDER.format(path=folder))
         name = row[columns[SOURCE_COLUMN]].strip() if SOURCE_COLUMN in columns else ""

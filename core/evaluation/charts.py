@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -24,6 +24,29 @@ from core.labels import CLASS_NAMES, FAKE, REAL
 CLASS_ORDER = [CLASS_NAMES[REAL], CLASS_NAMES[FAKE]]
 CLASS_COLORS = alt.Scale(domain=CLASS_ORDER, range=["#2b7bba", "#d95f02"])
 RATE_AXIS = alt.Axis(format="%")
+#: Line legends under the chart (a legend at the side is clipped on narrow screens), drawn as
+#: strokes so dash patterns show (a point symbol would show every dash style as the same dot).
+LINE_LEGEND = alt.Legend(
+    orient="bottom", direction="horizontal", symbolType="stroke", symbolStrokeWidth=2, labelLimit=360
+)
+#: Dash legends get a grey stroke of their own: the colour comes from another channel.
+DASH_LEGEND = alt.Legend(
+    orient="bottom",
+    direction="horizontal",
+    symbolType="stroke",
+    symbolStrokeWidth=2,
+    symbolStrokeColor="#52606d",
+)
+#: Runs listed one a line under the chart: run labels are long.
+RUN_LEGEND = alt.Legend(
+    orient="bottom", direction="vertical", symbolType="stroke", symbolStrokeWidth=3, labelLimit=480
+)
+#: Distinct colours for runs (a theme's sequential blues would make two runs look alike).
+RUN_COLORS = alt.Scale(scheme="tableau10")
+#: One panel of the training curves: two side by side fit beside the sidebar at 1280 px (a concatenated
+#: chart does not stretch to its column, so its panels need a width).
+PANEL_SIZE = {"width": 340, "height": 240}
+EPOCH_AXIS = alt.Axis(tickMinStep=1, format="d")
 
 #: History columns drawn by :func:`training_curves`: column -> (panel, split, measure).
 HISTORY_SERIES: dict[str, tuple[str, str, str]] = {
@@ -40,8 +63,19 @@ class ChartError(UnmaskError):
     """The numbers handed to a chart lack a column it needs."""
 
 
-def confusion_heatmap(m: ThresholdMetrics) -> alt.LayerChart:
+#: Name of the click selection of :func:`confusion_heatmap` (``selectable=True``): its value is the
+#: clicked cell's ``actual`` and ``called`` class names.
+CELL_SELECTION = "cell"
+
+
+def confusion_heatmap(
+    m: ThresholdMetrics, *, selectable: bool = False, selected: tuple[str, str] | None = None
+) -> alt.LayerChart:
     """2x2 counts: rows are the actual class, columns the call; each cell shows count and row share.
+
+    With ``selectable``, a click on a cell selects it (point selection :data:`CELL_SELECTION`
+    over ``actual`` and ``called``) and outlines it; ``selected`` (actual, called) is outlined
+    to begin with.
 
     The row shares are the metrics' own rates (recall, flagged-as-fake, passed-as-real,
     specificity); a row without images shows its count only. The threshold is in the data
@@ -68,17 +102,29 @@ def confusion_heatmap(m: ThresholdMetrics) -> alt.LayerChart:
         ]
     )
     base = alt.Chart(data).encode(
-        x=alt.X("called:N", sort=CLASS_ORDER, title="called"),
+        x=alt.X("called:N", sort=CLASS_ORDER, title="called", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("actual:N", sort=CLASS_ORDER, title="actual"),
     )
-    rect = base.mark_rect().encode(
+    rect = base.mark_rect(stroke="#d62728", cursor="pointer" if selectable else "default").encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
         tooltip=[
             *_tips("actual:N", "called:N", "outcome:N", "count:Q"),
             alt.Tooltip("share:Q", format=".1%"),
         ],
     )
-    return alt.layer(rect, base.mark_text(fontSize=16).encode(text=alt.Text("label:N")))
+    if selectable:
+        initial = [{"actual": selected[0], "called": selected[1]}] if selected else None
+        cell = alt.selection_point(
+            name=CELL_SELECTION, fields=["actual", "called"], on="click", clear=False, value=initial
+        )
+        # A fixed view name: Altair's default is a counter, which would make every rerun's spec new.
+        rect = rect.add_params(cell).encode(strokeWidth=alt.condition(cell, alt.value(4), alt.value(0)))
+        rect = rect.properties(name="cells")
+    text = base.mark_text(fontSize=16).encode(
+        text=alt.Text("label:N"),
+        color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("#1f2933")),
+    )
+    return alt.layer(rect, text)
 
 
 def roc_chart(points_df: pd.DataFrame, *, current: tuple[float, float] | None = None) -> alt.LayerChart:
@@ -181,22 +227,86 @@ def training_curves(history: pd.DataFrame) -> alt.HConcatChart:
         raise ChartError(HISTORY_COLUMNS.format(columns=list(history.columns)))
     long = history.melt(id_vars="epoch", value_vars=present, var_name="column", value_name="value")
     long[["panel", "split", "measure"]] = [HISTORY_SERIES[c] for c in long["column"]]
+    color = alt.Color("split:N", sort=["train", "validation"], legend=LINE_LEGEND)
+    dash = alt.StrokeDash("measure:N", legend=DASH_LEGEND)
+    return _history_panels(long, color=color, dash=dash, tips=_tips("epoch:Q", "split:N", "measure:N"))
+
+
+def runs_history_chart(long: pd.DataFrame) -> alt.HConcatChart:
+    """Training curves of several runs overlaid, in a loss and an accuracy panel.
+
+    Colour is the run, dashes the split.
+
+    ``long`` is :func:`core.evaluation.compare.histories` (columns ``run``, ``epoch``, ``panel``,
+    ``split``, ``measure``, ``value``); only the plain accuracy is drawn, not the one at a threshold.
+
+    Raises
+    ------
+    ChartError
+        If a column is missing.
+    """
+    _need(long, ["run", "epoch", "panel", "split", "measure", "value"], chart="runs' training curves")
+    shown = long[long["measure"] != "accuracy at threshold"]
+    color = alt.Color("run:N", legend=RUN_LEGEND, scale=RUN_COLORS)
+    dash = alt.StrokeDash("split:N", sort=["train", "validation"], legend=DASH_LEGEND)
+    return _history_panels(shown, color=color, dash=dash, tips=_tips("run:N", "epoch:Q", "split:N"))
+
+
+def _history_panels(
+    long: pd.DataFrame, *, color: Any, dash: Any, tips: list[alt.Tooltip]
+) -> alt.HConcatChart:
+    """A loss and an accuracy panel of long-form history (``epoch``, ``panel``, ``value``, ...)."""
     panels = []
     for panel in ("loss", "accuracy"):
         part = long[long["panel"] == panel]
         if len(part):
             panels.append(
                 alt.Chart(part, title=panel)
+                .properties(**PANEL_SIZE)
                 .mark_line(point=True)
                 .encode(
-                    x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
-                    y=alt.Y("value:Q", title=panel),
-                    color=alt.Color("split:N", sort=["train", "validation"]),
-                    strokeDash=alt.StrokeDash("measure:N"),
-                    tooltip=[*_tips("epoch:Q", "split:N", "measure:N"), alt.Tooltip("value:Q", format=".4f")],
+                    x=alt.X("epoch:Q", axis=EPOCH_AXIS),
+                    y=alt.Y("value:Q", title=panel, scale=alt.Scale(zero=False)),
+                    color=color,
+                    strokeDash=dash,
+                    tooltip=[*tips, alt.Tooltip("value:Q", format=".4f")],
                 )
             )
     return alt.hconcat(*panels)
+
+
+def runs_curve_chart(points_df: pd.DataFrame, *, kind: Literal["roc", "pr"]) -> alt.LayerChart:
+    """ROC or precision-recall curves of several runs in one frame, a colour per run.
+
+    ``points_df`` is :func:`core.evaluation.compare.curves`' ROC or PR frame (a ``run`` column beside
+    the points of :func:`core.evaluation.thresholds.roc_points` or ``pr_points``).
+    """
+    x_col, y_col = ("fpr", "tpr") if kind == "roc" else ("recall", "precision")
+    _need(points_df, ["run", x_col, y_col, "threshold"], chart="runs' curves")
+    titles = {
+        "fpr": "fakes passed as real (false positive rate)",
+        "tpr": "reals called real (true positive rate)",
+        "recall": "reals called real (recall)",
+        "precision": "called real that are real (precision)",
+    }
+    data = points_df.assign(step=points_df.groupby("run").cumcount())
+    lines = (
+        alt.Chart(data)
+        .mark_line()
+        .encode(
+            x=alt.X(f"{x_col}:Q", title=titles[x_col], scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y(f"{y_col}:Q", title=titles[y_col], scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("run:N", legend=RUN_LEGEND, scale=RUN_COLORS),
+            order=alt.Order("step:Q"),
+            tooltip=[*_tips("run:N"), *_tooltips([x_col, y_col, "threshold"])],
+        )
+    )
+    if kind == "pr":
+        return alt.layer(lines)
+    chance = alt.Chart(pd.DataFrame({"fpr": [0.0, 1.0], "tpr": [0.0, 1.0]})).mark_line(
+        strokeDash=[4, 4], color="gray"
+    )
+    return alt.layer(chance.encode(x=alt.X("fpr:Q"), y=alt.Y("tpr:Q")), lines)
 
 
 def group_bars(
@@ -214,7 +324,7 @@ def group_bars(
     """
     data = pd.DataFrame(table.to_records())
     data["n_label"] = [f"n={k}" for k in data["n_real"]]
-    x = alt.X("group:N", sort=list(data["group"]), title=table.attribute)
+    x = alt.X("group:N", sort=list(data["group"]), title=table.attribute, axis=_nominal_axis(data["group"]))
     base = alt.Chart(data).encode(x=x)
     tooltip = _tips("group:N", "n_real:Q", "flagged_fake:Q") + _tooltips(
         ["flagged_fake_rate", "ci_low", "ci_high"]
@@ -229,29 +339,6 @@ def group_bars(
         label = reference_label if reference_label is not None else f"paper's {reference_rate:.0%}"
         layers += _reference_rule(reference_rate, label)
     return alt.layer(*layers)
-
-
-def ratio_chart(table: GroupTable, *, band: tuple[float, float] = (0.8, 1.25)) -> alt.LayerChart:
-    """Each group's flagged rate divided by the best group's, over a shaded band of near-parity.
-
-    Groups whose ratio is undefined (see ``table.notes``) have no point.
-    """
-    data = pd.DataFrame(table.to_records())
-    shade = pd.DataFrame({"low": [band[0]], "high": [band[1]]})
-    shaded = (
-        alt.Chart(shade).mark_rect(opacity=0.15, color="green").encode(y=alt.Y("low:Q"), y2=alt.Y2("high:Q"))
-    )
-    parity = alt.Chart(pd.DataFrame({"ratio": [1.0]})).mark_rule(color="gray").encode(y=alt.Y("ratio:Q"))
-    points = (
-        alt.Chart(data)
-        .mark_point(filled=True, size=80)
-        .encode(
-            x=alt.X("group:N", sort=list(data["group"]), title=table.attribute),
-            y=alt.Y("ratio_to_best:Q", title="flagged rate / best group's"),
-            tooltip=[*_tips("group:N", "n_real:Q"), alt.Tooltip("ratio_to_best:Q", format=".2f")],
-        )
-    )
-    return alt.layer(shaded, parity, points)
 
 
 def group_score_distributions(scores: Any, groups: Any, *, threshold: float) -> alt.LayerChart:
@@ -273,7 +360,8 @@ def group_score_distributions(scores: Any, groups: Any, *, threshold: float) -> 
             y=alt.Y("group:N", title=getattr(groups, "name", None) or "group"),
         )
     )
-    return alt.layer(boxes, *_threshold_rule(threshold, axis="x"))
+    # A band of 44 px per group: Vega-Lite's default height squeezes five boxes into ~100 px.
+    return alt.layer(boxes, *_threshold_rule(threshold, axis="x")).properties(height=alt.Step(44))
 
 
 def class_balance(counts_df: pd.DataFrame) -> alt.Chart:
@@ -281,7 +369,9 @@ def class_balance(counts_df: pd.DataFrame) -> alt.Chart:
     _need(counts_df, ["class", "count"], chart="class balance")
     split = "split" in counts_df.columns
     encoding: dict[str, Any] = {
-        "x": alt.X("split:N", title="split") if split else alt.X("class:N", sort=CLASS_ORDER),
+        "x": alt.X("split:N", title="split", axis=_nominal_axis(counts_df["split"]))
+        if split
+        else alt.X("class:N", sort=CLASS_ORDER, axis=alt.Axis(labelAngle=0)),
         "y": alt.Y("count:Q", title="images"),
         "color": alt.Color("class:N", scale=CLASS_COLORS),
         "tooltip": _tips("split:N", "class:N", "count:Q") if split else _tips("class:N", "count:Q"),
@@ -298,12 +388,19 @@ def group_counts(counts_df: pd.DataFrame) -> alt.Chart:
         alt.Chart(counts_df)
         .mark_bar()
         .encode(
-            x=alt.X("group:N", title="group"),
+            x=alt.X("group:N", title="group", axis=_nominal_axis(counts_df["group"])),
             y=alt.Y("count:Q", title="images"),
             color=alt.Color("class:N", scale=CLASS_COLORS),
             tooltip=_tips("group:N", "class:N", "count:Q"),
         )
     )
+
+
+def _nominal_axis(names: Iterable[Any]) -> alt.Axis:
+    """Horizontal labels when they fit (at most 8, none over 14 characters), else slanted, never vertical."""
+    values = {str(v) for v in names}
+    fits = len(values) <= 8 and max((len(v) for v in values), default=0) <= 14
+    return alt.Axis(labelAngle=0 if fits else -40, labelLimit=180)
 
 
 def _threshold_rule(threshold: float, *, axis: str) -> list[alt.Chart]:

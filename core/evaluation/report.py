@@ -9,7 +9,7 @@ import pandas as pd
 
 from core.evaluation.bias import GroupTable
 from core.evaluation.metrics import ThresholdMetrics
-from core.evaluation.rates import Rate
+from core.evaluation.rates import Rate, wilson_interval
 from core.labels import PAPER
 from core.runs.store import RunInfo
 
@@ -94,6 +94,47 @@ def metric_rows(m: ThresholdMetrics) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "value", "95% CI", "count", "n", "note"])
 
 
+def bias_rows(table: GroupTable) -> pd.DataFrame:
+    """A bias table in words, one row per group and one for all groups together, ready to show.
+
+    Counts beside each share, intervals as text, ``"n/a"`` with the reason where a group has no
+    images of a class; the raw numbers stay in :meth:`GroupTable.to_records` (and the CSV).
+
+    Examples
+    --------
+    >>> from core.evaluation.bias import group_table
+    >>> rows = bias_rows(group_table([1, 1, 1, 0], [0.9, 0.2, 0.8, 0.1], ["A", "A", "B", "B"]))
+    >>> rows["share flagged as fake (95% CI)"].tolist()[0]
+    '50.0% (1 of 2; 9.5%–90.5%)'
+    >>> rows["group"].tolist()
+    ['A', 'B', 'all groups']
+    """
+    t = table.table
+    parts = [(str(g), r["flagged_fake"], r["n_real"], r["passed_real"], r["n_fake"]) for g, r in t.iterrows()]
+    parts.append(
+        ("all groups", t["flagged_fake"].sum(), t["n_real"].sum(), t["passed_real"].sum(), t["n_fake"].sum())
+    )
+    rows = []
+    for group, flagged, n_real, passed, n_fake in parts:
+        rows.append(
+            {
+                "group": group,
+                "real faces": int(n_real),
+                "share flagged as fake (95% CI)": _share_text(int(flagged), int(n_real), "no real faces"),
+                "fakes": int(n_fake),
+                "share of fakes passed as real (95% CI)": _share_text(int(passed), int(n_fake), "no fakes"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _share_text(count: int, n: int, none: str) -> str:
+    if n == 0:
+        return f"n/a: {none}"
+    rate = Rate.from_counts(count, n)
+    return f"{pct(rate.rate)} ({count} of {n}; {ci_text(rate.ci_low, rate.ci_high)})"
+
+
 def train_summary(info: RunInfo) -> dict[str, Any]:
     """The keys ``python -m core train --json`` promises, from a saved run."""
     m, c = info.metrics, info.config
@@ -103,11 +144,11 @@ def train_summary(info: RunInfo) -> dict[str, Any]:
         "preset": c.get("preset"),
         "epochs": c.get("epochs"),
         "epochs_done": m.get("epochs_done"),
-        "image_size": c.get("image_size"),
+        "image_size": info.image_size,
         "dataset": c.get("dataset", {}).get("name"),
         "n_train": m.get("n_train"),
         "n_val": m.get("n_val"),
-        "threshold": c.get("threshold"),
+        "threshold": info.threshold,
         "val_correct": m.get("correct"),
         "val_accuracy": m.get("accuracy"),
         "val_accuracy_ci": m.get("accuracy_ci"),
@@ -125,31 +166,48 @@ def train_summary(info: RunInfo) -> dict[str, Any]:
 
 
 def runs_table(listed: list[RunInfo]) -> pd.DataFrame:
-    """Saved runs as rows to show: settings, validation accuracy with n and interval, AUC, problems."""
+    """Saved runs as rows to show: name, settings in one cell, validation accuracy with n and interval, AUC.
+
+    Few, short columns, so the table fits a 1400 px screen beside the sidebar; an incomplete
+    run's problem, or else the run's note, is in the last column.
+    """
     rows = []
     for r in listed:
         c, m = r.config, r.metrics
-        auc = m.get("roc_auc")
+        auc, seconds = m.get("roc_auc"), m.get("train_seconds")
         rows.append(
             {
-                "run": r.run_id,
+                "run": r.label,
                 "status": r.status,
-                "data": c.get("dataset", {}).get("name", "?"),
-                "preset": c.get("preset"),
-                "image size": c.get("image_size"),
                 "epochs": f"{m.get('epochs_done', '?')} of {c.get('epochs', '?')}",
-                "batch": c.get("batch_size"),
-                "learning rate": c.get("learning_rate"),
-                "augment": c.get("augment"),
-                "threshold": c.get("threshold"),
+                "data": c.get("dataset", {}).get("name", "?"),
+                "settings": settings_text(c),
                 "validation accuracy (correct/n; 95% CI)": stored_accuracy(m),
-                "ROC AUC": "n/a" if auc is None else f"{auc:.3f} (n={m.get('n')})",
-                "majority baseline": pct(m.get("majority_baseline")),
-                "seconds": m.get("train_seconds"),
-                "problem": r.problem,
+                "ROC AUC": "n/a" if auc is None else f"{auc:.3f}",
+                "seconds": "n/a" if seconds is None else f"{seconds:.1f}",
+                "note": r.problem or r.note,
             }
         )
     return pd.DataFrame(rows)
+
+
+def settings_text(config: dict[str, Any]) -> str:
+    """A run's training settings in one short line.
+
+    Examples
+    --------
+    >>> settings_text({"preset": "fast", "image_size": 64, "batch_size": 32, "learning_rate": 0.003,
+    ...                "augment": False, "threshold": 0.75})
+    'fast 64 px · batch 32 · lr 0.003 · threshold 0.75'
+    """
+    c = config
+    parts = [
+        f"{c.get('preset', '?')} {c.get('image_size', '?')} px",
+        f"batch {c.get('batch_size', '?')}",
+        f"lr {c.get('learning_rate', '?'):g}" if isinstance(c.get("learning_rate"), float) else "lr ?",
+        f"threshold {c.get('threshold', '?'):g}" if isinstance(c.get("threshold"), float) else "threshold ?",
+    ]
+    return " · ".join(parts + (["augmented"] if c.get("augment") else []))
 
 
 def bias_summary(table: GroupTable) -> dict[str, Any]:
@@ -167,6 +225,28 @@ def bias_summary(table: GroupTable) -> dict[str, Any]:
         "p_value_test": table.p_value_test,
         "notes": list(table.notes),
     }
+
+
+def sample_size_note(per_group: int = 100, low: int = 5, high: int = 15) -> str:
+    """What ``per_group`` faces a group can show: the Wilson intervals of ``low`` and ``high`` flagged.
+
+    Examples
+    --------
+    >>> sample_size_note().split(", and")[0]
+    'With 100 real faces per group, 5 flagged (5%) has a 95% interval of 2.2% to 11.2%'
+    """
+    (low_from, low_to), (high_from, high_to) = (
+        wilson_interval(low, per_group),
+        wilson_interval(high, per_group),
+    )
+    share = pct(low / per_group, 0)
+    return (
+        f"With {per_group} real faces per group, {low} flagged ({share}) has a 95% interval of "
+        f"{pct(low_from)} to {pct(low_to)}, and {high} flagged of {pct(high_from)} to {pct(high_to)}: "
+        "two groups must differ by several points before their intervals separate, so this many per "
+        "group can reveal a large bias but cannot show that small ones are absent. More faces per "
+        "group narrow the intervals."
+    )
 
 
 def gap_sentence(summary: dict[str, Any]) -> str | None:
@@ -212,7 +292,7 @@ def paper_comparison(train: dict[str, Any], bias: dict[str, Any] | None = None) 
     """
     t = train
     low, high = t.get("val_accuracy_ci") or (None, None)
-    auc = t.get("val_auc")
+    auc, seconds = t.get("val_auc"), t.get("train_seconds")
     rows = [
         ("data", PAPER["dataset"], str(t["dataset"])),
         ("model", PAPER["model"], f"{t['preset']} preset, {t['image_size']} px"),
@@ -231,7 +311,7 @@ def paper_comparison(train: dict[str, Any], bias: dict[str, Any] | None = None) 
         ),
         ("ROC AUC", "not reported", "n/a" if auc is None else f"{auc:.3f} (n = {t['n_val']})"),
         ("majority-class baseline", "not reported", pct(t["majority_baseline"], 2)),
-        ("training time", "not reported", f"{t['train_seconds']:.1f} s"),
+        ("training time", "not reported", "n/a" if seconds is None else f"{seconds:.1f} s"),
     ]
     for g in (bias or {}).get("groups", []):
         rows.append(

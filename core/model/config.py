@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from core.errors import ODD_PATCH, OUT_OF_RANGE, PATCH_SETTING_ONLY, UNKNOWN_PRESET, ConfigError
+import numpy as np
+
+from core.errors import NOT_A_SWITCH, ODD_PATCH, OUT_OF_RANGE, PATCH_SETTING_ONLY, UNKNOWN_PRESET, ConfigError
 from core.labels import DEFAULT_THRESHOLD
 
 Preset = Literal["fast", "paper", "artifacts"]
@@ -17,6 +20,10 @@ PATCH_PRESETS: tuple[str, ...] = ("artifacts",)
 PATCH_SETTINGS: tuple[str, ...] = ("patch_size", "native_max_side", "patches_per_image", "degrade")
 Head = Literal["flatten", "global_average"]
 Padding = Literal["valid", "same"]
+
+#: Smallest and largest image side, and the largest batch, a training run accepts.
+IMAGE_SIZE_RANGE = (16, 512)
+MAX_BATCH = 4096
 
 #: Per-preset defaults used when a setting is left as ``None``. For ``artifacts``,
 #: ``image_size`` is only the side that a caller which can pass nothing but resized
@@ -101,19 +108,21 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ConfigError(UNKNOWN_PRESET.format(preset=self.preset, choices=", ".join(PRESETS)))
-        _check_range("epochs", self.epochs, 1, 500)
+        _check_range("epochs", self.epochs, 1, 500, whole=True)
         _check_range("val_fraction", self.val_fraction, 0.05, 0.9)
         if self.test_fraction:
             _check_range("test_fraction", self.test_fraction, 0.05, 0.5)
         self._check_patch_settings()
         _check_range("threshold", self.threshold, 0.0, 1.0)
-        _check_range("seed", self.seed, 0, 2**31 - 1)
+        _check_range("seed", self.seed, 0, 2**31 - 1, whole=True)
         if self.batch_size is not None:
-            _check_range("batch_size", self.batch_size, 1, 4096)
+            _check_range("batch_size", self.batch_size, 1, MAX_BATCH, whole=True)
         if self.learning_rate is not None:
             _check_range("learning_rate", self.learning_rate, 1e-7, 1.0)
         if self.image_size is not None:
-            _check_range("image_size", self.image_size, 16, 512)
+            _check_range("image_size", self.image_size, *IMAGE_SIZE_RANGE, whole=True)
+        if not isinstance(self.augment, bool | np.bool_):
+            raise ConfigError(NOT_A_SWITCH.format(name="augment", value=self.augment))
 
     @property
     def is_patch_preset(self) -> bool:
@@ -150,6 +159,9 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
-def _check_range(name: str, value: float, low: float, high: float) -> None:
-    if not (low <= value <= high):
+def _check_range(name: str, value: object, low: float, high: float, *, whole: bool = False) -> None:
+    """Refuse anything but a number (a whole one when ``whole``) from ``low`` to ``high``: NaN, text, True."""
+    kind = numbers.Integral if whole else numbers.Real
+    number = isinstance(value, kind) and not isinstance(value, bool | np.bool_)
+    if not (number and low <= value <= high):  # type: ignore[operator]
         raise ConfigError(OUT_OF_RANGE.format(name=name, low=low, high=high, value=value))

@@ -75,16 +75,27 @@ def build_model(preset: Preset, *, image_size: int, augment: bool = False) -> ke
     return keras.Model(inputs, outputs, name=f"unmask_{preset}")
 
 
+# Every layer is named: Keras numbers unnamed layers with a per-thread counter that
+# ``keras.backend.clear_session()`` resets, and Streamlit calls that after every script run, so a
+# model built in a background thread while a page reran could get two layers called "conv2d".
 def _body(x: Any, architecture: Architecture) -> Any:
     """Conv2D + MaxPooling2D blocks, the head, and the hidden Dense layer."""
     init = architecture.kernel_initializer
-    for filters in architecture.filters:
+    for i, filters in enumerate(architecture.filters, start=1):
         x = layers.Conv2D(
-            filters, 3, padding=architecture.padding, activation="relu", kernel_initializer=init
+            filters,
+            3,
+            padding=architecture.padding,
+            activation="relu",
+            kernel_initializer=init,
+            name=f"conv_{i}",
         )(x)
-        x = layers.MaxPooling2D()(x)
-    x = layers.Flatten()(x) if architecture.head == "flatten" else layers.GlobalAveragePooling2D()(x)
-    return layers.Dense(architecture.units, activation="relu", kernel_initializer=init)(x)
+        x = layers.MaxPooling2D(name=f"pool_{i}")(x)
+    if architecture.head == "flatten":
+        x = layers.Flatten(name="flatten")(x)
+    else:
+        x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    return layers.Dense(architecture.units, activation="relu", kernel_initializer=init, name="dense")(x)
 
 
 def compile_model(

@@ -78,6 +78,7 @@ def train(
     on_epoch: Callable[[EpochReport], None] | None = None,
     on_batch: Callable[[int, int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    tensorboard_dir: str | None = None,
 ) -> TrainResult:
     """Train ``config.preset`` on ``faceset`` with a stratified, seeded validation split.
 
@@ -96,6 +97,9 @@ def train(
     cancel : threading.Event, optional
         Set it from any thread to stop within the current batch; the result's status
         is then ``"cancelled"``.
+    tensorboard_dir : str, optional
+        Also write TensorBoard logs there (Keras's TensorBoard callback: losses and metrics per
+        epoch), so a run opens in ``tensorboard --logdir``.
 
     Returns
     -------
@@ -118,6 +122,9 @@ def train(
     compile_model(model, learning_rate=config.learning_rate, threshold=config.threshold, decay_steps=decay)
     progress = _Progress(config.epochs, steps, on_epoch, on_batch, cancel)
     progress.sizes = (len(train_idx), len(val_idx))
+    callbacks: list[keras.callbacks.Callback] = [progress]
+    if tensorboard_dir is not None:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=tensorboard_dir, write_graph=False))
     started = time.perf_counter()
     model.fit(
         train_ds,
@@ -125,7 +132,7 @@ def train(
         epochs=config.epochs,
         steps_per_epoch=steps if config.is_patch_preset else None,
         verbose=0,
-        callbacks=[progress],
+        callbacks=callbacks,
         shuffle=False,
     )
     seconds = time.perf_counter() - started

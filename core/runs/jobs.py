@@ -38,10 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from core.disk import process_running
 from core.errors import (
     BAD_JOB_ID,
     JOB_LOST,
     JOB_NOT_STOPPABLE,
+    JOB_NOT_UNSAVED,
     JOB_START_FAILED,
     NO_SUCH_JOB,
     OUT_OF_RANGE,
@@ -55,7 +57,9 @@ from core.runs.store import json_safe
 JobKind = Literal["train", "reproduce"]
 JobState = Literal["queued", "running", "finished", "cancelled", "failed"]
 #: What a running job is doing, in the words the progress bar uses.
-Phase = Literal["queued", "starting", "decoding", "training", "validating", "saving", "checking bias", "done"]
+Phase = Literal[
+    "queued", "starting", "decoding", "training", "validating", "saving", "unsaved", "checking bias", "done"
+]
 ENDED: tuple[str, ...] = ("finished", "cancelled", "failed")
 #: How many jobs may train at once when ``UNMASK_MAX_JOBS`` is not set.
 DEFAULT_MAX_JOBS = 1
@@ -65,6 +69,8 @@ HEARTBEAT_S = 1.0
 STALE_AFTER_S = 60.0
 #: Ended jobs kept in the registry (the newest); older ones are removed when a job is submitted.
 KEEP_ENDED = 50
+#: How long a worker keeps a run the disk refused in memory, waiting to be asked to save it again (s).
+UNSAVED_WAIT_S = 3600.0
 
 _JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
 _LOCK = ".lock"
@@ -278,6 +284,32 @@ def stop_requested(folder: Path) -> bool:
     return (folder / "stop").exists()
 
 
+def request_save(job_id: str) -> Job:
+    """Ask a job whose run the disk refused (phase ``unsaved``) to save it again, once space is freed.
+
+    Creates the job's ``save`` file, which takes no disk blocks; the worker tries once per request.
+
+    Raises
+    ------
+    ModelError
+        ``JOB_NOT_UNSAVED`` for a job that has no run waiting to be saved.
+    """
+    job = get_job(job_id)
+    if job.done or job.phase != "unsaved":
+        raise ModelError(JOB_NOT_UNSAVED.format(job_id=job_id))
+    (jobs_dir() / job_id / "save").touch()
+    return job
+
+
+def take_save_request(folder: Path) -> bool:
+    """Whether someone asked the job in ``folder`` to save its run again; the request is used up."""
+    try:
+        (folder / "save").unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def queue_lock() -> Iterator[None]:
     """Hold the registry's lock (an exclusive ``flock`` on ``models/.jobs/.lock``)."""
@@ -318,20 +350,8 @@ def read_json(path: Path) -> Any:
 
 
 def process_alive(pid: int | None) -> bool:
-    """Whether process ``pid`` exists and is not a zombie (an exited child nobody has reaped)."""
-    if not pid or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except OSError:  # exists, but belongs to someone else
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+    """Whether process ``pid`` exists and is not a zombie (see :func:`core.disk.process_running`)."""
+    return process_running(pid)
 
 
 def _new_job_id(kind: str) -> str:

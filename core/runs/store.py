@@ -2,44 +2,64 @@
 
 A run folder holds ``model.keras``, ``config.json``, ``history.json``, ``scores.csv``
 (per-image validation scores with group columns) and ``metrics.json``, and may hold more
-per-image tables (``<name>.csv``: a held-out test split's or a held-out source's scores). It is written
+per-image tables (``<name>.csv``: a held-out test split's or a held-out source's scores); optionally
+``meta.json`` (the name and note a user gave the run, see :func:`write_meta`) and
+``tensorboard/`` (Keras's TensorBoard logs). It is written
 into a hidden temporary folder and renamed into place in one step, so a crash
 mid-save never leaves a folder that lists as a run; the next save deletes what a killed
 one left behind. Nothing is pickled; models load in Keras safe mode. Only
 :func:`load_model` imports Keras.
+
+What is read back is checked (:mod:`core.runs.schema`) before anything uses it: a run
+whose files were edited into nonsense lists as ``damaged`` with the reason, and only
+``finished`` and ``cancelled`` runs are :attr:`RunInfo.usable`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import secrets
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core.disk import process_running
 from core.errors import (
     BAD_RUN_ID,
+    META_TOO_LONG,
     MODEL_UNREADABLE,
     NO_RUNS,
     NO_SUCH_RUN,
+    RUN_DAMAGED,
     RUN_INCOMPLETE,
+    RUN_NOT_SAVED,
     ModelError,
+    RunNotSaved,
 )
 from core.labels import DEFAULT_THRESHOLD
 from core.model.config import PRESET_DEFAULTS
 from core.paths import models_dir
+from core.runs.schema import STATUSES, run_problem, scores_problem
 
 RUN_FILES = ("model.keras", "config.json", "history.json", "scores.csv", "metrics.json")
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
-_TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_PARTIAL = re.compile(r"^\.partial-.+-(\d+)-[0-9a-f]{6}$")
+# \A and \Z, not ^ and $: "$" also matches before a trailing newline.
+_RUN_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
+_TABLE_NAME = re.compile(r"\A[a-z][a-z0-9_]{0,39}\Z")
+_PARTIAL = re.compile(r"\A\.partial-.+-(\d+)-[0-9a-f]{6}\Z")
+#: Larger JSON files are not read: a run's own are a few kB.
+MAX_JSON_BYTES = 16 * 1024 * 1024
+META_FILE = "meta.json"
+TENSORBOARD_DIR = "tensorboard"
+#: Longest run name and note, in characters.
+MAX_NAME, MAX_NOTE = 80, 2000
 # Image paths are kept as the file system gives them: a name that is not UTF-8 carries
 # surrogate escapes, which must reach scores.csv (and come back) byte for byte.
 _PATH_ERRORS = "surrogateescape"
@@ -51,10 +71,31 @@ class RunInfo:
 
     run_id: str
     path: Path
-    status: str  # "finished", "cancelled" or "incomplete"
+    status: str  # "finished", "cancelled", "incomplete" (files missing) or "damaged" (files edited)
     config: dict[str, Any]
     metrics: dict[str, Any]
-    problem: str = ""  # why an incomplete run cannot be used
+    problem: str = ""  # why an incomplete or damaged run cannot be used
+    meta: dict[str, Any] = field(default_factory=dict)  # meta.json: name and note, if given
+
+    @property
+    def usable(self) -> bool:
+        """Whether the run can be shown and used: finished or cancelled, its files checked."""
+        return self.status in STATUSES
+
+    @property
+    def name(self) -> str:
+        """The name a user gave the run, or ``""``."""
+        return str(self.meta.get("name") or "")
+
+    @property
+    def note(self) -> str:
+        """The note a user wrote about the run, or ``""``."""
+        return str(self.meta.get("note") or "")
+
+    @property
+    def label(self) -> str:
+        """How to call the run on screen: ``"name (id)"``, or the id alone when it has no name."""
+        return f"{self.name} ({self.run_id})" if self.name else self.run_id
 
     @property
     def threshold(self) -> float:
@@ -111,23 +152,32 @@ def save_run(
     metrics: dict[str, Any],
     run_id: str | None = None,
     tables: dict[str, pd.DataFrame] | None = None,
+    tensorboard: Path | None = None,
 ) -> RunInfo:
     """Write a run atomically and return how it lists.
 
     ``config`` must carry ``status`` ("finished" or "cancelled") and ``preset``. Each of
     ``tables`` (name: lower-case letters, digits and ``_``) is written as ``<name>.csv``
-    beside ``scores.csv``; read it back with :func:`load_table`.
+    beside ``scores.csv``; read it back with :func:`load_table`. A ``tensorboard`` folder
+    of logs (see :func:`scratch_dir`) is moved into the run.
+
+    Raises
+    ------
+    RunNotSaved
+        ``RUN_NOT_SAVED`` when the file system refuses (a full disk, no permission): the
+        staging folder is removed, and the exception's ``save_again()`` tries once more
+        with the same model and results, which it keeps in memory.
     """
     for name in tables or {}:
         if not _TABLE_NAME.match(name) or f"{name}.csv" in RUN_FILES:
             raise ValueError(f"bad run table name {name!r}")
     run_id = validate_run_id(run_id or new_run_id(str(config.get("preset", "run"))))
     root = models_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    _remove_stale_partials(root)
     staging = root / f".partial-{run_id}-{os.getpid()}-{secrets.token_hex(3)}"
-    staging.mkdir()
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        _remove_stale_partials(root)
+        staging.mkdir()
         model.save(staging / "model.keras")
         _write_json(staging / "config.json", {"run_id": run_id, **config})
         _write_json(staging / "history.json", history.to_dict(orient="records"))
@@ -135,53 +185,139 @@ def save_run(
         for name, table in (tables or {}).items():
             write_scores(table, staging / f"{name}.csv")
         _write_json(staging / "metrics.json", metrics)
+        if tensorboard is not None and tensorboard.is_dir():
+            shutil.move(tensorboard, staging / TENSORBOARD_DIR)
         os.replace(staging, root / run_id)  # the single step that makes the run exist
+    except OSError as exc:
+        again = functools.partial(
+            save_run,
+            model=model,
+            config=config,
+            history=history,
+            scores=scores,
+            metrics=metrics,
+            run_id=run_id,
+            tables=tables,
+        )
+        reason = exc.strerror or str(exc)
+        raise RunNotSaved(
+            RUN_NOT_SAVED.format(run_id=run_id, folder=root, reason=reason), save_again=again
+        ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return run_info(run_id)
 
 
-def list_runs() -> list[RunInfo]:
-    """All runs, newest first. Broken folders list as ``incomplete`` with the reason."""
+def scratch_dir(kind: str) -> Path:
+    """A new, empty folder under the models folder for files a run makes while it trains.
+
+    Named like a killed save's staging folder, so the next save removes it if it is left behind.
+    """
     root = models_dir()
-    if not root.is_dir():
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f".partial-{kind}-{os.getpid()}-{secrets.token_hex(3)}"
+    path.mkdir()
+    return path
+
+
+def list_runs() -> list[RunInfo]:
+    """All runs, newest first. Broken folders list as ``incomplete`` or ``damaged`` with the reason.
+
+    A run deleted while it is being listed (by another session or process) is left out.
+    """
+    root = models_dir()
+    try:
+        ids = [p.name for p in root.iterdir() if _RUN_ID.match(p.name) and p.is_dir()]
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    ids = [p.name for p in root.iterdir() if p.is_dir() and _RUN_ID.match(p.name)]
-    return [run_info(i) for i in sorted(ids, reverse=True)]
+    listed = []
+    for run_id in sorted(ids, reverse=True):
+        try:
+            info = run_info(run_id)
+        except ModelError:  # NO_SUCH_RUN: deleted since the folder was listed
+            continue
+        if info.path.is_dir():  # else deleted while its files were read
+            listed.append(info)
+    return listed
 
 
 def latest_run_id() -> str:
-    """The newest usable run's id (finished or cancelled; incomplete runs are passed over)."""
-    for info in list_runs():
-        if info.status != "incomplete":
-            return info.run_id
-    raise ModelError(NO_RUNS)
+    """The newest finished run's id; the newest cancelled one when none finished.
+
+    Incomplete and damaged runs are passed over, and a run stopped after 2 of 35 epochs is no
+    default: it is used only when nothing finished.
+    """
+    usable = [info for info in list_runs() if info.usable]
+    if not usable:
+        raise ModelError(NO_RUNS)
+    return next((i.run_id for i in usable if i.status == "finished"), usable[0].run_id)
 
 
 def run_info(run_id: str) -> RunInfo:
-    """How one run lists; never raises for a damaged folder, only for a bad or unknown id."""
+    """How one run lists; never raises for a broken folder, only for a bad or unknown id.
+
+    Its ``config`` and ``metrics`` have passed :func:`core.runs.schema.run_problem`; a run
+    that fails it is ``damaged``, with empty ``config`` and ``metrics`` so that nothing
+    unchecked is shown.
+    """
     path = _run_path(run_id)
     missing = [f for f in RUN_FILES if not (path / f).is_file()]
     config = _read_object(path / "config.json")
     metrics = _read_object(path / "metrics.json")
     if missing or config is None or metrics is None:
         what = ", ".join(missing) or "readable config.json and metrics.json"
-        return RunInfo(
-            run_id,
-            path,
-            "incomplete",
-            config or {},
-            metrics or {},
-            RUN_INCOMPLETE.format(run_id=run_id, missing=what),
-        )
-    return RunInfo(run_id, path, str(config.get("status", "finished")), config, metrics)
+        problem = RUN_INCOMPLETE.format(run_id=run_id, missing=what)
+        return RunInfo(run_id, path, "incomplete", {}, {}, problem)
+    problem = run_problem(config, metrics)
+    if problem is not None:
+        return RunInfo(run_id, path, "damaged", {}, {}, RUN_DAMAGED.format(run_id=run_id, problem=problem))
+    meta = _read_object(path / META_FILE) or {}
+    return RunInfo(run_id, path, str(config.get("status", STATUSES[0])), config, metrics, meta=meta)
+
+
+def write_meta(run_id: str, *, name: str, note: str = "") -> RunInfo:
+    """Give a run a name and a note (``meta.json`` in its folder, replaced in one step).
+
+    Parameters
+    ----------
+    run_id : str
+    name : str
+        At most :data:`MAX_NAME` characters; blank clears it.
+    note : str, default ""
+        At most :data:`MAX_NOTE` characters.
+
+    Returns
+    -------
+    RunInfo
+        How the run lists now.
+
+    Raises
+    ------
+    ModelError
+        If the run does not exist, or the name or note is too long.
+    """
+    path = _run_path(run_id)
+    name, note = name.strip(), note.strip()
+    for what, text, limit in (("name", name, MAX_NAME), ("note", note, MAX_NOTE)):
+        if len(text) > limit:
+            raise ModelError(META_TOO_LONG.format(what=what, n=len(text), limit=limit))
+    staging = path / f".{META_FILE}.{os.getpid()}-{secrets.token_hex(3)}"
+    try:
+        _write_json(staging, {"name": name, "note": note})
+        os.replace(staging, path / META_FILE)  # readers see the old file or the new, never half of one
+    finally:
+        staging.unlink(missing_ok=True)
+    return run_info(run_id)
+
+
+def tensorboard_dir(run_id: str) -> Path:
+    """Where a run's TensorBoard logs are (``tensorboard --logdir`` on it, or on ``models/``)."""
+    return _run_path(run_id) / TENSORBOARD_DIR
 
 
 def load_run(run_id: str) -> Run:
-    """A run's history and per-image scores (no model). Raises for incomplete runs."""
-    info = run_info(run_id)
-    if info.status == "incomplete":
-        raise ModelError(info.problem)
+    """A run's history and per-image scores (no model). Raises for incomplete and damaged runs."""
+    info = _usable(run_id)
     records = _read_json(info.path / "history.json")
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing="readable history.json"))
@@ -196,6 +332,9 @@ def _read_scores(run_id: str, file: Path) -> pd.DataFrame:
         raise ModelError(
             RUN_INCOMPLETE.format(run_id=run_id, missing=f"readable {file.name}: {exc}")
         ) from exc
+    problem = scores_problem(scores)
+    if problem is not None:
+        raise ModelError(RUN_DAMAGED.format(run_id=run_id, problem=problem))
     return scores
 
 
@@ -238,9 +377,7 @@ def read_scores(file: Path, *, score_columns: tuple[str, ...]) -> pd.DataFrame:
 
 def load_model(run_id: str) -> Any:
     """The run's Keras model, loaded in safe mode (no arbitrary code)."""
-    info = run_info(run_id)
-    if info.status == "incomplete":
-        raise ModelError(info.problem)
+    info = _usable(run_id)
     from core.model.presets import load_keras_model
 
     try:
@@ -253,6 +390,13 @@ def load_model(run_id: str) -> Any:
 def delete_run(run_id: str) -> None:
     """Remove a run folder."""
     shutil.rmtree(_run_path(run_id))
+
+
+def _usable(run_id: str) -> RunInfo:
+    info = run_info(run_id)
+    if not info.usable:
+        raise ModelError(info.problem)
+    return info
 
 
 def _run_path(run_id: str) -> Path:
@@ -298,24 +442,12 @@ def _remove_stale_partials(root: Path) -> None:
     """Delete staging folders left by a save that was killed (its process no longer runs).
 
     A folder of a process that is still running, on this machine, is left alone: it may be
-    mid-save. Only POSIX can ask whether a process runs without disturbing it.
+    mid-save (see :func:`core.disk.process_running`).
     """
-    if os.name != "posix":
-        return
     for entry in root.iterdir():
         found = _PARTIAL.match(entry.name)
-        if found and entry.is_dir() and not entry.is_symlink() and not _process_running(int(found.group(1))):
+        if found and entry.is_dir() and not entry.is_symlink() and not process_running(int(found.group(1))):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def _process_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: only checks that the process exists
-    except (ProcessLookupError, OverflowError):  # no such process, or no such pid at all
-        return False
-    except OSError:  # e.g. it exists but belongs to another user
-        return True
-    return True
 
 
 def _read_object(path: Path) -> dict[str, Any] | None:
@@ -325,7 +457,10 @@ def _read_object(path: Path) -> dict[str, Any] | None:
 
 
 def _read_json(path: Path) -> Any:
+    """The JSON in ``path``, or None when it is unreadable, too large, or nested too deep to parse."""
     try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            return None
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None

@@ -5,6 +5,11 @@ turn in the queue, then runs the same code as the CLI — :func:`core.pipeline.t
 for ``train`` jobs, :func:`core.reproduce.reproduce` for ``reproduce`` jobs — reporting its
 progress to ``state.json`` at most :data:`WRITES_PER_S` times a second (and at every epoch and
 phase change), and stopping within a batch when the job's ``stop`` file appears.
+
+When the trained run cannot be saved (a full disk), the worker keeps the model in memory
+and waits, in phase ``unsaved``, for the job's ``save`` file (the app's *Save again*, see
+:func:`core.runs.jobs.request_save`) to try again, or for ``stop`` to give it up; after
+:data:`core.runs.jobs.UNSAVED_WAIT_S` it gives up by itself.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.errors import JOB_UNEXPECTED, UnmaskError
+from core.errors import JOB_UNEXPECTED, RunNotSaved, UnmaskError
 from core.runs import jobs
 
 #: Progress is written at most this often (writes per second); epochs and phases always are.
@@ -157,24 +162,75 @@ def _wait_for_turn(folder: Path, reporter: Reporter) -> bool:
 def _run(spec: jobs.JobSpec, reporter: Reporter) -> tuple[str, dict[str, Any] | None]:
     """Train or reproduce as the CLI does; returns the run id and, for a reproduction, its result."""
     from core import pipeline
-    from core.reproduce import reproduce
+    from core.reproduce import protocol_result, reproduce
 
     config = spec.train_config()
     callbacks = {"on_batch": reporter.batch, "on_epoch": reporter.epoch, "cancel": reporter.cancel}
     if spec.kind == "reproduce":
-        result = reproduce(
-            data=spec.data,
-            bias_data=spec.bias_data,
-            config=config,
-            decode_progress=reporter.decoding,
-            on_phase=reporter.phase,
-            **callbacks,
-        )
+        try:
+            result = reproduce(
+                data=spec.data,
+                bias_data=spec.bias_data,
+                config=config,
+                decode_progress=reporter.decoding,
+                on_phase=reporter.phase,
+                **callbacks,
+            )
+        except RunNotSaved as unsaved:
+            info = _save_when_asked(reporter, unsaved)
+            reporter.phase("checking bias")
+            result = protocol_result(info, bias_data=spec.bias_data, progress=reporter.decoding)
         return result["train"]["run_id"], result
-    faces = pipeline.load_for(config, spec.data, progress=reporter.decoding)
+    faces = pipeline.load_training_faces(spec.data, config, progress=reporter.decoding)
     reporter.phase("training")
-    info = pipeline.train_and_save(faces, config, on_phase=reporter.phase, **callbacks)
+    try:
+        info = pipeline.train_and_save(faces, config, on_phase=reporter.phase, **callbacks)
+    except RunNotSaved as unsaved:
+        info = _save_when_asked(reporter, unsaved)
     return info.run_id, None
+
+
+def _save_when_asked(reporter: Reporter, unsaved: RunNotSaved) -> Any:
+    """Keep a run the disk refused in memory, and save it again each time someone asks, until it works.
+
+    Its state is written when it can be: on a disk too full even for that, it is written
+    once space is freed, and the app then offers *Save again*.
+
+    Returns
+    -------
+    RunInfo
+        The run, saved.
+
+    Raises
+    ------
+    RunNotSaved
+        The last refusal, when the job is stopped or nobody asks within ``UNSAVED_WAIT_S``.
+    """
+    folder = reporter.folder
+    deadline = time.monotonic() + jobs.UNSAVED_WAIT_S
+    reported = False
+    while time.monotonic() < deadline and not jobs.stop_requested(folder):
+        if not reported:
+            reported = _try_write(reporter, phase="unsaved", error=str(unsaved))
+        if jobs.take_save_request(folder):
+            try:
+                info = unsaved.save_again()
+            except RunNotSaved as again:
+                unsaved, reported = again, False
+                continue
+            reporter.write(force=True, phase="saving", error=None)
+            return info
+        time.sleep(QUEUE_POLL_S)
+    raise unsaved
+
+
+def _try_write(reporter: Reporter, **values: Any) -> bool:
+    """Write the job's state; False when the disk refuses (it is tried again later)."""
+    try:
+        reporter.write(force=True, **values)
+    except OSError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

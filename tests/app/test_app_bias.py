@@ -40,9 +40,16 @@ def test_demo_one_bar_per_skin_tone_with_n_and_interval(at, monkeypatch: pytest.
     assert at.main.selectbox(key="bias_attribute").value == "skin_tone"
     assert f"{n_val} faces of **synthetic demo data**" in texts(at)  # fewer than 100 of each tone
     assert chart_with(at, "rate")["rate"][0] == 0.15  # the paper's line
-    assert len(chart_with(at, "ratio_to_best")) == 5
-    table = next(d.value for d in at.main.dataframe if "flagged_fake_rate" in d.value.columns)
-    assert len(table) == 5
+    table = next(d.value for d in at.main.dataframe if "group" in d.value.columns).set_index("group")
+    assert list(table.index) == [*sorted(bars["group"]), "all groups"]  # the whole beside the parts
+    assert list(table.columns) == [
+        "real faces",
+        "share flagged as fake (95% CI)",
+        "fakes",
+        "share of fakes passed as real (95% CI)",
+    ]
+    assert table["share flagged as fake (95% CI)"].str.fullmatch(r"\d+\.\d% \(\d+ of \d+; .+–.+\)").all()
+    assert "None" not in table.to_string() and "nan" not in table.to_string()
     assert [b.proto.label for b in at.get("download_button")] == ["Bias table (CSV)"]
 
 
@@ -103,6 +110,24 @@ def test_utkface_five_races_real_faces_only(at, utkface_dir: Path) -> None:
     assert sorted(bars["group"]) == ["Asian", "Black", "Indian", "Others", "White"]
     assert list(bars["n_real"]) == [100] * 5
     assert "only the false-alarm side, real faces flagged as fake, is measured" in texts(at)
+
+
+def test_run_on_data_without_groups_asks_for_bias_data(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Nothing to check on by default: no silent scoring of the drawn demo faces for a real-data run."""
+    from support.app import use_no_runs
+    from support.factories import save_run_without_groups
+
+    from ui.bias import NO_GROUPS
+
+    use_no_runs(monkeypatch, tmp_path / "models")
+    save_run_without_groups("hard-run", data=tmp_path)
+    at = app("bias")
+    assert NO_GROUPS.format(run_id="hard-run") in [i.value for i in at.main.info]
+    assert not at.get("vega_lite_chart")
+    at.button(key="bias_use_demo").click().run()
+    assert at.text_input(key="bias_path").value == str(data_dir() / "demo")
 
 
 def test_the_view_lives_in_the_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

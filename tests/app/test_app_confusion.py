@@ -117,3 +117,24 @@ def test_threshold_kept_in_step_with_bias_page(at) -> None:
     switch_page(at, "confusion").run()
     assert at.slider(key=THRESHOLD_WIDGET).value == pytest.approx(0.35)
     assert "At 0.35:" in texts(at)
+
+
+def test_clicking_a_matrix_cell_shows_that_cells_images(at) -> None:
+    """A click selects the cell (the chart's selection state, as the browser sends it); the images follow."""
+    assert at.button_group(key="confusion_cell").value == "real flagged as fake"
+    click = {"selection": {"cell": [{"actual": "fake", "called": "fake"}]}}
+    at.session_state["confusion_click-real flagged as fake"] = click  # the chart's key while that cell shows
+    at.run()
+    assert at.button_group(key="confusion_cell").value == "fake called fake"
+    assert "Click a cell to see its images below." in texts(at)
+    captions = at.main.image[0].captions
+    assert captions and all(c.split(" · ")[1].startswith("fake/") for c in captions)
+    # The picker still works after a click, and the same click later does not undo the pick.
+    at.button_group(key="confusion_cell").set_value("real called real").run()
+    assert at.button_group(key="confusion_cell").value == "real called real"
+
+
+def test_heat_maps_of_a_cells_images(at) -> None:
+    at.toggle(key="confusion_heat_maps").set_value(True).run()
+    assert "Grad-CAM (HiResCAM) on conv_3: red marks the regions" in texts(at)
+    assert all(c.startswith("P(real) ") for c in at.main.image[0].captions)

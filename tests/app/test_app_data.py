@@ -12,7 +12,15 @@ from support.app import app, chart_with, data_dir, texts, use_no_runs
 
 import ui
 from core.data import download
-from core.errors import DOWNLOAD_FAILED, IMAGE_NOT_AN_IMAGE, NO_SUCH_FOLDER, UNKNOWN_LAYOUT, DownloadError
+from core.errors import (
+    DOWNLOAD_FAILED,
+    DOWNLOAD_OFFLINE,
+    IMAGE_NOT_AN_IMAGE,
+    NO_SUCH_FOLDER,
+    UNKNOWN_LAYOUT,
+    DownloadError,
+)
+from ui.loaders import DATA_UNUSABLE
 
 
 @pytest.fixture
@@ -90,9 +98,9 @@ def test_nonexistent_folder_says_so(at, tmp_path: Path) -> None:
     missing = tmp_path / "no-such-folder"
     _pick_folder(at, missing)
     message = NO_SUCH_FOLDER.format(path=missing)
-    assert message in [e.value for e in at.sidebar.error]
-    assert message in [e.value for e in at.main.error]
-    assert "the built-in demo set always works" in texts(at)
+    assert [e.value for e in at.sidebar.error] == [message]
+    assert message not in [e.value for e in at.main.error]  # once, beside the picker
+    assert DATA_UNUSABLE in [i.value for i in at.main.info]
     assert not at.exception
 
 
@@ -120,8 +128,9 @@ def test_zip_without_images_says_so(at) -> None:
     at.sidebar.file_uploader(key="data_zip").set_value(
         ("notes.zip", archive.getvalue(), "application/zip")
     ).run()
-    errors = [e.value for e in at.main.error]
+    errors = [e.value for e in at.sidebar.error]
     assert len(errors) == 1 and errors[0].startswith(UNKNOWN_LAYOUT.split("{")[0])
+    assert DATA_UNUSABLE in [i.value for i in at.main.info]
     assert not at.exception
 
 
@@ -153,6 +162,41 @@ def test_kaggle_download_failure_is_one_sentence(at, monkeypatch: pytest.MonkeyP
     assert ui.ASK_FOR_DOWNLOAD in [e.value for e in at.sidebar.error]
     at.sidebar.selectbox(key="kaggle_which").set_value("utkface").run()
     at.sidebar.button(key="kaggle_download").click().run()
-    assert failure in [e.value for e in at.sidebar.error]
-    assert failure in [e.value for e in at.main.error]
+    assert [e.value for e in at.sidebar.error] == [failure]
+    assert [e.value for e in at.main.error] == []  # said once, in the sidebar, beside the picker
+    assert DATA_UNUSABLE in [i.value for i in at.main.info]
     assert not at.exception
+
+
+def test_kaggle_offline_error_is_a_sentence_not_a_connection_dump(
+    at, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kagglehub
+
+    def offline(handle: str, *args: object, **kwargs: object) -> str:
+        raise OSError(
+            "HTTPSConnectionPool(host='www.kaggle.com', port=443): Max retries exceeded with url: /api/v1/"
+            'datasets/view/hamzaboulahia/hardfakevsrealfaces (Caused by NameResolutionError("..."))'
+        )
+
+    monkeypatch.setattr(kagglehub, "dataset_download", offline)
+    at.sidebar.radio(key="data_source").set_value("kaggle").run()
+    at.sidebar.button(key="kaggle_download").click().run()
+    [shown] = [e.value for e in at.sidebar.error]
+    assert DOWNLOAD_OFFLINE in shown and "HTTPSConnectionPool" not in shown
+
+
+def test_a_manifest_of_two_sources_shows_each_source_counts_and_sizes(at, tmp_path: Path) -> None:
+    from support.factories import write_tiny_folder
+
+    write_tiny_folder(tmp_path / "alpha", n_per_class=6, size=16)
+    write_tiny_folder(tmp_path / "beta", n_per_class=4, size=24, seed=1)
+    manifest = tmp_path / "sources.csv"
+    manifest.write_text("folder,source\nalpha,studio\nbeta,phone\n", encoding="utf-8")
+    _pick_folder(at, manifest)
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Sources" in [h.value for h in at.header]
+    table = next(d.value for d in at.dataframe if "most_common_size" in d.value.columns)
+    rows = table.set_index("source")
+    assert rows.loc["studio", ["real", "fake", "images"]].tolist() == [6, 6, 12]
+    assert rows.loc["phone", ["real", "fake", "most_common_size"]].tolist() == [4, 4, "24x24"]

@@ -72,3 +72,51 @@ def test_reproduce_trains_then_checks_bias(monkeypatch: pytest.MonkeyPatch, tmp_
     groups = table[table.index.str.startswith("real faces flagged as fake: ")]
     assert len(groups) == 5 and (groups["paper"] == "< 15% (n = 100)").all()
     assert "Largest gap:" in texts(at)
+
+
+def test_one_threshold_for_headline_and_bias_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The headline and the bias rows use the threshold every page shares, never two."""
+    from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
+
+    run_id = use_copy_of_trained_run(monkeypatch, tmp_path)
+    at = app("bias")
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.6).run()
+    switch_page(at, "overview").run()
+    metrics = {x.label: x.value for x in at.main.metric}
+    scores = store.load_run(run_id).scores
+    correct = int(((scores["score"] > 0.6) == (scores["label"] == 1)).sum())
+    assert metrics["This run: validation accuracy at 0.6"] == pct(correct / len(scores))
+    table = at.main.dataframe[0].value.set_index("")
+    assert "validation accuracy at 0.6" in table.index
+    assert "at threshold 0.6." in texts(at)  # the saved bias check, recomputed at the same threshold
+    switch_page(at, "confusion").run()
+    at.slider(key=THRESHOLD_WIDGET).set_value(0.3).run()
+    switch_page(at, "overview").run()
+    assert "This run: validation accuracy at 0.3" in {x.label for x in at.main.metric}
+    assert "at threshold 0.3." in texts(at) and "at threshold 0.6." not in texts(at)
+
+
+def test_report_buttons_offer_html_and_pdf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_copy_of_trained_run(monkeypatch, tmp_path)
+    at = app()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download the report (HTML)", "Download the report (PDF)"]
+    assert "python -m core report --run ID --out FILE.html" in texts(at)
+
+
+def test_presenter_link_puts_the_headline_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from app_pages.overview import INTRODUCTION
+    from ui.presenter import PRESENT
+
+    use_copy_of_trained_run(monkeypatch, tmp_path)
+    at = app(present="1")
+    assert at.session_state[PRESENT] is True
+    assert at.sidebar.toggle[0].value is True
+    opening = INTRODUCTION.strip()[:40]
+    intro = [m for m in at.main.markdown if opening in m.value]
+    assert len(intro) == 1  # once, and folded away below the numbers
+    [folded] = [e for e in at.main.expander if e.label == "What this is, and how to read the numbers"]
+    assert opening in folded.markdown[0].value
+    at.sidebar.toggle[0].set_value(False).run()
+    assert "present" not in at.query_params
+    assert INTRODUCTION.strip()[:40] in at.main.markdown[0].value

@@ -153,3 +153,20 @@ def test_reading_pages_never_import_tensorflow(monkeypatch: pytest.MonkeyPatch) 
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("ok")
+
+
+def test_default_run_is_the_newest_finished_not_a_newer_cancelled_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import json
+
+    from support.factories import save_stand_in_run
+
+    use_no_runs(monkeypatch, tmp_path / "models")
+    save_stand_in_run("20260101-000000-fast-aaaa", data=tmp_path)
+    stopped = save_stand_in_run("20260102-000000-fast-bbbb", data=tmp_path)  # newer, stopped at 2 of 35
+    config = json.loads((stopped / "config.json").read_text()) | {"status": "cancelled", "epochs": 35}
+    (stopped / "config.json").write_text(json.dumps(config))
+    at = app()
+    assert at.sidebar.selectbox(key=RUN_WIDGET).value == "20260101-000000-fast-aaaa"
+    assert at.sidebar.selectbox(key=RUN_WIDGET).options[0].startswith("20260102-000000-fast-bbbb · cancelled")

@@ -13,6 +13,7 @@ import ui.jobs
 from core.errors import NO_SUCH_FOLDER
 from core.evaluation.report import pct
 from core.runs import jobs, store
+from ui.loaders import DATA_UNUSABLE
 from ui.state import _RUN_WIDGET as RUN_WIDGET
 from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
@@ -40,7 +41,7 @@ def _stop_buttons(at) -> list:
 
 
 def _runs_table(at):
-    return next(d.value for d in at.main.dataframe if "run" in d.value.columns)
+    return next(t.value for t in at.main.table if t.value.index.name == "run").reset_index()
 
 
 def test_settings_have_the_documented_ranges_and_defaults(at) -> None:
@@ -114,7 +115,8 @@ def test_threshold_after_training_needs_no_retraining(monkeypatch: pytest.Monkey
 def test_unusable_data_set_shows_why_instead_of_the_form(at, tmp_path: Path) -> None:
     at.sidebar.radio(key="data_source").set_value("folder").run()
     at.sidebar.text_input(key="data_folder_path").set_value(str(tmp_path / "nowhere")).run()
-    assert NO_SUCH_FOLDER.format(path=tmp_path / "nowhere") in [e.value for e in at.main.error]
+    assert NO_SUCH_FOLDER.format(path=tmp_path / "nowhere") in [e.value for e in at.sidebar.error]
+    assert DATA_UNUSABLE in [i.value for i in at.main.info]
     assert not any(b.label == "Start training" for b in at.button)
     assert not at.exception
 

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from support.app import app, data_dir, texts, trained_models_dir, use_trained_run
 
+from core.data import images
+from core.data.images import MAX_UPLOAD_IMAGE_MB
+from core.data.uploads import MAX_UPLOAD_MB
 from core.errors import IMAGE_NOT_AN_IMAGE, MODEL_UNREADABLE
 from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
@@ -75,3 +78,49 @@ def test_damaged_model_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert error.value.startswith(MODEL_UNREADABLE.split("(")[0].format(run_id=run_id))
     assert "delete this one on the Train page and train again" in texts(at)
     assert not at.exception
+
+
+def test_uploaders_cap_what_the_browser_sends(at) -> None:
+    """The server accepts the largest upload of any page; each uploader asks the browser for its own cap."""
+    assert at.file_uploader(key="try_uploads").proto.max_upload_size_mb == MAX_UPLOAD_IMAGE_MB
+    at.sidebar.radio(key="data_source").set_value("zip").run()
+    assert at.sidebar.file_uploader(key="data_zip").proto.max_upload_size_mb == MAX_UPLOAD_MB
+
+
+def test_each_upload_is_decoded_once_per_session_not_on_every_rerun(at, monkeypatch) -> None:
+    calls = []
+    real = images.decode_image
+    monkeypatch.setattr(images, "decode_image", lambda *a, **k: calls.append(1) or real(*a, **k))
+    photo = (data_dir() / "demo" / "real" / "real_0.jpg").read_bytes()
+    _upload(at, ("face.jpg", photo, "image/jpeg"), ("again.jpg", photo, "image/jpeg"))
+    for value in (0.2, 0.9, 0.5):
+        at.slider(key=THRESHOLD_WIDGET).set_value(value).run()
+    assert len(calls) == 1  # two files with the same bytes, four runs: one decode
+    assert [m.label for m in at.main.metric] == ["P(real) for face.jpg", "P(real) for again.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "mime"), [("GIF", "image/gif"), ("BMP", "image/bmp"), ("TIFF", "image/tiff")]
+)
+def test_gif_bmp_and_tiff_are_taken_as_the_error_text_invites(at, kind: str, mime: str) -> None:
+    import io
+
+    from PIL import Image
+
+    from app_pages.try_image import KINDS
+
+    assert kind in KINDS and kind in IMAGE_NOT_AN_IMAGE  # the uploader takes what the refusal names
+    buffer = io.BytesIO()
+    Image.open(data_dir() / "demo" / "real" / "real_0.jpg").save(buffer, kind)
+    _upload(at, (f"face.{kind.lower()}", buffer.getvalue(), mime))
+    assert [m.label for m in at.main.metric] == [f"P(real) for face.{kind.lower()}"]
+    assert not at.main.error
+
+
+def test_heat_maps_show_where_the_model_looks_and_can_be_hidden(at) -> None:
+    photo = (data_dir() / "demo" / "real" / "real_0.jpg").read_bytes()
+    _upload(at, ("face.jpg", photo, "image/jpeg"))
+    assert at.main.image[1].captions == ["face.jpg: as the model sees it, and where it looks"]
+    assert "Grad-CAM (HiResCAM) on conv_3: red marks the regions" in texts(at)
+    at.toggle(key="try_heat_maps").set_value(False).run()
+    assert len(at.main.image) == 1

@@ -9,13 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from support.factories import make_tiny_faceset
+from support.factories import disk_full, make_tiny_faceset, save_stand_in_run, tamper_run
 
 from core import pipeline
 from core.cli import EXIT_BAD_INPUT, main
-from core.errors import BIAS_DATA_NEEDED
+from core.data import datasets
+from core.errors import BIAS_DATA_NEEDED, HOME_UNKNOWN, RUN_DAMAGED, ConfigError
 from core.evaluation.generalization import SHARE_CORRECT, generalization_matrix
-from core.paths import REPO_ROOT
+from core.model import memory
+from core.model.config import TrainConfig
+from core.paths import REPO_ROOT, models_dir
 from core.runs import evaluations, store
 
 TRAIN_KEYS = {
@@ -88,6 +91,13 @@ def test_main_bias_on_demo_set(capsys):
         (["evaluate"], "No run has been trained yet"),
         (["train", "--preset", "fast", "--patch-size", "64"], "patch_size applies to the patch presets"),
         (["generalize"], "Leave-one-source-out needs at least 2 sources; got 0."),
+        (["train", "--data", "~nosuchuser-unmask"], "the home folder of nosuchuser-unmask is not known"),
+        (["train", "--data", "/tmp/" + "a" * 300], "cannot be used as a path (File name too long)"),
+        (
+            ["reproduce", "--data", "~nosuchuser-unmask", "--bias-data", "/tmp"],
+            "the home folder of nosuchuser-unmask is not known",
+        ),
+        (["reproduce", "--bias-data", "/tmp/" + "a" * 300], "cannot be used as a path (File name too long)"),
     ],
 )
 def test_main_bad_input_is_one_sentence(capsys, argv, message):
@@ -228,3 +238,59 @@ def test_reproduce_on_a_real_folder_without_bias_data_refuses_to_mix_in_the_demo
     code = main(["reproduce", "--data", str(tmp_path / "faces")])
     assert code == EXIT_BAD_INPUT
     assert capsys.readouterr().err.strip() == f"error: {BIAS_DATA_NEEDED.format(name='faces')}"
+
+
+def test_tampered_run_is_listed_as_damaged_and_refused_with_a_sentence(capsys, tmp_path):
+    good, bad = "20260101-000000-fast-good", "20260102-000000-fast-bad"
+    save_stand_in_run(good, data=tmp_path)
+    tamper_run(save_stand_in_run(bad, data=tmp_path), "config.json", "threshold", '"abc"')
+    listed = _run_json(capsys, "runs")["runs"]
+    assert [(r["run_id"], r["status"]) for r in listed] == [(bad, "damaged"), (good, "finished")]
+    problem = RUN_DAMAGED.format(
+        run_id=bad, problem="config.json: threshold must be between 0.0 and 1.0; got abc"
+    )
+    assert listed[0]["problem"] == problem
+    assert _run_json(capsys, "evaluate")["run_id"] == good  # the latest usable run
+    assert main(["evaluate", "--run", bad, "--json"]) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == f"error: {problem}\n"
+
+
+def test_train_that_cannot_fit_in_memory_is_refused_before_decoding(capsys, tiny_folder, monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 8 * 2**30)
+    monkeypatch.setattr(datasets, "decode_files", lambda *a, **k: pytest.fail("decoded before refusing"))
+    argv = ["train", "--data", str(tiny_folder), "--preset", "paper", "--image-size", "512"]
+    assert main([*argv, "--batch-size", "4096", "--json"]) == EXIT_BAD_INPUT
+    config = TrainConfig(preset="paper", image_size=512, batch_size=4096)
+    with pytest.raises(ConfigError) as refused:
+        memory.check_fits(config, n_images=32, available=8 * 2**30)
+    assert capsys.readouterr().err == f"error: {refused.value}\n"
+    assert str(refused.value).startswith("Training the paper preset at 512 px with batch 4096 on 32 images")
+
+
+def test_train_on_a_full_disk_is_one_sentence_and_leaves_nothing(capsys, tiny_folder, monkeypatch):
+    monkeypatch.setattr(store, "_write_json", disk_full)
+    argv = ["train", "--data", str(tiny_folder), "--epochs", "1", "--image-size", "16", "--json"]
+    assert main(argv) == EXIT_BAD_INPUT
+    captured = capsys.readouterr()
+    [line] = [x for x in captured.err.splitlines() if x.startswith("error: ")]
+    assert "could not be saved" in line and "(No space left on device)" in line
+    assert captured.err.splitlines()[-1] == line and "Traceback" not in captured.err
+    assert list(models_dir().iterdir()) == []
+
+
+NO_USER = "~nosuchuser-unmask"
+
+
+@pytest.mark.parametrize(
+    ("argv", "typed"),
+    [
+        (["stress", "--data", NO_USER], NO_USER),
+        (["evaluate", "--data", NO_USER], NO_USER),
+        (["evaluate", "--scores-out", f"{NO_USER}/scores.csv"], f"{NO_USER}/scores.csv"),
+    ],
+)
+def test_stress_and_evaluate_paths_of_an_unknown_user_are_a_sentence(capsys, tmp_path, argv, typed):
+    save_stand_in_run("run-1", data=tmp_path)
+    assert main([*argv, "--run", "run-1"]) == EXIT_BAD_INPUT
+    message = HOME_UNKNOWN.format(path=typed, user="nosuchuser-unmask")
+    assert capsys.readouterr().err == f"error: {message}\n"

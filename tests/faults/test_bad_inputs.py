@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from support.factories import save_stand_in_run
+from support.factories import save_stand_in_run, tamper_run
 
 from core.cli import EXIT_BAD_INPUT, main
 from core.data import datasets, uploads
@@ -45,6 +45,7 @@ from core.errors import (
     BAD_RUN_ID,
     CSV_DISAGREES,
     CSV_UNREADABLE,
+    HOME_UNKNOWN,
     IMAGE_EMPTY,
     IMAGE_NOT_AN_IMAGE,
     IMAGE_TOO_LARGE,
@@ -57,6 +58,8 @@ from core.errors import (
     NOT_A_FOLDER,
     ONE_CLASS,
     OUT_OF_RANGE,
+    PATH_UNUSABLE,
+    RUN_DAMAGED,
     RUN_INCOMPLETE,
     SKIP_BROKEN_LINK,
     SKIP_NOT_IMAGE_TYPE,
@@ -64,17 +67,19 @@ from core.errors import (
     SPLIT_TOO_SMALL,
     UNKNOWN_ATTRIBUTE,
     UNKNOWN_LAYOUT,
+    UPLOAD_ARCHIVE_RATIO,
     UPLOAD_NOT_ZIP,
     UPLOAD_SYMLINK,
     UPLOAD_TOO_BIG,
     UPLOAD_TOO_LARGE_UNPACKED,
+    UPLOAD_TOO_MANY_FOLDERS,
     UPLOAD_UNSAFE_PATH,
     UPLOAD_ZIP_BOMB,
     ImageError,
     ModelError,
     UploadError,
 )
-from core.paths import REPO_ROOT
+from core.paths import REPO_ROOT, shown_path
 from core.runs import store
 
 RED, BLUE, GREEN, WHITE = (255, 0, 0), (0, 0, 255), (0, 200, 0), (255, 255, 255)
@@ -250,6 +255,18 @@ def upload_decompression_bomb(w: World):
     return _upload(_png_claiming(20000, 20000)), expected
 
 
+def upload_eps_named_jpg(w: World):
+    # Pillow knows EPS and would hand it to Ghostscript: only the six allowed formats are opened.
+    return _upload(_encode(_noise(16), "EPS")), IMAGE_NOT_AN_IMAGE.format(name=UPLOAD)
+
+
+def upload_icon_holding_a_huge_png(w: World):
+    # The ICO directory claims 256x256; the PNG inside is 13000x13000 (169 megapixels once decoded).
+    png = _encode(Image.new("1", (13_000, 13_000)), "PNG")
+    icon = struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(png), 22) + png
+    return _upload(icon), IMAGE_NOT_AN_IMAGE.format(name=UPLOAD)
+
+
 def upload_image_over_size_limit(w: World):
     data = _encode(_noise(16), "PNG") + bytes(MAX_UPLOAD_IMAGE_MB * MB)
     expected = IMAGE_UPLOAD_TOO_BIG.format(size_mb=len(data) / MB, limit_mb=MAX_UPLOAD_IMAGE_MB)
@@ -336,6 +353,26 @@ def train_threshold_not_a_number(w: World):
     )
 
 
+def train_data_in_the_home_of_an_unknown_user(w: World):
+    return Cli(["train", "--data", "~nosuchuser-unmask/faces"]), HOME_UNKNOWN.format(
+        path="~nosuchuser-unmask/faces", user="nosuchuser-unmask"
+    )
+
+
+def train_data_path_too_long(w: World):
+    path = str(w.inputs / ("a" * 300))
+    return Cli(["train", "--data", path]), PATH_UNUSABLE.format(
+        path=shown_path(path), reason="File name too long"
+    )
+
+
+def train_settings_that_cannot_fit_in_memory(w: World):
+    faces = _good_folder(w.inputs / "faces")
+    prefix = "Training the paper preset at 512 px with batch 4096 on 6 images needs about "
+    expected = Parts((prefix, " GB of memory, but this machine has ", " GB available: ", "."))
+    return _train(faces, "--preset", "paper", "--image-size", "512", "--batch-size", "4096"), expected
+
+
 # Saved runs through python -m core evaluate / bias, and core.runs.store ------------------------------
 
 
@@ -372,6 +409,12 @@ def evaluate_run_config_not_an_object(w: World):
     (save_stand_in_run("run-1") / "config.json").write_text("[]")
     expected = RUN_INCOMPLETE.format(run_id="run-1", missing="readable config.json and metrics.json")
     return Cli(["evaluate", "--run", "run-1"]), expected
+
+
+def evaluate_run_with_a_threshold_in_words(w: World):
+    tamper_run(save_stand_in_run("run-1"), "config.json", "threshold", '"abc"')
+    problem = "config.json: threshold must be between 0.0 and 1.0; got abc"
+    return Cli(["evaluate", "--run", "run-1"]), RUN_DAMAGED.format(run_id="run-1", problem=problem)
 
 
 def evaluate_run_history_not_a_list(w: World):
@@ -464,6 +507,22 @@ def zip_bomb_total_size(w: World):
     return _unzip(bytes(data)), expected
 
 
+def zip_bomb_of_small_entries(w: World):
+    # 100 entries of 1000 kB of zeros, none large enough to be ratio-checked alone: 100 kB -> 100 MB
+    # (the red team's was 568 kB -> 500 MB).
+    data = _zip({f"faces/{i}.jpg": bytes(1000 * 1024) for i in range(100)})
+    unpacked = 100 * 1000 * 1024
+    expected = UPLOAD_ARCHIVE_RATIO.format(
+        size_kb=len(data) / 1024, unpacked_mb=unpacked / MB, ratio=unpacked / len(data)
+    )
+    return _unzip(data), expected
+
+
+def zip_of_50000_folders(w: World):
+    data = _zip({f"faces/{i}/": b"" for i in range(50_000)})
+    return _unzip(data), UPLOAD_TOO_MANY_FOLDERS.format(n=uploads.MAX_FOLDERS + 1, limit=uploads.MAX_FOLDERS)
+
+
 def zip_over_upload_size_limit(w: World):
     archive = w.inputs / "huge.zip"
     with open(archive, "wb") as file:  # sparse: costs no disk
@@ -484,6 +543,8 @@ BAD_INPUTS: list = [
     pytest.param(upload_one_pixel, id="upload-1x1-image"),
     pytest.param(upload_decompression_bomb, id="upload-20000x20000-decompression-bomb"),
     pytest.param(upload_image_over_size_limit, id="upload-image-over-size-limit"),
+    pytest.param(upload_eps_named_jpg, id="upload-eps-named-jpg"),
+    pytest.param(upload_icon_holding_a_huge_png, id="upload-ico-holding-a-13000px-png"),
     pytest.param(train_folder_of_only_bad_files, id="train-folder-of-only-unreadable-files"),
     pytest.param(train_empty_folder, id="train-empty-folder"),
     pytest.param(train_empty_class_folders, id="train-empty-real-and-fake-folders"),
@@ -495,6 +556,9 @@ BAD_INPUTS: list = [
     pytest.param(train_utkface_names_that_do_not_parse, id="train-utkface-names-that-do-not-parse"),
     pytest.param(train_too_few_images_to_split, id="train-too-few-images-to-split"),
     pytest.param(train_threshold_not_a_number, id="train-threshold-nan"),
+    pytest.param(train_data_in_the_home_of_an_unknown_user, id="train-data-tilde-unknown-user"),
+    pytest.param(train_data_path_too_long, id="train-data-300-character-path"),
+    pytest.param(train_settings_that_cannot_fit_in_memory, id="train-paper-512px-batch-4096"),
     pytest.param(evaluate_run_id_climbing_out, id="evaluate-run-id-with-dotdot"),
     pytest.param(bias_run_id_absolute_path, id="bias-run-id-absolute-path"),
     pytest.param(load_run_id_climbing_out, id="load-run-id-with-dotdot"),
@@ -503,6 +567,7 @@ BAD_INPUTS: list = [
     pytest.param(evaluate_run_missing_model_and_metrics, id="evaluate-run-folder-missing-model"),
     pytest.param(evaluate_run_config_not_an_object, id="evaluate-run-config-not-an-object"),
     pytest.param(evaluate_run_history_not_a_list, id="evaluate-run-history-not-a-list"),
+    pytest.param(evaluate_run_with_a_threshold_in_words, id="evaluate-run-threshold-tampered"),
     pytest.param(evaluate_corrupted_keras_file, id="evaluate-corrupted-keras-file"),
     pytest.param(evaluate_truncated_keras_file, id="evaluate-truncated-keras-file"),
     pytest.param(bias_negative_seed, id="bias-negative-seed"),
@@ -512,6 +577,8 @@ BAD_INPUTS: list = [
     pytest.param(zip_symlink, id="zip-symlink"),
     pytest.param(zip_bomb_ratio, id="zip-bomb-ratio"),
     pytest.param(zip_bomb_total_size, id="zip-bomb-total-size"),
+    pytest.param(zip_bomb_of_small_entries, id="zip-bomb-of-small-entries"),
+    pytest.param(zip_of_50000_folders, id="zip-of-50000-folders"),
     pytest.param(zip_over_upload_size_limit, id="zip-over-upload-size-limit"),
     pytest.param(zip_that_is_a_text_file, id="zip-that-is-a-text-file"),
 ]

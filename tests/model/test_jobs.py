@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import threading
 import time
 
-from support.factories import write_tiny_folder
+import pytest
+from support.factories import disk_full, write_tiny_folder
 
-from core.errors import JOB_LOST
+from core.errors import JOB_LOST, JOB_NOT_UNSAVED, ModelError
 from core.model.config import TrainConfig
-from core.runs import jobs, store
+from core.paths import models_dir
+from core.runs import jobs, store, worker
 
 
 def _spec(folder, **settings) -> jobs.JobSpec:
@@ -106,3 +110,47 @@ def test_an_artifacts_job_trains_on_the_files_at_native_resolution(tmp_path):
     assert job.state == "finished", job.error
     dataset = store.run_info(job.run_id).config["dataset"]
     assert dataset["native_max_side"] == 512 and dataset["native_factors"] == {"1": 16}
+
+
+# --- a full disk at the end: the worker keeps the model until someone asks it to save again ----------
+
+
+def _worker_in_this_process(spec: jobs.JobSpec) -> tuple[str, threading.Thread]:
+    """Submit without a worker process and run the worker in a thread here, so a monkeypatch reaches it."""
+    job_id = jobs.submit(spec, start=False)
+    thread = threading.Thread(target=worker.main, args=([str(jobs.jobs_dir() / job_id)],), daemon=True)
+    thread.start()
+    return job_id, thread
+
+
+def test_a_run_the_disk_refused_is_kept_and_saved_again_when_asked(tmp_path, monkeypatch):
+    writer = store._write_json
+    monkeypatch.setattr(store, "_write_json", disk_full)
+    job_id, thread = _worker_in_this_process(_spec(write_tiny_folder(tmp_path / "faces"), epochs=1))
+    unsaved = _wait(job_id, lambda j: j.phase == "unsaved" or j.done)
+    assert (unsaved.state, unsaved.run_id) == ("running", None)
+    assert "could not be saved" in unsaved.error and "(No space left on device)" in unsaved.error
+    assert store.list_runs() == [] and not any(p.name.startswith(".partial") for p in models_dir().iterdir())
+    jobs.request_save(job_id)  # pressed before any space was freed: refused again, still kept
+    _wait(job_id, lambda j: not (jobs.jobs_dir() / job_id / "save").exists())
+    assert jobs.get_job(job_id).phase == "unsaved"
+    monkeypatch.setattr(store, "_write_json", writer)  # space freed
+    jobs.request_save(job_id)
+    job = _wait(job_id)
+    thread.join(timeout=30)
+    assert job.state == "finished", job.error
+    assert store.run_info(job.run_id).status == "finished"
+    assert store.load_model(job.run_id).count_params() > 0  # the very model trained, not lost
+
+
+def test_a_run_the_disk_refused_is_discarded_by_stop(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "_write_json", disk_full)
+    job_id, thread = _worker_in_this_process(_spec(write_tiny_folder(tmp_path / "faces"), epochs=1))
+    assert _wait(job_id, lambda j: j.phase == "unsaved" or j.done).phase == "unsaved"
+    jobs.request_stop(job_id)
+    job = _wait(job_id)
+    thread.join(timeout=30)
+    assert job.state == "failed" and "could not be saved" in job.error
+    assert store.list_runs() == []
+    with pytest.raises(ModelError, match=re.escape(JOB_NOT_UNSAVED.format(job_id=job_id))):
+        jobs.request_save(job_id)

@@ -61,3 +61,21 @@ def test_training_flops_per_image_valid_padding_counts_the_smaller_output():
     inputs = keras.Input((5, 5, 2))
     outputs = keras.layers.Conv2D(4, 3)(inputs)  # 3*3*4 outputs x 3*3*2 MACs = 648 MACs
     assert training_flops_per_image(keras.Model(inputs, outputs)) == 2 * 2 * 648
+
+
+@pytest.mark.parametrize("preset", ["fast", "paper"])
+@pytest.mark.parametrize("size", [16, 64, 300])
+@pytest.mark.parametrize("augment", [False, True])
+def test_memory_footprint_counts_the_built_models_weights_and_activations(preset, size, augment):
+    """core.model.memory sizes a preset without Keras: it must agree with the model Keras builds.
+
+    Every layer's output counts (the input too, as the float32 batch), except Flatten's: a
+    reshaped view of the pooled values, not a new array.
+    """
+    from core.model.memory import footprint
+
+    model = build_model(preset, image_size=size, augment=augment)
+    shapes = [layer.output.shape[1:] for layer in model.layers if type(layer).__name__ != "Flatten"]
+    expected = footprint(preset, image_size=size, augment=augment)
+    assert expected.weights == model.count_params()
+    assert expected.activations == sum(int(np.prod(shape)) for shape in shapes)

@@ -14,14 +14,11 @@ repository root (git ignores it).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +27,8 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
+from bench import appserver
+from bench.appserver import CHROMIUM_ARGS, find_chromium
 from core.paths import REPO_ROOT
 
 REPO = REPO_ROOT
@@ -37,15 +36,6 @@ ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 #: Generous: the first page to touch the demo set generates 600 images; a model load imports TensorFlow.
 SLOW_MS = 90_000
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1400, "height": 900}
 THRESHOLD_LABEL = "Threshold: a face is called real when its score P(real) is above it"
 #: The slider's step (ui.threshold_slider).
@@ -56,13 +46,6 @@ ERROR = '[data-testid="stAlertContentError"]'
 #: True once the script run has ended and no element is still a loading skeleton.
 DRAWN_JS = """() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === "notRunning"
     && !document.querySelector('[data-testid="stSkeleton"]')"""
-
-
-def find_chromium() -> str | None:
-    """The Chromium to launch, or None when none is installed."""
-    candidates = [os.environ.get("UNMASK_CHROMIUM"), "/usr/bin/chromium"]
-    candidates += [shutil.which("chromium"), shutil.which("chromium-browser")]
-    return next((c for c in candidates if c and Path(c).is_file() and os.access(c, os.X_OK)), None)
 
 
 CHROMIUM = find_chromium()
@@ -103,75 +86,17 @@ class Server:
         return self.log.read_text(encoding="utf-8", errors="replace")[-chars:] if self.log.exists() else ""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-            return answer.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM the server's process group, then SIGKILL if it is still there after 15 s."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
-
-
 @contextlib.contextmanager
 def streamlit_server(root: Path, *, name: str, startup_s: float = 60) -> Iterator[Server]:
-    """Run the app on a free localhost port with data and models under ``root``; always stop it.
+    """Run the app (:func:`bench.appserver.streamlit_server`) with data and models under ``root``.
 
     The server's output goes to ``test-artifacts/<name>-server.log``.
     """
     ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
-    server = Server(
-        f"http://127.0.0.1:{port}", root / "data", root / "models", ARTIFACTS / f"{name}-server.log"
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "streamlit_app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with server.log.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO, env=server.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            deadline = time.monotonic() + startup_s
-            while not _healthy(server.url):
-                if process.poll() is not None:
-                    raise RuntimeError(f"streamlit exited with {process.returncode}:\n{server.log_tail()}")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not answer in {startup_s} s:\n{server.log_tail()}")
-                time.sleep(0.25)
-            yield server
-        finally:
-            _stop(process)
+    log = ARTIFACTS / f"{name}-server.log"
+    server = Server("", root / "data", root / "models", log)
+    with appserver.streamlit_server(env=server.env, log=log, startup_s=startup_s) as url:
+        yield dataclasses.replace(server, url=url)
 
 
 def train_run_with_cli(server: Server, *, image_size: int = 32) -> str:
@@ -195,10 +120,12 @@ def train_run_with_cli(server: Server, *, image_size: int = 32) -> str:
 
 
 def latest_run(server: Server) -> str:
-    """The newest saved run's id (ids sort by time)."""
+    """The run the app shows by default: the newest finished one, else the newest (ids sort by time)."""
     ids = sorted(p.name for p in server.models_dir.glob("*") if (p / "scores.csv").is_file())
     assert ids, f"no run in {server.models_dir}"
-    return ids[-1]
+    status = {i: json.loads((server.models_dir / i / "config.json").read_text()).get("status") for i in ids}
+    finished = [i for i in ids if status[i] == "finished"]
+    return (finished or ids)[-1]
 
 
 def run_scores(server: Server, run_id: str) -> pd.DataFrame:

@@ -54,6 +54,23 @@ class StandInModel:
         path.write_bytes(b"not a keras file")
 
 
+def disk_full(*args: object, **kwargs: object) -> None:
+    """A writer on a full disk: raises what the system raises (``ENOSPC``) whatever it is given."""
+    import errno
+    import os
+
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def tamper_run(run: Path, file: str, key: str, raw: str) -> None:
+    """Set ``key`` of the run's JSON ``file`` to ``raw``, written as is (``NaN``, ``"abc"``): a hand edit."""
+    import json
+
+    values = json.loads((run / file).read_text(encoding="utf-8"))
+    text = json.dumps({k: v for k, v in values.items() if k != key})
+    (run / file).write_text(text[:-1] + f', "{key}": {raw}}}', encoding="utf-8")
+
+
 def save_stand_in_run(run_id: str, *, data: Path | None = None) -> Path:
     """A run with no real model, trained on ``data`` (default elsewhere): four stored scores, two tones.
 
@@ -97,3 +114,20 @@ def write_tiny_folder(root: Path, *, n_per_class: int = 24, size: int = 16, seed
         target.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(image).save(target)
     return root
+
+
+def save_run_without_groups(run_id: str, *, data: Path) -> Path:
+    """A stand-in run trained on ``data`` called "Hard", whose images carry no group attribute."""
+    import pandas as pd
+
+    from core.runs import store
+
+    info = store.save_run(
+        model=StandInModel(),
+        config={"preset": "fast", "status": "finished", "dataset": {"name": "Hard", "root": str(data)}},
+        history=pd.DataFrame({"epoch": [1], "loss": [0.5]}),
+        scores=pd.DataFrame({"path": ["real/a.jpg", "fake/b.jpg"], "label": [1, 0], "score": [0.9, 0.1]}),
+        metrics={"accuracy": 1.0, "n": 2},
+        run_id=run_id,
+    )
+    return info.path

@@ -14,6 +14,7 @@ import pytest
 from core.errors import CHART_COLUMNS, HISTORY_COLUMNS, OUT_OF_RANGE
 from core.evaluation.bias import count_by_group, group_table
 from core.evaluation.charts import (
+    CELL_SELECTION,
     ChartError,
     class_balance,
     confusion_heatmap,
@@ -21,7 +22,6 @@ from core.evaluation.charts import (
     group_counts,
     group_score_distributions,
     pr_chart,
-    ratio_chart,
     roc_chart,
     score_histogram,
     training_curves,
@@ -216,7 +216,7 @@ def test_training_curves_rejects_missing_columns(columns: list[str]) -> None:
         training_curves(HISTORY[columns])
 
 
-# --- group_bars and ratio_chart ---------------------------------------------------
+# --- group_bars ---------------------------------------------------
 
 
 def test_group_bars_rates_whiskers_counts_and_paper_rule() -> None:
@@ -241,18 +241,6 @@ def test_group_bars_custom_reference_label() -> None:
     table = group_table(GROUP_LABELS, GROUP_SCORES, GROUPS)
     spec = _spec(group_bars(table, reference_rate=0.1, reference_label="our target"))
     assert _by_mark(spec, "rule")[1]["values"] == [{"rate": 0.1, "label": "our target"}]
-
-
-def test_ratio_chart_band_parity_and_points() -> None:
-    spec = _spec(ratio_chart(group_table(GROUP_LABELS, GROUP_SCORES, GROUPS)))
-    band, parity, points = _layers(spec)
-    assert band["values"] == [{"low": 0.8, "high": 1.25}]
-    assert (band["encoding"]["y"]["field"], band["encoding"]["y2"]["field"]) == ("low", "high")
-    assert parity["values"] == [{"ratio": 1.0}]
-    assert [(v["group"], v["ratio_to_best"]) for v in points["values"]] == [("A", 2.0), ("B", 1.0)]
-
-
-# --- group_score_distributions and counts -----------------------------------------
 
 
 def test_group_score_distributions_boxes_and_threshold() -> None:
@@ -293,3 +281,41 @@ def test_group_counts_rejects_missing_columns() -> None:
     )
     with pytest.raises(ChartError, match=re.escape(message)):
         group_counts(pd.DataFrame({"group": ["A"]}))
+
+
+# --- what a newcomer saw: clipped legends, identical dots, squeezed boxes, vertical labels ----------
+
+
+def test_training_curves_fit_beside_the_sidebar_with_legends_below_drawn_as_strokes() -> None:
+    spec = _spec(training_curves(HISTORY))
+    for panel in spec["hconcat"]:
+        assert 2 * panel["width"] + 200 <= 1000  # two panels and their axes beside the sidebar at 1400 px
+        color, dash = panel["encoding"]["color"]["legend"], panel["encoding"]["strokeDash"]["legend"]
+        assert color["orient"] == dash["orient"] == "bottom"  # never clipped at the right edge
+        assert color["symbolType"] == dash["symbolType"] == "stroke"  # dashes, not three identical dots
+        assert dash["symbolStrokeColor"]  # the dash legend draws its strokes in a colour of its own
+        assert panel["encoding"]["x"]["axis"]["format"] == "d"  # whole epochs
+
+
+def test_score_box_plot_gives_each_group_a_band() -> None:
+    chart = group_score_distributions([0.2, 0.9, 0.5], pd.Series(["a", "b", "c"], name="race"), threshold=0.5)
+    assert _spec(chart)["height"] == {"step": 44}
+
+
+@pytest.mark.parametrize(
+    ("names", "angle"),
+    [(["White", "Black", "Asian", "Indian", "Others"], 0), (["a very long group name"], -40)],
+)
+def test_group_labels_horizontal_where_they_fit(names: list[str], angle: int) -> None:
+    table = group_table([1] * len(names), [0.9] * len(names), pd.Series(names, name="race"))
+    bars = _layers(_spec(group_bars(table)))[0]
+    assert bars["encoding"]["x"]["axis"]["labelAngle"] == angle
+
+
+def test_confusion_heatmap_labels_horizontal_and_selectable() -> None:
+    m = threshold_metrics(LABELS, SCORES, threshold=0.75)
+    spec = _spec(confusion_heatmap(m, selectable=True, selected=("real", "fake")))
+    assert spec["params"][0]["name"] == CELL_SELECTION
+    assert spec["params"][0]["value"] == [{"actual": "real", "called": "fake"}]
+    assert spec["layer"][0]["encoding"]["x"]["axis"]["labelAngle"] == 0
+    assert "params" not in _spec(confusion_heatmap(m))

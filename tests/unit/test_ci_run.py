@@ -17,8 +17,11 @@ from core.paths import REPO_ROOT
 CI_RUN = REPO_ROOT / ".ci" / "run"
 
 
-def _bin(tmp_path: Path, *, apt_ok: bool, chromium: bool, apt_installs_chromium: bool = False) -> Path:
-    """A PATH folder: dirname, stand-ins for apt-get, pip and python that log their arguments."""
+def _bin(
+    tmp_path: Path, *, apt_ok: bool, chromium: bool, apt_installs_chromium: bool = False, pango: bool = True
+) -> Path:
+    """A PATH folder: dirname, stand-ins for apt-get, pip and python that log their arguments, and a
+    dpkg that says whether Pango is installed."""
     folder = tmp_path / "bin"
     folder.mkdir()
     os.symlink(shutil.which("dirname"), folder / "dirname")
@@ -32,6 +35,7 @@ def _bin(tmp_path: Path, *, apt_ok: bool, chromium: bool, apt_installs_chromium:
         "apt-get": f'echo "apt-get $*" >> {log}\n{install if apt_ok else ""}\nexit {0 if apt_ok else 100}',
         "pip": f'echo "pip $*" >> {log}',
         "python": f'echo "python $*" >> {log}',
+        "dpkg": f"exit {0 if pango else 1}",
     }
     if chromium:
         stand_ins["chromium"] = "exit 0"
@@ -70,3 +74,17 @@ def test_ci_run_with_chromium_runs_the_readme_test_command(tmp_path: Path, insta
     assert done.returncode == 0, done.stderr
     assert calls.splitlines()[-2:] == ["pip install -r requirements.txt", "python -m pytest"]
     assert ("apt-get" in calls) is not installed_before
+
+
+def test_ci_run_installs_pango_for_the_pdf_report_when_it_is_missing(tmp_path: Path) -> None:
+    done, calls = _run(tmp_path, _bin(tmp_path, apt_ok=True, chromium=True, pango=False))
+    assert done.returncode == 0, done.stderr
+    assert "libpangoft2-1.0-0" in calls
+    assert calls.splitlines()[-2:] == ["pip install -r requirements.txt", "python -m pytest"]
+
+
+def test_ci_run_stops_when_pango_cannot_be_installed(tmp_path: Path) -> None:
+    done, calls = _run(tmp_path, _bin(tmp_path, apt_ok=False, chromium=True, pango=False))
+    assert done.returncode == 1
+    assert "CI stopped: Pango (libpangoft2-1.0-0), which the PDF report needs" in done.stderr
+    assert "pytest" not in calls

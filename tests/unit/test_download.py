@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,17 @@ from pathlib import Path
 import kagglehub
 import pytest
 
-from core.data.download import KAGGLE_SETS, download_kaggle
-from core.errors import DOWNLOAD_FAILED, DOWNLOAD_UNEXPECTED, UNKNOWN_DOWNLOAD, ConfigError, DownloadError
+from core.data.download import KAGGLE_SETS, download_kaggle, failure_reason
+from core.errors import (
+    DOWNLOAD_FAILED,
+    DOWNLOAD_NOT_FOUND,
+    DOWNLOAD_OFFLINE,
+    DOWNLOAD_REFUSED,
+    DOWNLOAD_UNEXPECTED,
+    UNKNOWN_DOWNLOAD,
+    ConfigError,
+    DownloadError,
+)
 from core.paths import REPO_ROOT
 
 
@@ -55,9 +65,7 @@ def test_download_kaggle_offline_says_how_to_download_by_hand(monkeypatch, which
 
     monkeypatch.setattr(kagglehub, "dataset_download", offline)
     kaggle_set = KAGGLE_SETS[which]
-    expected = DOWNLOAD_FAILED.format(
-        title=kaggle_set.title, reason="Failed to resolve 'www.kaggle.com'", url=kaggle_set.url
-    )
+    expected = DOWNLOAD_FAILED.format(title=kaggle_set.title, reason=DOWNLOAD_OFFLINE, url=kaggle_set.url)
     with pytest.raises(DownloadError, match=re.escape(expected)) as caught:
         download_kaggle(which)
     message = str(caught.value)
@@ -90,3 +98,51 @@ def test_download_module_import_does_not_import_kagglehub():
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def _raised(error: BaseException, cause: BaseException | None = None) -> BaseException:
+    """``error`` as caught, with ``cause`` as its __cause__ (raise ... from ...)."""
+    try:
+        raise error from cause
+    except BaseException as caught:  # noqa: BLE001
+        return caught
+
+
+class _Response:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+
+
+class _HTTPError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"{status} Client Error")
+        self.response = _Response(status)
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (
+            OSError(
+                "HTTPSConnectionPool(host='www.kaggle.com', port=443): Max retries exceeded with url: "
+                "/api/v1/datasets/view/moritzm00/utkface-cropped (Caused by NameResolutionError(...))"
+            ),
+            DOWNLOAD_OFFLINE,
+        ),
+        (_raised(RuntimeError("wrapped"), socket.gaierror(-3, "Temporary failure")), DOWNLOAD_OFFLINE),
+        (_HTTPError(403), DOWNLOAD_REFUSED.format(status=403)),
+        (_HTTPError(401), DOWNLOAD_REFUSED.format(status=401)),
+        (_HTTPError(404), DOWNLOAD_NOT_FOUND),
+        (ValueError("checksum mismatch\ntraceback lines"), "checksum mismatch"),
+        (ValueError(""), "ValueError"),
+    ],
+)
+def test_failure_reason_in_words(error: BaseException, reason: str) -> None:
+    assert failure_reason(error) == reason
+
+
+def test_failure_reason_shortens_at_a_word_never_mid_word() -> None:
+    text = "word " * 60
+    reason = failure_reason(ValueError(text), limit=42)
+    assert reason == "word word word word word word word word…"
+    assert len(reason) <= 43

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import EpsImagePlugin, Image, ImageFile
 
 from core.data import images
 from core.data.images import decode_image, decode_upload, decode_with_info, is_image_name, read_image_info
@@ -228,3 +228,76 @@ def test_decode_upload_good_image():
 )
 def test_is_image_name_cases(name, expected):
     assert is_image_name(name) is expected
+
+
+# --- formats: an allow-list, and no decoder runs before the size is known ---------------------
+
+
+def _icon(payload: bytes, *, kind: int) -> bytes:
+    """An .ico (``kind`` 1) or .cur (2) file whose one entry claims 256x256 and holds ``payload``."""
+    header = struct.pack("<HHH", 0, kind, 1)
+    entry = struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(payload), 6 + 16)
+    return header + entry + payload
+
+
+@pytest.fixture(scope="module")
+def huge_png() -> bytes:
+    """A 13000 x 13000 one-bit PNG: 20 kB on disk, 169 megapixels once decoded."""
+    return _encode(Image.new("1", (13_000, 13_000)), "PNG", optimize=False)
+
+
+@pytest.fixture()
+def no_decoding(monkeypatch):
+    """Fail the test if any Pillow decoder starts."""
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"a {self.format} decoder ran")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+
+
+SIX_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+
+
+def test_allowed_formats_are_the_six_named_in_the_errors():
+    assert images.ALLOWED_FORMATS == SIX_FORMATS
+
+
+@pytest.mark.parametrize("fmt", SIX_FORMATS)
+def test_decode_image_every_allowed_format_decodes(fmt):
+    pixels = decode_image(_encode(Image.new("RGB", (16, 16), RED), fmt), size=8)
+    assert np.abs(pixels.astype(int) - RED).max() <= 2  # JPEG and WebP are lossy
+
+
+@pytest.mark.parametrize("kind", [1, 2], ids=["ico", "cur"])
+@pytest.mark.parametrize("name", ["icon.ico", "photo.jpg"])
+def test_icon_holding_a_huge_png_is_refused_before_decoding(huge_png, no_decoding, kind, name, tmp_path):
+    path = tmp_path / name
+    path.write_bytes(_icon(huge_png, kind=kind))
+    expected = re.escape(IMAGE_NOT_AN_IMAGE.format(name=name))
+    with pytest.raises(ImageError, match=expected):
+        read_image_info(path)
+    with pytest.raises(ImageError, match=expected):
+        decode_image(path, size=64)
+
+
+@pytest.mark.parametrize("fmt", ["PPM", "TGA", "PCX", "SGI", "DDS", "IM", "QOI", "EPS"])
+def test_formats_outside_the_allow_list_are_not_images(fmt, no_decoding, tmp_path):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(_encode(Image.new("RGB", (16, 16), RED), fmt))
+    with pytest.raises(ImageError, match=re.escape(IMAGE_NOT_AN_IMAGE.format(name="photo.jpg"))):
+        decode_image(path, size=8)
+
+
+def test_eps_named_jpg_never_reaches_ghostscript(monkeypatch, tmp_path):
+    def ghostscript(*args, **kwargs):
+        raise AssertionError("Ghostscript was started")
+
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", ghostscript)
+    monkeypatch.setattr(EpsImagePlugin, "has_ghostscript", lambda: True)
+    path = tmp_path / "face.jpg"
+    path.write_bytes(_encode(Image.new("RGB", (16, 16), RED), "EPS"))
+    with pytest.raises(ImageError, match=re.escape(IMAGE_NOT_AN_IMAGE.format(name="The uploaded image"))):
+        decode_upload(path.read_bytes(), size=8)
+    with pytest.raises(ImageError, match=re.escape(IMAGE_NOT_AN_IMAGE.format(name="face.jpg"))):
+        read_image_info(path)

@@ -122,3 +122,33 @@ def test_paper_comparison_table_is_the_same_rows_as_text():
     assert len(lines) == 1 + len(paper_comparison(TRAIN, BIAS))
     assert lines[0].split() == ["paper", "this", "run"]
     assert "50.00% (1 of 2; 95% CI 9.45%–90.55%)" in text
+
+
+def test_runs_table_is_few_humanized_columns_with_name_and_note(tmp_path) -> None:
+    from pathlib import Path
+
+    from core.evaluation.report import runs_table
+    from core.runs.store import RunInfo
+
+    config = {"preset": "fast", "image_size": 64, "batch_size": 32, "learning_rate": 0.003, "epochs": 35}
+    config |= {"threshold": 0.75, "augment": True, "dataset": {"name": "demo"}}
+    metrics = {"epochs_done": 2, "accuracy": 0.5, "correct": 1, "n": 2, "accuracy_ci": [0.09, 0.91]}
+    named = RunInfo("r1", Path("r1"), "cancelled", config, metrics, meta={"name": "base", "note": "first"})
+    broken = RunInfo("r2", Path("r2"), "incomplete", {}, {}, problem="missing model.keras")
+    table = runs_table([named, broken])
+    assert list(table.columns) == [
+        "run",
+        "status",
+        "epochs",
+        "data",
+        "settings",
+        "validation accuracy (correct/n; 95% CI)",
+        "ROC AUC",
+        "seconds",
+        "note",
+    ]
+    first = table.iloc[0].to_dict()
+    assert first["run"] == "base (r1)" and first["epochs"] == "2 of 35" and first["note"] == "first"
+    assert first["settings"] == "fast 64 px · batch 32 · lr 0.003 · threshold 0.75 · augmented"
+    assert table.iloc[1]["note"] == "missing model.keras"
+    assert "None" not in table.to_string() and "nan" not in table.to_string()

@@ -6,8 +6,9 @@ import re
 
 import pandas as pd
 import pytest
+from support.factories import disk_full
 
-from core.errors import RUN_INCOMPLETE, ModelError
+from core.errors import META_TOO_LONG, RUN_INCOMPLETE, RUN_NOT_SAVED, ModelError, RunNotSaved
 from core.paths import models_dir
 from core.runs import store
 
@@ -52,17 +53,67 @@ def test_load_run_reads_history_and_scores():
 
 
 def test_save_run_failure_leaves_no_run_and_no_partial_folder():
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RunNotSaved, match="disk full"):
         _save("run-1", model=_FakeModel(fail=True))
     assert store.list_runs() == []
     assert list(models_dir().iterdir()) == []
+
+
+@pytest.mark.parametrize("writer", ["model", "json", "csv"])
+def test_save_run_on_a_full_disk_is_a_sentence_and_can_save_again(writer):
+    model = _FakeModel()
+    with pytest.MonkeyPatch.context() as full:
+        if writer == "model":
+            full.setattr(model, "save", disk_full)
+        elif writer == "json":
+            full.setattr(store, "_write_json", disk_full)
+        else:
+            full.setattr(pd.DataFrame, "to_csv", disk_full)
+        with pytest.raises(RunNotSaved) as refused:
+            _save("run-1", model=model)
+    expected = RUN_NOT_SAVED.format(run_id="run-1", folder=models_dir(), reason="No space left on device")
+    assert str(refused.value) == expected
+    assert list(models_dir().iterdir()) == []  # the staging folder is gone too
+    info = refused.value.save_again()  # space freed
+    assert (info.run_id, info.status) == ("run-1", "finished")
+    assert store.load_run("run-1").scores["label"].tolist() == [1, 0]
 
 
 def test_list_runs_newest_first_and_latest():
     _save("20260101-000000-fast-aaaa")
     _save("20260102-000000-fast-bbbb", status="cancelled")
     assert [r.run_id for r in store.list_runs()] == ["20260102-000000-fast-bbbb", "20260101-000000-fast-aaaa"]
+    assert store.latest_run_id() == "20260101-000000-fast-aaaa"  # the newest *finished* one
+
+
+def test_latest_run_id_takes_a_cancelled_run_only_when_none_finished():
+    _save("20260102-000000-fast-bbbb", status="cancelled")
     assert store.latest_run_id() == "20260102-000000-fast-bbbb"
+
+
+def test_write_meta_names_a_run_and_lists_the_name():
+    _save("run-1")
+    info = store.write_meta("run-1", name="  baseline ", note="first try")
+    assert (info.name, info.note, info.label) == ("baseline", "first try", "baseline (run-1)")
+    assert store.list_runs()[0].label == "baseline (run-1)"
+    assert not [p for p in info.path.iterdir() if p.name.startswith(".")]  # no staging file left
+    assert store.write_meta("run-1", name="").label == "run-1"
+
+
+def test_write_meta_refuses_a_name_too_long_and_an_unknown_run():
+    _save("run-1")
+    too_long = "x" * (store.MAX_NAME + 1)
+    message = META_TOO_LONG.format(what="name", n=store.MAX_NAME + 1, limit=store.MAX_NAME)
+    with pytest.raises(ModelError, match=re.escape(message)):
+        store.write_meta("run-1", name=too_long)
+    with pytest.raises(ModelError, match="There is no saved run 'run-2'"):
+        store.write_meta("run-2", name="x")
+
+
+def test_run_with_damaged_meta_still_lists_without_a_name():
+    info = _save("run-1")
+    (info.path / store.META_FILE).write_text("[not an object")
+    assert store.run_info("run-1").label == "run-1"
 
 
 def test_list_runs_ignores_partial_folders():

@@ -2,6 +2,7 @@
 
 import tomllib
 
+from core.data.images import MAX_UPLOAD_IMAGE_MB
 from core.data.uploads import MAX_UPLOAD_MB
 from core.paths import REPO_ROOT
 
@@ -20,6 +21,13 @@ def test_config_keeps_xsrf_protection_and_caps_uploads():
     assert server["maxUploadSize"] == MAX_UPLOAD_MB
 
 
+def test_config_lets_streamlit_run_open_a_browser_tab_without_an_email_prompt():
+    """The README's start command opens the app; headless only with --server.headless or no display."""
+    server = _config()["server"]
+    assert "headless" not in server
+    assert server["showEmailPrompt"] is False
+
+
 def test_config_turns_usage_statistics_off():
     assert _config()["browser"]["gatherUsageStats"] is False
 
@@ -27,3 +35,18 @@ def test_config_turns_usage_statistics_off():
 def test_config_skips_the_full_garbage_collection_after_each_run():
     """Streamlit's default full collection after every run, fragments included, held the GIL ~90 ms a move."""
     assert _config()["runner"]["postScriptGC"] is False
+
+
+def test_config_accepts_only_localhost_names_as_host():
+    """DNS rebinding: a page whose own name resolves to this machine must not reach the app."""
+    assert _config()["server"]["allowedHosts"] == ["localhost", "127.0.0.1", "::1"]
+
+
+def test_config_shows_visitors_no_error_details_and_a_minimal_toolbar():
+    client = _config()["client"]
+    assert client["showErrorDetails"] == "none"
+    assert client["toolbarMode"] == "minimal"
+
+
+def test_config_upload_cap_is_the_largest_upload_a_page_accepts():
+    assert _config()["server"]["maxUploadSize"] == max(MAX_UPLOAD_MB, MAX_UPLOAD_IMAGE_MB)

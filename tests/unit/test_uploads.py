@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import random
 import re
 import stat
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import pytest
 from core.data import uploads
 from core.data.uploads import extract_zip
 from core.errors import (
+    UPLOAD_ARCHIVE_RATIO,
     UPLOAD_CORRUPT,
     UPLOAD_ENCRYPTED,
     UPLOAD_NOT_ZIP,
@@ -22,6 +26,7 @@ from core.errors import (
     UPLOAD_TOO_BIG,
     UPLOAD_TOO_LARGE_UNPACKED,
     UPLOAD_TOO_MANY_FILES,
+    UPLOAD_TOO_MANY_FOLDERS,
     UPLOAD_UNSAFE_PATH,
     UPLOAD_ZIP_BOMB,
     UploadError,
@@ -169,3 +174,99 @@ def test_extract_zip_from_path(tmp_path):
     archive = tmp_path / "faces.zip"
     archive.write_bytes(_zip({"faces/real/a.jpg": b"a"}))
     assert extract_zip(Path(archive)).name == "faces"
+
+
+# --- a budget for the whole archive: small entries and folders count too --------------------------
+
+
+def test_extract_zip_many_small_entries_that_expand_together_are_refused():
+    """Each entry is under RATIO_MIN_BYTES, so none is ratio-checked alone: 21 kB -> 20 MB."""
+    data = _zip({f"faces/{i}.png": bytes(1000 * 1024) for i in range(20)})
+    unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    expected = UPLOAD_ARCHIVE_RATIO.format(
+        size_kb=len(data) / 1024, unpacked_mb=unpacked / 2**20, ratio=unpacked / len(data)
+    )
+    with pytest.raises(UploadError, match=re.escape(expected)):
+        extract_zip(data)
+    assert _uploads() == []
+
+
+def test_extract_zip_of_ordinary_photos_passes_the_archive_ratio():
+    data = _zip(
+        {f"faces/{i}.jpg": os.urandom(300 * 1024) for i in range(8)} | {"faces/labels.csv": bytes(50_000)}
+    )
+    assert extract_zip(data).name == "faces"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        [f"d{i}/" for i in range(uploads.MAX_FOLDERS + 1)],  # folder entries
+        [f"d{i}/a.jpg" for i in range(uploads.MAX_FOLDERS + 1)],  # folders implied by file names
+        ["/".join(f"d{j}" for j in range(uploads.MAX_FOLDERS + 1)) + "/a.jpg"],  # one deep chain
+    ],
+    ids=["folder-entries", "implied-folders", "deep-chain"],
+)
+def test_extract_zip_too_many_folders_are_refused(names):
+    data = _zip(dict.fromkeys(names, b""))
+    expected = UPLOAD_TOO_MANY_FOLDERS.format(n=uploads.MAX_FOLDERS + 1, limit=uploads.MAX_FOLDERS)
+    with pytest.raises(UploadError, match=re.escape(expected)):
+        extract_zip(data)
+    assert _uploads() == []
+
+
+def test_extract_zip_counts_each_small_file_as_a_whole_disk_block(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_UNPACKED_MB", 1)
+    data = _zip({f"faces/{i}.jpg": b"x" for i in range(300)}, compression=zipfile.ZIP_STORED)
+    expected = UPLOAD_TOO_LARGE_UNPACKED.format(size_mb=(300 + 1) * 4096 / 2**20, limit_mb=1)
+    with pytest.raises(UploadError, match=re.escape(expected)):
+        extract_zip(data)
+
+
+# --- uploads/ stays under its quota; a killed unpacking leaves nothing behind ---------------------
+
+
+def _photos(seed: int, kb: int = 300) -> bytes:
+    """A stored archive of one incompressible 'photo': the same bytes for the same seed."""
+    noise = random.Random(seed).randbytes(kb * 1024)
+    return _zip({f"faces{seed}/real/a.jpg": noise}, compression=zipfile.ZIP_STORED)
+
+
+def test_uploads_over_the_quota_evict_the_least_recently_used(monkeypatch):
+    monkeypatch.setenv("UNMASK_DISK_QUOTA_MB", "1")
+    first, second, third = (extract_zip(_photos(i)) for i in range(3))
+    _age(first.parent, 30), _age(second.parent, 20), _age(third.parent, 10)
+    assert extract_zip(_photos(0)) == first  # used again: now the most recent
+    fourth = extract_zip(_photos(3))
+    assert [p.exists() for p in (first, second, third, fourth)] == [True, False, True, True]
+
+
+def test_upload_larger_than_the_quota_is_refused(monkeypatch):
+    monkeypatch.setenv("UNMASK_DISK_QUOTA_MB", "1")
+    data = _zip({"faces/a.jpg": os.urandom(1100 * 1024)}, compression=zipfile.ZIP_STORED)
+    expected = UPLOAD_TOO_LARGE_UNPACKED.format(size_mb=1100 * 1024 / 2**20 + 4096 / 2**20, limit_mb=1)
+    with pytest.raises(UploadError, match=re.escape(expected)):
+        extract_zip(data)
+
+
+def test_a_killed_unpacking_is_swept_at_the_next_upload(tmp_path):
+    dead = _dead_pid()
+    orphan = data_dir() / "uploads" / f".tmp-{dead}-abcd1234"
+    (orphan / "faces").mkdir(parents=True)
+    (orphan / "faces" / "big.bin").write_bytes(bytes(1024))
+    mine = data_dir() / "uploads" / f".tmp-{os.getpid()}-efgh5678"
+    mine.mkdir()
+    extract_zip(_photos(9))
+    assert not orphan.exists()
+    assert mine.exists()  # this process may still be unpacking it
+
+
+def _age(path: Path, seconds: float) -> None:
+    when = path.stat().st_mtime - seconds
+    os.utime(path, (when, when))
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid

@@ -1,0 +1,216 @@
+"""How much memory training will need at its peak, estimated before anything is decoded.
+
+Pure arithmetic on the settings and the number of images (nothing here imports TensorFlow),
+so the CLI refuses settings that cannot fit before decoding a single image, and the Train
+form's limits follow the machine. The peak is the sum of
+
+- **the data**: every image's ``size x size x 3`` values, :data:`DATA_BYTES_PER_VALUE` bytes
+  each (the decoded uint8 set, its training and validation subsets, the tensors tf.data makes
+  of them, and its float32 cache);
+- **the weights**: :data:`WEIGHT_COPIES` float32 copies (weights, gradients, Adam's two moments);
+- **the activations**: every layer's output for one image, float32, times the training batch
+  (:data:`ACTIVATION_COPIES` copies: the forward pass kept for the backward one, and its
+  gradients), or times :data:`EVAL_BATCH` for the validation passes, whichever is larger;
+- :data:`OVERHEAD_BYTES` for TensorFlow itself.
+
+Checked against the peak resident memory of ``python -m core train --epochs 1`` on the 600
+demo images here: fast at 64 px, batch 32: 0.95 GB measured, 0.96 estimated; fast at 256 px,
+batch 256: 4.1 measured, 4.9 estimated; paper at 128 px, batch 32: 2.1 and 2.1; batch 256:
+3.1 and 2.8.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from core.errors import (
+    MEMORY_FITS_BATCH,
+    MEMORY_FITS_NOTHING,
+    MEMORY_FITS_SIZE,
+    MEMORY_TOO_SMALL,
+    ConfigError,
+)
+from core.model.config import ARCHITECTURES, IMAGE_SIZE_RANGE, MAX_BATCH, PRESET_DEFAULTS, TrainConfig
+
+FLOAT_BYTES = 4
+DATA_BYTES_PER_VALUE = 7
+WEIGHT_COPIES = 4
+ACTIVATION_COPIES = 2
+#: Batch of the validation passes during and after training (core.model.train).
+EVAL_BATCH = 256
+OVERHEAD_BYTES = 900 * 2**20
+#: Image sizes the Train form offers: multiples of this.
+SIZE_STEP = 16
+_GB = 1e9
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What one model takes: ``weights`` parameters, ``activations`` values per image."""
+
+    weights: int
+    activations: int
+
+
+def footprint(preset: str, *, image_size: int, augment: bool = False) -> Footprint:
+    """Parameters and per-image activation values of ``preset`` at ``image_size``, from its architecture.
+
+    Walks :data:`core.model.config.ARCHITECTURES` as :func:`core.model.presets.build_model`
+    builds it: the float32 input and its rescaled copy (and each augmenting layer's output),
+    every Conv2D's and MaxPooling2D's output, the head (Flatten is a view of the pooled
+    values, global average pooling a new vector), and the two Dense layers.
+
+    Examples
+    --------
+    >>> footprint("fast", image_size=64).weights
+    71633
+    >>> footprint("paper", image_size=300).weights
+    90936449
+    """
+    architecture = ARCHITECTURES[preset]
+    activations = image_size * image_size * 3 * (2 + 3 * augment)
+    weights, channels, side = 0, 3, image_size
+    for filters in architecture.filters:
+        weights += (9 * channels + 1) * filters  # a 3x3 kernel per input channel, and a bias
+        side -= 0 if architecture.padding == "same" else 2
+        activations += side * side * filters
+        side //= 2
+        activations += side * side * filters
+        channels = filters
+    features = side * side * channels if architecture.head == "flatten" else channels
+    activations += 0 if architecture.head == "flatten" else channels
+    units = architecture.units
+    weights += (features + 1) * units + units + 1
+    return Footprint(weights, activations + units + 1)
+
+
+def peak_bytes(preset: str, *, n_images: int, image_size: int, batch_size: int, augment: bool = False) -> int:
+    """The estimated peak memory, in bytes, of training ``preset`` on ``n_images`` images.
+
+    Parameters
+    ----------
+    preset : {"fast", "paper"}
+    n_images : int
+        Images in the data set (training and validation together).
+    image_size, batch_size : int
+    augment : bool, default False
+
+    Returns
+    -------
+    int
+    """
+    model = footprint(preset, image_size=image_size, augment=augment)
+    data = n_images * image_size * image_size * 3 * DATA_BYTES_PER_VALUE
+    batch = max(ACTIVATION_COPIES * batch_size, EVAL_BATCH)
+    return OVERHEAD_BYTES + data + FLOAT_BYTES * (WEIGHT_COPIES * model.weights + batch * model.activations)
+
+
+#: Copies of a native-resolution set held at once (the decoded images, the cache's flat copy, the
+#: training and validation subsets), each ``native_max_side``² x 3 bytes at most: an upper bound.
+NATIVE_COPIES = 3
+#: Activation values per input pixel of a patch for the artifacts network (its front-end's
+#: residual, the stem and three stages of convolution, batch normalisation and ReLU), counted
+#: from core.model.artifacts at 64 px (66.8 with the chosen design) and rounded up.
+PATCH_VALUES_PER_PIXEL = 68
+
+
+def patch_peak_bytes(*, n_images: int, native_max_side: int, patch_size: int, batch_size: int) -> int:
+    """The estimated peak memory, in bytes, of training a patch preset on ``n_images`` images.
+
+    The data term assumes every image is ``native_max_side`` square (the largest a load keeps),
+    so it is an upper bound; the activations are a batch of patches (or :data:`EVAL_BATCH`).
+    """
+    data = n_images * native_max_side * native_max_side * 3 * NATIVE_COPIES
+    batch = max(ACTIVATION_COPIES * batch_size, EVAL_BATCH)
+    return OVERHEAD_BYTES + data + FLOAT_BYTES * batch * patch_size * patch_size * PATCH_VALUES_PER_PIXEL
+
+
+def _check_patch_fits(c: TrainConfig, *, n_images: int, available: int) -> None:
+    settings = {"native_max_side": c.native_max_side, "patch_size": c.patch_size, "batch_size": c.batch_size}
+    need = patch_peak_bytes(n_images=n_images, **settings)  # type: ignore[arg-type]
+    if need <= available:
+        return
+    raise ConfigError(
+        MEMORY_TOO_SMALL.format(
+            preset=c.preset,
+            size=c.native_max_side,
+            batch=c.batch_size,
+            n=n_images,
+            need_gb=need / _GB,
+            free_gb=available / _GB,
+            fits=MEMORY_FITS_NOTHING.format(n=n_images) + " (or a smaller native_max_side)",
+        )
+    )
+
+
+def check_fits(config: TrainConfig, *, n_images: int, available: int) -> None:
+    """Refuse training settings whose :func:`peak_bytes` is over ``available`` bytes, saying what fits.
+
+    Raises
+    ------
+    ConfigError
+        ``MEMORY_TOO_SMALL``, with the largest batch that fits at this size and the largest
+        size that fits at this batch.
+    """
+    c = config.resolved()
+    if c.is_patch_preset:
+        _check_patch_fits(c, n_images=n_images, available=available)
+        return
+    settings = {"n_images": n_images, "image_size": c.image_size, "batch_size": c.batch_size}
+    need = peak_bytes(c.preset, augment=c.augment, **settings)  # type: ignore[arg-type]
+    if need <= available:
+        return
+    batch = largest_batch(c.preset, n_images=n_images, image_size=c.image_size, available=available)
+    size = largest_size(c.preset, n_images=n_images, batch_size=c.batch_size, available=available)
+    fits = [MEMORY_FITS_BATCH.format(batch=batch, size=c.image_size)] if batch else []
+    fits += [MEMORY_FITS_SIZE.format(size=size, batch=c.batch_size)] if size else []
+    raise ConfigError(
+        MEMORY_TOO_SMALL.format(
+            preset=c.preset,
+            size=c.image_size,
+            batch=c.batch_size,
+            n=n_images,
+            need_gb=need / _GB,
+            free_gb=available / _GB,
+            fits=" or ".join(fits) or MEMORY_FITS_NOTHING.format(n=n_images),
+        )
+    )
+
+
+def largest_batch(preset: str, *, n_images: int, image_size: int, available: int) -> int:
+    """The largest batch (up to the settings' limit) that fits at ``image_size``; 0 when none does."""
+    base = peak_bytes(preset, n_images=n_images, image_size=image_size, batch_size=1)
+    if base > available:
+        return 0
+    per_image = ACTIVATION_COPIES * FLOAT_BYTES * footprint(preset, image_size=image_size).activations
+    room = available - base + EVAL_BATCH * per_image // ACTIVATION_COPIES  # the validation batch is paid for
+    return min(MAX_BATCH, max(1, math.floor(room / per_image)))
+
+
+def largest_size(preset: str, *, n_images: int, batch_size: int, available: int) -> int:
+    """The largest image size, a multiple of :data:`SIZE_STEP`, that fits at ``batch_size``; 0 if none."""
+    low, high = IMAGE_SIZE_RANGE
+    for size in range(high - high % SIZE_STEP, low - 1, -SIZE_STEP):
+        if peak_bytes(preset, n_images=n_images, image_size=size, batch_size=batch_size) <= available:
+            return size
+    return 0
+
+
+def form_limits(n_images: int, *, available: int) -> tuple[int, int]:
+    """The Train form's largest image size and batch: what the lightest preset fits at its defaults.
+
+    Any larger value cannot fit with any preset, so the form does not offer it; a
+    combination within the limits may still be refused by :func:`check_fits`, with the reason.
+    """
+    fast = PRESET_DEFAULTS["fast"]
+    size = largest_size("fast", n_images=n_images, batch_size=fast["batch_size"], available=available)
+    batch = largest_batch("fast", n_images=n_images, image_size=fast["image_size"], available=available)
+    return max(size, IMAGE_SIZE_RANGE[0]), max(batch, 1)
+
+
+def available_bytes() -> int:
+    """The memory this machine can give a new allocation now (``psutil``'s "available")."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
