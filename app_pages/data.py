@@ -26,6 +26,7 @@ def page() -> None:
         f"**{faces.name}**: {len(faces)} images read from `{faces.root}` (layout: {faces.layout}).{demo_note}"
     )
     _classes(faces)
+    _sources(faces)
     _groups(faces)
     st.header("Images")
     ui.image_grid(faces, size)
@@ -47,6 +48,18 @@ def _classes(faces: FaceSet) -> None:
             "Only one class is here: fine for a bias check, but training needs both real and fake images."
         )
     ui.chart(charts.class_balance(balance), where=right)
+
+
+def _sources(faces: FaceSet) -> None:
+    if "source" not in faces.groups:
+        return
+    st.header("Sources")
+    st.caption(
+        "Each source has its own sizes, framing and JPEG history: a model can learn to tell the "
+        "sources apart instead of real from fake. Counts are images read; sizes as the files are on disk."
+    )
+    summary = imagestats.source_summary(faces.labels, faces.groups["source"], faces.info)
+    st.dataframe(summary, hide_index=True)
 
 
 def _groups(faces: FaceSet) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,18 +54,27 @@ KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-def render(results: dict[str, Any], experiments: dict[str, dict[str, Any]]) -> str:
-    """The whole RESULTS.md as one string."""
+def render(
+    results: dict[str, Any], experiments: dict[str, dict[str, Any]], artifacts: Sequence[dict[str, Any]] = ()
+) -> str:
+    """The whole RESULTS.md as one string (``artifacts``: the sessions of bench/artifacts.json)."""
+    from bench.artifacts_report import render_artifacts
+
     parts = [_header(results), _headline(results), _training(results), _data(results), _scoring(results)]
-    parts += [_interaction(results), _app(results), render_experiments(experiments), _keys()]
+    parts += [_interaction(results), _app(results), render_experiments(experiments)]
+    parts += [render_artifacts(artifacts), _keys()]
     return "\n\n".join(p.strip() for p in parts) + "\n"
 
 
 def write_report(out_dir: Path) -> Path:
-    """Render ``out_dir/RESULTS.md`` from ``out_dir/results.json`` and ``bench/experiments.json``."""
+    """Render ``out_dir/RESULTS.md`` from ``out_dir/results.json``, ``bench/experiments.json`` and
+    ``bench/artifacts.json``."""
+    from bench import artifacts
+
     results = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
     target = out_dir / "RESULTS.md"
-    target.write_text(render(results, read_store()), encoding="utf-8")
+    rendered = render(results, read_store(), artifacts.read_sessions(artifacts.OUT_FILE))
+    target.write_text(rendered, encoding="utf-8")
     return target
 
 

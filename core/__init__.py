@@ -1,7 +1,8 @@
 """Unmask's engine: data sets, models, training, metrics, bias and the run store.
 
 This package never imports Streamlit, and importing it does not import TensorFlow:
-only :mod:`core.model.presets`, :mod:`core.model.tfdata` and :mod:`core.model.train` do, when a model runs.
+only :mod:`core.model.presets`, :mod:`core.model.artifacts`, :mod:`core.model.tfdata` and
+:mod:`core.model.train` do, when a model runs.
 
 The names most users need::
 

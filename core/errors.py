@@ -150,6 +150,10 @@ BIAS_DATA_NEEDED = (
 
 # --- settings ---------------------------------------------------------------------
 OUT_OF_RANGE = "{name} must be between {low} and {high}; got {value}."
+PATCH_SETTING_ONLY = (
+    "{name} applies to the patch presets ({presets}) only, not to {preset}; leave it out or pick one of them."
+)
+ODD_PATCH = "patch_size must be even, so that 2 x 2 pixel blocks tile a patch; got {value}."
 NOT_A_SWITCH = "{name} must be true or false; got {value!r}."
 MEMORY_TOO_SMALL = (
     "Training the {preset} preset at {size} px with batch {batch} on {n} images needs about {need_gb:.1f} GB "
@@ -230,8 +234,40 @@ SPLIT_TOO_SMALL = (
     "Cannot split {n_real} real and {n_fake} fake images into training and validation with "
     "val_fraction={val_fraction}; each part needs images of both classes, so add more images."
 )
+DECODE_FORM = (
+    "Give exactly one of image_size (square images) and native_max_side (native resolution); "
+    "got image_size={image_size} and native_max_side={native_max_side}."
+)
+SPLIT_STRATUM_TOO_SMALL = (
+    "Cannot split the images by source and class with {name}={fraction}: {stratum} has only {n} image(s), "
+    "and every source's class needs images on both sides; add images to it or leave that source out."
+)
 LEAKAGE_NO_SOURCE = (
     "Cannot look for duplicates in {name}: its files are not on disk and it was not decoded; load it first."
+)
+
+# --- several sources (core.data.sources) -----------------------------------------------
+MANIFEST_COLUMNS = (
+    "The manifest {file} must have a 'folder' column (and optionally 'source'); it has {columns}."
+)
+MANIFEST_EMPTY = "The manifest {file} lists no folder; add one folder per row under a 'folder' header."
+SOURCE_NAMED_TWICE = (
+    "Two sources are called {name!r} ({first} and {second}); name them apart in a manifest's 'source' column."
+)
+SOURCE_COLUMN_TAKEN = (
+    "{path} already has a group column called 'source', which Unmask uses to name each image's folder; "
+    "rename that column in its labels.csv."
+)
+GENERALIZE_FEW_SOURCES = (
+    "Leave-one-source-out needs at least 2 sources; got {n}. Pass several folders with --data or a manifest."
+)
+BACKGROUND_ONE_FOLDER = (
+    "Training in the background takes one folder; to train on several sources, run without --background."
+)
+UNKNOWN_SOURCE = "There is no source {source!r} to leave out; the sources are {available}."
+GENERALIZE_ONE_CLASS_LEFT = (
+    "Leaving out {source!r} leaves only {present} images to train on; every fold needs both classes among "
+    "the other sources, so add a source with {missing} images."
 )
 
 # --- reasons a file was skipped (SkippedFile.reason) ------------------------------

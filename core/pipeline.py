@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data import datasets
+from core.data import datasets, sources
 from core.data.faceset import FaceSet
-from core.data.images import square
-from core.errors import UNKNOWN_ATTRIBUTE, DataError
+from core.data.images import reduce_native, square
+from core.errors import BACKGROUND_ONE_FOLDER, UNKNOWN_ATTRIBUTE, DataError
 from core.evaluation.bias import GroupTable, group_table, sample_per_group
 from core.evaluation.metrics import threshold_metrics
 from core.model import memory
@@ -29,6 +29,9 @@ from core.paths import user_path
 from core.runs import bias_store, store
 
 Progress = Callable[[int, int], None]
+#: A data folder, several (each a folder or a manifest file, see :mod:`core.data.sources`),
+#: or None for the demo set.
+Data = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 
 
 def data_folder(data: str | os.PathLike[str] | None) -> Path:
@@ -40,8 +43,8 @@ def data_folder(data: str | os.PathLike[str] | None) -> Path:
     return user_path(data)
 
 
-def check_training_folder(data: str | os.PathLike[str] | None, config: TrainConfig) -> str | None:
-    """Check that ``config`` can be trained on a folder, without decoding it.
+def check_training_folder(data: Data, config: TrainConfig) -> str | None:
+    """Check that ``config`` can be trained on one folder, without decoding it.
 
     The folder must exist and list images of both classes, and training must fit in the
     memory available now (:func:`core.model.memory.check_fits`).
@@ -51,41 +54,113 @@ def check_training_folder(data: str | os.PathLike[str] | None, config: TrainConf
     Raises
     ------
     DataError
-        As :func:`core.data.datasets.scan`, or ``ONE_CLASS`` when one class is missing.
+        As :func:`core.data.datasets.scan`; ``ONE_CLASS`` when one class is missing;
+        ``BACKGROUND_ONE_FOLDER`` for several folders or a manifest (a job takes one folder).
     ConfigError
         ``MEMORY_TOO_SMALL``, saying what fits.
     """
-    listed = datasets.scan(data_folder(data))
+    if data_sources(data) is not None:
+        raise DataError(BACKGROUND_ONE_FOLDER)
+    folder = _one_folder(data)
+    listed = datasets.scan(data_folder(folder))
     datasets.require_both_classes(listed)
     memory.check_fits(config, n_images=len(listed), available=memory.available_bytes())
-    return None if data is None else listed.root
+    return None if folder is None else listed.root
+
+
+def _one_folder(data: Data) -> str | os.PathLike[str] | None:
+    return data if data is None or isinstance(data, str | os.PathLike) else (list(data) or [None])[0]
+
+
+def data_sources(data: Data) -> list[sources.Source] | None:
+    """The sources ``data`` names when it is several folders or a manifest file; None for one folder.
+
+    Raises
+    ------
+    DataError
+        As :func:`core.data.sources.parse_sources`.
+    """
+    entries = [data] if data is None or isinstance(data, str | os.PathLike) else list(data)
+    entries = [e for e in entries if e is not None]
+    if len(entries) > 1 or (len(entries) == 1 and sources.is_manifest(entries[0])):
+        return sources.parse_sources(entries)
+    return None
 
 
 def load_faces(
-    data: str | os.PathLike[str] | None, *, image_size: int, progress: Progress | None = None
+    data: Data,
+    *,
+    image_size: int | None = None,
+    native_max_side: int | None = None,
+    progress: Progress | None = None,
 ) -> FaceSet:
-    """Decode a data folder (or the demo set) at ``image_size``; see :func:`core.data.datasets.load`."""
-    return datasets.load(data_folder(data), image_size=image_size, progress=progress)
+    """Decode a data folder, several (with a ``source`` column), or the demo set.
+
+    Exactly one of ``image_size`` (square images) and ``native_max_side`` (native
+    resolution); see :func:`core.data.datasets.load` and :func:`core.data.sources.load_sources`.
+    """
+    named = data_sources(data)
+    if named is not None:
+        return sources.load_sources(
+            named, image_size=image_size, native_max_side=native_max_side, progress=progress
+        )
+    folder = _one_folder(data)
+    return datasets.load(
+        data_folder(folder), image_size=image_size, native_max_side=native_max_side, progress=progress
+    )
 
 
-def load_training_faces(
-    data: str | os.PathLike[str] | None, config: TrainConfig, *, progress: Progress | None = None
-) -> FaceSet:
-    """Decode a data folder (or the demo set) for training ``config``, once the training fits in memory.
+def load_for(config: TrainConfig, data: Data, *, progress: Progress | None = None) -> FaceSet:
+    """Decode ``data`` as ``config``'s preset trains on it: squares, or native resolution (patch presets)."""
+    config = config.resolved()
+    if config.is_patch_preset:
+        return load_faces(data, native_max_side=config.native_max_side, progress=progress)
+    return load_faces(data, image_size=config.image_size, progress=progress)
 
-    The folder is listed first (no pixels), so settings that cannot fit are refused before
-    a single image is decoded.
+
+def prepare_faces(faceset: FaceSet, config: TrainConfig) -> FaceSet:
+    """``faceset`` as ``config``'s preset trains on it.
+
+    A patch preset given resized squares (the dashboard decodes every set at the run's
+    ``image_size`` first) decodes the same files again at native resolution, keeping
+    labels, groups and order; a set whose files are not on disk is used as it is.
+    """
+    config = config.resolved()
+    if not config.is_patch_preset or faceset.is_native or not _files_on_disk(faceset):
+        return faceset
+    return sources.redecode(faceset, native_max_side=config.native_max_side)
+
+
+def _files_on_disk(faceset: FaceSet) -> bool:
+    return all(Path(faceset.root, p).is_file() for p in faceset.paths)
+
+
+def load_for_run(info: store.RunInfo, data: Data, *, progress: Progress | None = None) -> FaceSet:
+    """Decode ``data`` as the run's model scores it: squares at its image size, or native resolution."""
+    if info.native_max_side:
+        return load_faces(data, native_max_side=info.native_max_side, progress=progress)
+    return load_faces(data, image_size=info.image_size, progress=progress)
+
+
+def load_training_faces(data: Data, config: TrainConfig, *, progress: Progress | None = None) -> FaceSet:
+    """Decode ``data`` (a folder, several, a manifest, or the demo set) as ``config`` trains on it.
+
+    The images are listed first (no pixels), so settings that cannot fit in memory are
+    refused before a single image is decoded; squares for the fast and paper presets,
+    native resolution for the patch presets (:func:`load_for`).
 
     Raises
     ------
     ConfigError
         ``MEMORY_TOO_SMALL`` (see :func:`core.model.memory.check_fits`), saying what fits.
     DataError
-        As :func:`core.data.datasets.load`.
+        As :func:`core.data.datasets.load` and :func:`core.data.sources.parse_sources`.
     """
-    folder = data_folder(data)
-    memory.check_fits(config, n_images=len(datasets.scan(folder)), available=memory.available_bytes())
-    return datasets.load(folder, image_size=config.resolved().image_size, progress=progress)
+    named = data_sources(data)
+    roots = [s.folder for s in named] if named is not None else [data_folder(_one_folder(data))]
+    n_images = sum(len(datasets.scan(root)) for root in roots)
+    memory.check_fits(config, n_images=n_images, available=memory.available_bytes())
+    return load_for(config, data, progress=progress)
 
 
 def scores_frame(faceset: FaceSet, index: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
@@ -116,8 +191,11 @@ def train_and_save(
 
     ``on_phase`` is told ``"training"`` when TensorFlow has started and ``"saving"`` before the
     run is written; ``on_epoch``, ``on_batch`` and ``cancel`` are as for :func:`core.model.train.train`.
+    A patch preset given resized squares trains on the same files at native resolution
+    (:func:`prepare_faces`).
     """
     datasets.require_both_classes(faceset)  # before TensorFlow loads: bad data fails fast
+    faceset = prepare_faces(faceset, config)
     from core.model.train import train
 
     if on_phase is not None:
@@ -136,8 +214,9 @@ def train_and_save(
 
 def _save(faceset: FaceSet, result: Any, logs: Path) -> store.RunInfo:
     """Save a trained run (``result`` is a :class:`core.model.train.TrainResult`) with its scores."""
+    threshold = result.config.threshold
     scores = scores_frame(faceset, result.val_index, result.val_scores)
-    metrics = threshold_metrics(scores["label"], scores["score"], threshold=result.config.threshold).to_dict()
+    metrics = threshold_metrics(scores["label"], scores["score"], threshold=threshold).to_dict()
     summary = {
         "status": result.status,
         "epochs_done": len(result.history),
@@ -145,24 +224,51 @@ def _save(faceset: FaceSet, result: Any, logs: Path) -> store.RunInfo:
         "n_val": result.n_val,
         "train_seconds": round(result.train_seconds, 3),
     }
-    config_record = {
-        **result.config.to_dict(),
-        "status": result.status,
-        "dataset": {
-            "name": faceset.name,
-            "root": str(faceset.root),
-            "is_demo": faceset.is_demo,
-            "n": len(faceset),
-        },
-    }
+    tables = {}
+    if len(result.test_index):
+        tables[TEST_SCORES] = scores_frame(faceset, result.test_index, result.test_scores)
+        test = tables[TEST_SCORES]
+        summary["test"] = threshold_metrics(test["label"], test["score"], threshold=threshold).to_dict()
+    config_record = {**result.config.to_dict(), "status": result.status, "dataset": dataset_record(faceset)}
     return store.save_run(
         model=result.model,
         config=config_record,
         history=result.history,
         scores=scores,
         metrics={**summary, **metrics},
+        tables=tables,
         tensorboard=logs,
     )
+
+
+#: The run table holding the held-out test images' scores (when ``test_fraction`` > 0).
+TEST_SCORES = "test_scores"
+
+
+def dataset_record(faceset: FaceSet) -> dict[str, Any]:
+    """What a run records about the set it trained on: name, root, size, and per source its counts."""
+    record: dict[str, Any] = {
+        "name": faceset.name,
+        "root": str(faceset.root),
+        "is_demo": faceset.is_demo,
+        "n": len(faceset),
+        "native_max_side": faceset.native_max_side,
+    }
+    if faceset.is_native and "native_factor" in faceset.info:
+        record["native_factors"] = {
+            str(k): int(v) for k, v in faceset.info["native_factor"].value_counts().items()
+        }
+    names = sources.source_names(faceset)
+    if names:
+        column = faceset.groups["source"].to_numpy()
+        record["sources"] = {
+            name: {
+                "n_real": int((faceset.labels[column == name] == 1).sum()),
+                "n_fake": int((faceset.labels[column == name] == 0).sum()),
+            }
+            for name in names
+        }
+    return record
 
 
 def evaluate_run(run_id: str, *, threshold: float | None = None) -> dict[str, Any]:
@@ -183,10 +289,12 @@ def score_images(
     run_id : str
         The run whose model scores.
     images : FaceSet or sequence of ndarray
-        A face set decoded at the run's image size (:func:`load_faces`), or RGB arrays
+        A face set decoded as the run scores it (:func:`load_for_run`), or RGB arrays
         ``(h, w, 3)`` uint8 at any size, e.g. decoded by :func:`core.data.images.decode_native`
-        and changed by a probe; those are centre-cropped and resized as decoding would
-        (:func:`core.data.images.square`).
+        and changed by a probe. For a run of resized squares, arrays are centre-cropped and
+        resized as decoding would (:func:`core.data.images.square`); a patch preset's run
+        scores them as they are, each by the grid of patches that covers it (a side over
+        the run's ``native_max_side`` first reduced by an integer factor, as at training).
     model : keras.Model, optional
         The run's model, when the caller keeps it loaded (the app caches it); else loaded here.
 
@@ -197,13 +305,37 @@ def score_images(
     """
     from core.model.train import predict_scores  # TensorFlow: only when a model runs
 
+    info = store.run_info(run_id)
     if isinstance(images, FaceSet):
         pixels = images.images
+    elif info.native_max_side:
+        pixels = np.empty(len(images), dtype=object)
+        for i, image in enumerate(images):
+            pixels[i] = reduce_native(image, max_side=info.native_max_side)
     else:
-        size = store.run_info(run_id).image_size
+        size = info.image_size
         squared = [square(x, size) for x in images]
         pixels = np.stack(squared) if squared else np.zeros((0, size, size, 3), dtype=np.uint8)
     return predict_scores(store.load_model(run_id) if model is None else model, pixels)
+
+
+def decode_for_run(run_id: str, data: bytes) -> np.ndarray:
+    """An uploaded image decoded as the run's model scores it: a square, or native resolution.
+
+    For a patch preset the pixels keep their own size (reduced by an integer factor when
+    a side is over the run's ``native_max_side``); score them with :func:`score_images`.
+
+    Raises
+    ------
+    UploadError, ImageError
+        As :func:`core.data.images.decode_upload`.
+    """
+    from core.data.images import decode_upload
+
+    info = store.run_info(run_id)
+    if not info.native_max_side:
+        return decode_upload(data, size=info.image_size)
+    return decode_upload(data, native_max_side=info.native_max_side)
 
 
 def _choose(available: list[str], attribute: str | None) -> str:
@@ -324,7 +456,7 @@ def bias_scores(
         stored = store.load_run(run_id).scores
         frame = stored.iloc[sample_per_group(stored[attribute], per_group, seed=seed)].reset_index(drop=True)
     else:
-        faceset = datasets.load(pool.folder, image_size=store.run_info(run_id).image_size, progress=progress)
+        faceset = load_for_run(store.run_info(run_id), pool.folder, progress=progress)
         chosen = sample_per_group(faceset.groups[attribute], per_group, seed=seed)
         sample = faceset.subset(chosen)
         frame = scores_frame(sample, np.arange(len(sample)), score_images(run_id, sample))

@@ -148,7 +148,7 @@ def evaluate_folder(
     if pool.validation_only:
         scores = pool.frame
     else:
-        faces = datasets.load(pool.root, image_size=info.image_size, progress=progress)
+        faces = pipeline.load_for_run(info, pool.root, progress=progress)
         skipped = list(faces.skipped)
         scores = pipeline.scores_frame(
             faces, np.arange(len(faces)), pipeline.score_images(run_id, faces, model=model)

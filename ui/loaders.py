@@ -40,14 +40,23 @@ DATA_UNUSABLE = (
 
 
 def folder_error(path: str) -> str | None:
-    """Why ``path`` cannot be used as a data folder, or None when it can (cached for 30 s)."""
+    """Why ``path`` cannot be used as a data folder (or a manifest .csv of several), or None when it can.
+
+    Cached for 30 s.
+    """
     return _scan_error(path)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _scan_error(path: str) -> str | None:
+    from core.data import sources
+
     try:
-        datasets.scan(path)
+        if sources.is_manifest(path):
+            for source in sources.parse_sources([path]):
+                datasets.scan(source.folder)
+        else:
+            datasets.scan(path)
     except UnmaskError as exc:
         return str(exc)
     return None

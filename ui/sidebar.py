@@ -102,7 +102,11 @@ def _data_picker() -> None:
         choice = DataChoice(None, DEMO_NAME)
     elif source == "folder":
         path = st.text_input(
-            "Folder path", key="data_folder_path", placeholder="/path/to/faces", bind="query-params"
+            "Folder path",
+            key="data_folder_path",
+            placeholder="/path/to/faces",
+            bind="query-params",
+            help="A folder of faces, or a .csv manifest listing several folders (folder,source per line).",
         ).strip()
         choice = _folder_choice(path) if path else DataChoice(None, "", ASK_FOR_FOLDER)
     elif source == "zip":

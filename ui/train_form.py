@@ -35,7 +35,11 @@ def training_form() -> None:
             horizontal=True,
             key="train_preset",
             persist_state="session",
-            help="fast: 3 small conv blocks, 64 px; paper: the paper's 5 layers, 300 px (slow on a laptop).",
+            help=(
+                "fast: 3 small conv blocks, 64 px (live demos); paper: the paper's 5 layers, 300 px (slow "
+                "on a laptop); artifacts: learns generator traces from native-resolution patches (minutes; "
+                "the one to use for claims about faces from other sources)."
+            ),
         )
         st.caption(
             "Left empty, image size, batch size and learning rate take the preset's defaults: "

@@ -5,10 +5,10 @@ stderr, and so do the files ``train`` skipped, with the reason (its JSON lists t
 ``skipped``). Bad input ends with one sentence on stderr and exit status 2, never a traceback.
 
 One module per group of commands, each with an ``add_commands(sub)`` that registers its
-subcommands: :mod:`core.cli.training` (train, reproduce), :mod:`core.cli.jobs` (the training
-queue), :mod:`core.cli.results` (evaluate, bias, runs), :mod:`core.cli.stress` (stress),
-:mod:`core.cli.outputs` (explain, report),
-:mod:`core.cli.data` (download). Shared helpers (progress bars, text output) are in
+subcommands: :mod:`core.cli.training` (train, reproduce), :mod:`core.cli.generalize`
+(leave-one-source-out), :mod:`core.cli.jobs` (the training queue), :mod:`core.cli.results`
+(evaluate, bias, runs), :mod:`core.cli.stress` (stress), :mod:`core.cli.outputs` (explain,
+report), :mod:`core.cli.data` (download). Shared helpers (progress bars, text output) are in
 :mod:`core.cli.common`.
 """
 
@@ -19,7 +19,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from core.cli import data, jobs, outputs, results, stress, training
+from core.cli import data, generalize, jobs, outputs, results, stress, training
 from core.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from core.errors import UnmaskError
 from core.runs import store
@@ -27,7 +27,7 @@ from core.runs import store
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERRUPTED", "main"]
 
 #: The modules whose ``add_commands`` build the parser, in the order ``--help`` lists them.
-COMMAND_MODULES = (training, jobs, results, stress, outputs, data)
+COMMAND_MODULES = (training, generalize, jobs, results, stress, outputs, data)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

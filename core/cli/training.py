@@ -29,9 +29,16 @@ def add_commands(sub: Any) -> None:
     repro.add_argument("--background", action="store_true", help=BACKGROUND_HELP)
 
 
-def _train_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default=None, help="folder of faces (default: the built-in demo set)")
-    parser.add_argument("--preset", choices=PRESETS, default="fast")
+DATA_HELP = (
+    "folder of faces; repeat it, or give a manifest CSV (columns folder[,source]), to train on several "
+    "sources (default: the built-in demo set)"
+)
+
+
+def train_options(parser: argparse.ArgumentParser, *, default_preset: str = "fast") -> None:
+    """The training settings ``train`` and ``generalize`` share."""
+    parser.add_argument("--data", action="append", default=None, help=DATA_HELP)
+    parser.add_argument("--preset", choices=PRESETS, default=default_preset)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--seed", type=int, default=0)
@@ -39,12 +46,35 @@ def _train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--val-fraction", type=float, default=0.25)
+    parser.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.0,
+        help="hold out this share as a test split (same for every seed)",
+    )
     parser.add_argument("--augment", action="store_true")
-    parser.add_argument("--background", action="store_true", help=BACKGROUND_HELP)
+    patches = parser.add_argument_group("patch presets (artifacts)")
+    patches.add_argument("--patch-size", type=int, default=None, help="side of the training patches")
+    patches.add_argument(
+        "--native-max-side",
+        type=int,
+        default=None,
+        help="reduce images with a longer side by an integer factor",
+    )
+    patches.add_argument(
+        "--patches-per-image", type=int, default=None, help="random patches per image per epoch"
+    )
+    patches.add_argument(
+        "--degrade",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="JPEG re-compression, blur and re-scaling of training patches (default: on)",
+    )
 
 
-def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    config = TrainConfig(
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`TrainConfig` the options of :func:`train_options` ask for, resolved."""
+    return TrainConfig(
         preset=args.preset,
         epochs=args.epochs,
         threshold=args.threshold,
@@ -53,8 +83,22 @@ def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         batch_size=args.batch_size,
         learning_rate=args.lr,
         val_fraction=args.val_fraction,
+        test_fraction=args.test_fraction,
         augment=args.augment,
+        patch_size=args.patch_size,
+        native_max_side=args.native_max_side,
+        patches_per_image=args.patches_per_image,
+        degrade=args.degrade,
     ).resolved()
+
+
+def _train_options(parser: argparse.ArgumentParser) -> None:
+    train_options(parser)
+    parser.add_argument("--background", action="store_true", help=BACKGROUND_HELP)
+
+
+def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    config = train_config(args)
     if args.background:
         return _submit(
             jobs.JobSpec("train", config.to_dict(), pipeline.check_training_folder(args.data, config))

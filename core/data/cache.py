@@ -2,7 +2,9 @@
 
 Each entry is two files under ``data_dir()/cache/``: ``<key>.npy`` with the pixels (read
 back with ``allow_pickle=False``, never a pickle) and ``<key>.json`` with which files they
-are, their :class:`~core.data.images.ImageInfo` and the files that failed to decode.
+are, their :class:`~core.data.images.ImageInfo` and the files that failed to decode. Images
+decoded at native resolution, each its own size, are stored as one flat uint8 array with
+their shapes in the json.
 
 The key hashes the folder's resolved path, the layout, every file's relative path, size,
 modification time (ns) and a digest of all its bytes (BLAKE2b), the image size and
@@ -46,8 +48,10 @@ from core.data.images import DECODER_VERSION
 from core.paths import data_dir
 
 #: Bump when the files' format changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 INFO_COLUMNS = ("width", "height", "format", "mode", "bytes")
+#: The extra info column of a native-resolution decode (see :func:`core.data.images.decode_native_with_info`).
+NATIVE_FACTOR = "native_factor"
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,12 @@ class Decoded:
 
     Attributes
     ----------
-    images : ndarray of uint8, shape (k, size, size, 3)
-        Pixels of the files that decoded.
+    images : ndarray of uint8, shape (k, size, size, 3), or of object, shape (k,)
+        Pixels of the files that decoded; at native resolution one ``(h, w, 3)`` array each.
     kept : ndarray of int, shape (k,)
         Their positions in the listing they came from, ascending.
     info : DataFrame, k rows
-        :data:`INFO_COLUMNS` for each of them.
+        :data:`INFO_COLUMNS` for each of them (and :data:`NATIVE_FACTOR` for a native decode).
     skipped : tuple of SkippedFile
         Files that could not be decoded, with the reason.
     """
@@ -77,9 +81,13 @@ def cache_dir() -> Path:
     return data_dir() / "cache"
 
 
-def cache_key(root: str | os.PathLike[str], *, layout: str, paths: Sequence[str], image_size: int) -> str:
+def cache_key(
+    root: str | os.PathLike[str], *, layout: str, paths: Sequence[str], image_size: int | str
+) -> str:
     """A hex key naming the decoded form of ``paths`` under ``root`` as they are on disk now.
 
+    ``image_size`` names the decoded form: a side in pixels, or a string such as
+    ``"native<=512"`` for a native-resolution decode.
     It covers ``root`` itself (resolved) and every byte of every file, so any change to
     a file, or another folder with the same names, gives another key.
 
@@ -136,20 +144,24 @@ def write_cache(key: str, decoded: Decoded, paths: Sequence[str]) -> bool:
     """
     disk.sweep_once(cache_dir())
     quota = disk.quota_bytes()
-    if decoded.images.nbytes > quota:
+    ragged = decoded.images.dtype == object
+    pixels = _flatten(decoded.images) if ragged else decoded.images
+    if pixels.nbytes > quota:
         return False
     meta = {
         "format": CACHE_FORMAT,
         "key": key,
-        "shape": list(decoded.images.shape),
+        "shape": list(pixels.shape),
         "paths": [paths[i] for i in decoded.kept],
-        "info": {c: decoded.info[c].tolist() for c in INFO_COLUMNS},
+        "info": {c: decoded.info[c].tolist() for c in decoded.info.columns},
         "skipped": [[s.path, s.reason] for s in decoded.skipped],
     }
+    if ragged:
+        meta["shapes"] = [list(image.shape) for image in decoded.images]
     meta_file, array_file = _files(key)
     try:
         meta_file.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(array_file, lambda f: np.save(f, decoded.images, allow_pickle=False))
+        _atomic_write(array_file, lambda f: np.save(f, pixels, allow_pickle=False))
         _atomic_write(meta_file, lambda f: f.write(json.dumps(meta).encode("utf-8")))
     except OSError:
         return False
@@ -198,18 +210,44 @@ def _match(meta: dict, images: np.ndarray, key: str, paths: Sequence[str]) -> De
     cached = meta["paths"]
     if meta["format"] != CACHE_FORMAT or meta["key"] != key or images.dtype != np.uint8:
         raise ValueError("cache entry does not match")
-    if list(images.shape) != meta["shape"] or images.ndim != 4 or images.shape[0] != len(cached):
+    if list(images.shape) != meta["shape"]:
+        raise ValueError("cache entry has the wrong shape")
+    if "shapes" in meta:
+        images = _unflatten(images, meta["shapes"])
+    elif images.ndim != 4:
+        raise ValueError("cache entry has the wrong shape")
+    if images.shape[0] != len(cached):
         raise ValueError("cache entry has the wrong shape")
     position = {path: i for i, path in enumerate(paths)}
     kept = np.array([position[p] for p in cached], dtype=int)
     order = np.argsort(kept, kind="stable")
-    info = pd.DataFrame({c: meta["info"][c] for c in INFO_COLUMNS})
+    columns = [*INFO_COLUMNS, *([NATIVE_FACTOR] if NATIVE_FACTOR in meta["info"] else [])]
+    info = pd.DataFrame({c: meta["info"][c] for c in columns})
     if len(info) != len(cached):
         raise ValueError("cache entry info has the wrong length")
     if not np.array_equal(order, np.arange(len(order))):
         images, kept, info = images[order], kept[order], info.iloc[order].reset_index(drop=True)
     skipped = tuple(SkippedFile(path, reason) for path, reason in meta["skipped"])
     return Decoded(images=images, kept=kept, info=info, skipped=skipped)
+
+
+def _flatten(images: np.ndarray) -> np.ndarray:
+    """One flat uint8 array holding every image of a ragged set, in order."""
+    return np.concatenate([image.reshape(-1) for image in images]) if len(images) else np.zeros(0, np.uint8)
+
+
+def _unflatten(flat: np.ndarray, shapes: list[list[int]]) -> np.ndarray:
+    """The ragged set :func:`_flatten` made, from its shapes; ValueError if they do not add up."""
+    if flat.ndim != 1 or any(len(shape) != 3 for shape in shapes):
+        raise ValueError("cache entry has the wrong shape")
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    if sum(sizes) != flat.size:
+        raise ValueError("cache entry has the wrong size")
+    out = np.empty(len(shapes), dtype=object)
+    offsets = np.cumsum([0, *sizes])
+    for i, shape in enumerate(shapes):
+        out[i] = flat[offsets[i] : offsets[i + 1]].reshape(shape)
+    return out
 
 
 def _files(key: str) -> tuple[Path, Path]:

@@ -28,10 +28,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from core.data.cache import INFO_COLUMNS, Decoded, cache_key, read_cache, write_cache
+from core.data.cache import INFO_COLUMNS, NATIVE_FACTOR, Decoded, cache_key, read_cache, write_cache
 from core.data.demo import DEMO_NAME, is_demo_folder
 from core.data.faceset import FaceSet, Layout, SkippedFile
-from core.data.images import MAX_SIZE, MIN_SIDE, ImageInfo, decode_with_info
+from core.data.images import MAX_SIZE, MIN_SIDE, ImageInfo, decode_native_with_info, decode_with_info
 from core.data.layouts import (
     LABELS_CSV,
     Listing,
@@ -42,6 +42,7 @@ from core.data.layouts import (
     looks_like_utkface,
 )
 from core.errors import (
+    DECODE_FORM,
     LAYOUT_MISMATCH,
     NO_SUCH_FOLDER,
     NO_VALID_IMAGES,
@@ -57,6 +58,8 @@ from core.errors import (
 from core.paths import path_errors, user_path
 
 LayoutChoice = Literal["auto", "labels_csv", "real_fake_folders", "utkface"]
+#: How a set is decoded: ``("square", side)`` or ``("native", max_side)``; see :func:`decoded_form`.
+Form = tuple[Literal["square", "native"], int]
 LAYOUTS: tuple[Layout, ...] = ("labels_csv", "real_fake_folders", "utkface")
 #: ``progress(done, total)`` is called about this many times per decode, and at the end.
 PROGRESS_STEPS = 100
@@ -138,12 +141,13 @@ def load(
     root: str | os.PathLike[str],
     *,
     layout: LayoutChoice = "auto",
-    image_size: int,
+    image_size: int | None = None,
+    native_max_side: int | None = None,
     use_cache: bool = True,
     progress: Progress | None = None,
     name: str | None = None,
 ) -> FaceSet:
-    """Scan ``root`` and decode every image to ``image_size x image_size`` RGB.
+    """Scan ``root`` and decode every image, to ``image_size`` squares or at native resolution.
 
     Unreadable images are left out and listed in ``skipped`` with the reason. Decoded
     pixels are cached on disk (:mod:`core.data.cache`) unless ``use_cache`` is False.
@@ -152,8 +156,12 @@ def load(
     ----------
     root, layout, name
         As for :func:`scan`.
-    image_size : int
+    image_size : int, optional
         Side of the square images, between 8 and 1024.
+    native_max_side : int, optional
+        Instead of ``image_size``: keep each image at its own size, reduced by an integer
+        factor where a side is over this (:func:`core.data.images.decode_native_with_info`).
+        Exactly one of the two must be given.
     use_cache : bool, default True
         Read and write the on-disk cache.
     progress : callable(done, total), optional
@@ -163,29 +171,64 @@ def load(
     Returns
     -------
     FaceSet
-        With ``images`` of shape (n, image_size, image_size, 3), uint8, and ``info``
-        holding ``width``, ``height``, ``format``, ``mode`` and ``bytes``.
+        With ``images`` of shape (n, image_size, image_size, 3), uint8 (or, natively, one
+        ``(h, w, 3)`` array per image), and ``info`` holding ``width``, ``height``,
+        ``format``, ``mode`` and ``bytes`` (and ``native_factor``).
 
     Raises
     ------
     DataError
         As :func:`scan`, or ``NO_VALID_IMAGES`` when no image could be decoded.
     ConfigError
-        If ``image_size`` or ``layout`` is out of range.
+        If ``image_size``, ``native_max_side`` or ``layout`` is out of range, or not
+        exactly one of ``image_size`` and ``native_max_side`` is given.
     """
-    if not MIN_SIDE <= image_size <= MAX_SIZE:
-        raise ConfigError(
-            OUT_OF_RANGE.format(name="image_size", low=MIN_SIDE, high=MAX_SIZE, value=image_size)
-        )
+    form = decoded_form(image_size=image_size, native_max_side=native_max_side)
     listed = scan(root, layout=layout, name=name)
-    decoded = _decode_cached(listed, image_size=image_size, use_cache=use_cache, progress=progress)
+    return decode_listed(listed, form=form, use_cache=use_cache, progress=progress)
+
+
+def decoded_form(*, image_size: int | None, native_max_side: int | None) -> Form:
+    """Check that exactly one of the two is given and in range; return it as a :data:`Form`.
+
+    Raises
+    ------
+    ConfigError
+        ``DECODE_FORM`` if both or neither is given, ``OUT_OF_RANGE`` if out of range.
+    """
+    if (image_size is None) == (native_max_side is None):
+        raise ConfigError(DECODE_FORM.format(image_size=image_size, native_max_side=native_max_side))
+    name, value = (
+        ("image_size", image_size) if native_max_side is None else ("native_max_side", native_max_side)
+    )
+    if not MIN_SIDE <= value <= MAX_SIZE:
+        raise ConfigError(OUT_OF_RANGE.format(name=name, low=MIN_SIDE, high=MAX_SIZE, value=value))
+    return ("square", value) if native_max_side is None else ("native", value)
+
+
+def decode_listed(
+    listed: FaceSet, *, form: Form, use_cache: bool = True, progress: Progress | None = None
+) -> FaceSet:
+    """Decode the files a scanned FaceSet lists (under its ``root``), keeping labels and groups.
+
+    ``form`` comes from :func:`decoded_form`. Used by :func:`load`, and to decode a set
+    that was listed some other way (several sources, see :mod:`core.data.sources`).
+
+    Raises
+    ------
+    DataError
+        ``NO_VALID_IMAGES`` when no image could be decoded.
+    """
+    decoded = _decode_cached(listed, form=form, use_cache=use_cache, progress=progress)
     skipped = listed.skipped + decoded.skipped
     if len(decoded.kept) == 0:
         raise DataError(NO_VALID_IMAGES.format(path=listed.root, n_skipped=len(skipped)))
+    kind, value = form
     return dataclasses.replace(
         listed.subset(decoded.kept),
         images=decoded.images,
-        image_size=image_size,
+        image_size=value if kind == "square" else 0,
+        native_max_side=value if kind == "native" else 0,
         info=decoded.info,
         skipped=skipped,
     )
@@ -195,22 +238,32 @@ def decode_files(
     root: str | os.PathLike[str],
     paths: Sequence[str],
     *,
-    size: int,
+    size: int | None = None,
+    native_max_side: int | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> Decoded:
     """Decode ``paths`` (relative to ``root``) in a thread pool, keeping the ones that work.
 
-    ``workers`` defaults to the number of CPUs. See :class:`~core.data.cache.Decoded`.
+    To ``size`` squares, or with ``native_max_side`` at native resolution (one array per
+    image, and a ``native_factor`` info column). ``workers`` defaults to the number of
+    CPUs. See :class:`~core.data.cache.Decoded`.
     """
     n = len(paths)
-    images = np.empty((n, size, size, 3), dtype=np.uint8)
+    native = native_max_side is not None
+    images = np.empty(n, dtype=object) if native else np.empty((n, size, size, 3), dtype=np.uint8)
     infos: list[ImageInfo | None] = [None] * n
+    factors = np.ones(n, dtype=int)
     skipped: list[SkippedFile] = []
 
     def work(i: int) -> str | None:
         try:
-            images[i], infos[i] = decode_with_info(Path(root, paths[i]), size=size)
+            if native:
+                images[i], infos[i], factors[i] = decode_native_with_info(
+                    Path(root, paths[i]), max_side=native_max_side
+                )
+            else:
+                images[i], infos[i] = decode_with_info(Path(root, paths[i]), size=size)
         except ImageError as error:
             return str(error)
         return None
@@ -228,6 +281,8 @@ def decode_files(
         pool.shutdown(wait=True, cancel_futures=True)
     kept = np.array([i for i in range(n) if infos[i] is not None], dtype=int)
     info = pd.DataFrame([dataclasses.asdict(infos[i]) for i in kept], columns=list(INFO_COLUMNS))
+    if native:
+        info[NATIVE_FACTOR] = factors[kept]
     return Decoded(
         images=images if len(kept) == n else images[kept], kept=kept, info=info, skipped=tuple(skipped)
     )
@@ -246,13 +301,13 @@ def require_both_classes(faceset: FaceSet) -> None:
         raise DataError(ONE_CLASS.format(present=present, path=faceset.root))
 
 
-def _decode_cached(
-    listed: FaceSet, *, image_size: int, use_cache: bool, progress: Progress | None
-) -> Decoded:
+def _decode_cached(listed: FaceSet, *, form: Form, use_cache: bool, progress: Progress | None) -> Decoded:
+    kind, value = form
     key = None
     if use_cache:
+        named = value if kind == "square" else f"native<={value}"
         try:
-            key = cache_key(listed.root, layout=listed.layout, paths=listed.paths, image_size=image_size)
+            key = cache_key(listed.root, layout=listed.layout, paths=listed.paths, image_size=named)
         except OSError:  # a file vanished since the scan: decode without the cache
             key = None
     cached = read_cache(key, listed.paths) if key else None
@@ -260,7 +315,8 @@ def _decode_cached(
         if progress is not None:
             progress(len(listed), len(listed))
         return cached
-    decoded = decode_files(listed.root, listed.paths, size=image_size, progress=progress)
+    sizes = {"size": value} if kind == "square" else {"native_max_side": value}
+    decoded = decode_files(listed.root, listed.paths, progress=progress, **sizes)
     if key:
         write_cache(key, decoded, listed.paths)
     return decoded

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-Layout = Literal["real_fake_folders", "utkface", "labels_csv"]
+Layout = Literal["real_fake_folders", "utkface", "labels_csv", "sources"]
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,21 @@ class FaceSet:
     groups : DataFrame, n rows, index 0..n-1
         Group attributes (``race``, ``gender``, ``age_band``, ``skin_tone``, or a
         labels.csv's extra columns) as strings; empty columns if none.
-    images : ndarray of uint8, shape (n, image_size, image_size, 3), or None
-        RGB pixels, 0-255; ``None`` when only scanned.
+    images : ndarray of uint8, shape (n, image_size, image_size, 3), or of object, shape (n,), or None
+        RGB pixels, 0-255; ``None`` when only scanned. A set decoded at native resolution
+        (``native_max_side > 0``) holds one ``(h, w, 3)`` uint8 array per image instead.
     image_size : int
-        Side of the square the images were resized to (0 when not decoded).
+        Side of the square the images were resized to (0 when not decoded, or decoded natively).
     info : DataFrame, n rows
-        Per image as found on disk: ``width``, ``height``, ``format``, ``mode``, ``bytes``.
+        Per image as found on disk: ``width``, ``height``, ``format``, ``mode``, ``bytes``;
+        a native decode adds ``native_factor``, the integer reduction applied.
     skipped : tuple of SkippedFile
         Files that were left out, with reasons.
     is_demo : bool
         True for the built-in synthetic demo set.
+    native_max_side : int
+        0 for square resized images; else the images are at their own size, reduced by an
+        integer factor where a side was over this (see :func:`core.data.images.decode_native_with_info`).
     """
 
     name: str
@@ -61,6 +66,7 @@ class FaceSet:
     info: pd.DataFrame = field(default_factory=pd.DataFrame)
     skipped: tuple[SkippedFile, ...] = ()
     is_demo: bool = False
+    native_max_side: int = 0
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -72,6 +78,11 @@ class FaceSet:
     @property
     def n_fake(self) -> int:
         return int((self.labels == 0).sum())
+
+    @property
+    def is_native(self) -> bool:
+        """Whether the images are at native resolution (one array per image, any size)."""
+        return self.native_max_side > 0
 
     @property
     def attributes(self) -> list[str]:
@@ -93,4 +104,5 @@ class FaceSet:
             info=self.info.iloc[index].reset_index(drop=True) if len(self.info) else self.info,
             skipped=self.skipped,
             is_demo=self.is_demo,
+            native_max_side=self.native_max_side,
         )

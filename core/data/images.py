@@ -23,6 +23,14 @@ What the decoder does, in order:
 6. Centre-crop to a square and resize that square to ``size x size`` with Lanczos
    filtering. The face sets are square already, so the crop only matters for uploads,
    where it keeps faces undistorted instead of squashing them.
+
+:func:`decode_native` does steps 1, 2, 4 and 5 and then, instead of step 6, keeps the image
+at its own size and shape: a detector of pixel-level generation traces must see the pixels
+as they are. With ``max_side``, an image with a side over it is reduced once by the
+smallest integer factor k that brings it within (each output pixel the mean of a whole
+k x k block, ``Image.reduce``; a last partial row or column of blocks is dropped), the one
+re-scaling that keeps the pixel grid aligned; :func:`decode_native_with_info` also returns
+the factor, so a caller can record it.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from core.errors import (
+    DECODE_FORM,
     IMAGE_CORRUPT,
     IMAGE_EMPTY,
     IMAGE_NOT_AN_IMAGE,
@@ -146,23 +155,6 @@ def decode_with_info(source: Source, *, size: int, name: str | None = None) -> t
     return _decode(source, name=name, draft=size, finish=lambda rgb: _square(rgb, size))
 
 
-def decode_native(source: Source, *, name: str | None = None) -> np.ndarray:
-    """Decode one image at its own size: upright RGB pixels of shape ``(height, width, 3)``, uint8.
-
-    The same checks and colour handling as :func:`decode_image` (steps 1, 2, 4 and 5 of the
-    module docstring), with no reduced-size decode, crop or resize: for changing an image
-    before it is scored (see :mod:`core.evaluation.probes`), then :func:`square` it as
-    :func:`decode_image` would have.
-
-    Raises
-    ------
-    ImageError
-        If the image cannot be used; the message says why in words.
-    """
-    pixels, _ = _decode(source, name=name, draft=None, finish=lambda rgb: np.asarray(rgb, dtype=np.uint8))
-    return pixels.reshape(pixels.shape[0], pixels.shape[1], 3)
-
-
 def square(pixels: np.ndarray, size: int) -> np.ndarray:
     """Centre-crop RGB ``pixels`` (h, w, 3) to a square and resize it to ``size`` with Lanczos.
 
@@ -179,19 +171,129 @@ def square(pixels: np.ndarray, size: int) -> np.ndarray:
     return _square(Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="RGB"), size)
 
 
-def decode_upload(data: bytes, *, size: int) -> np.ndarray:
+def native_factor(width: int, height: int, *, max_side: int) -> int:
+    """The smallest integer ``k`` with ``max(width, height) / k <= max_side`` (1 when it fits).
+
+    Examples
+    --------
+    >>> native_factor(300, 300, max_side=512), native_factor(768, 704, max_side=512)
+    (1, 2)
+    >>> native_factor(2444, 1718, max_side=512)
+    5
+    """
+    return max(1, -(-max(width, height) // max_side))
+
+
+def decode_native(source: Source, *, name: str | None = None, max_side: int | None = None) -> np.ndarray:
+    """Decode one image at its own size: upright RGB pixels of shape ``(height, width, 3)``, uint8.
+
+    The same checks and colour handling as :func:`decode_image` (steps 1, 2, 4 and 5 of the
+    module docstring), with no reduced-size decode, crop or resize: for changing an image
+    before it is scored (see :mod:`core.evaluation.probes`), then :func:`square` it as
+    :func:`decode_image` would have, or for a model that scores native-resolution patches.
+    With ``max_side``, a larger image is reduced once by an integer factor (see
+    :func:`decode_native_with_info`).
+
+    Raises
+    ------
+    ImageError
+        If the image cannot be used; the message says why in words.
+    ConfigError
+        If ``max_side`` is out of range.
+    """
+    if max_side is not None:
+        return decode_native_with_info(source, max_side=max_side, name=name)[0]
+    pixels, _ = _decode(source, name=name, draft=None, finish=lambda rgb: np.asarray(rgb, dtype=np.uint8))
+    return pixels.reshape(pixels.shape[0], pixels.shape[1], 3)
+
+
+def decode_native_with_info(
+    source: Source, *, max_side: int, name: str | None = None
+) -> tuple[np.ndarray, ImageInfo, int]:
+    """Decode one image at its own size, reduced by an integer factor when a side is over ``max_side``.
+
+    Steps 1, 2, 4 and 5 of the module docstring, then a reduction by :func:`native_factor`
+    (box filter over whole k x k blocks, so the pixel grid stays aligned).
+
+    Parameters
+    ----------
+    source : path or bytes
+        The image file, or its content.
+    max_side : int
+        Largest side kept, between :data:`MIN_SIDE` and :data:`MAX_SIZE`.
+    name : str, optional
+        What to call it in error messages; defaults to the file name.
+
+    Returns
+    -------
+    pixels : ndarray of uint8, shape (h, w, 3)
+    info : ImageInfo
+        The file as found on disk (before orientation or reduction).
+    factor : int
+        The integer reduction applied (1: none).
+
+    Raises
+    ------
+    ImageError
+        If the image cannot be used; the message says why in words.
+    ConfigError
+        If ``max_side`` is out of range.
+    """
+    if not MIN_SIDE <= max_side <= MAX_SIZE:
+        raise ConfigError(OUT_OF_RANGE.format(name="max_side", low=MIN_SIDE, high=MAX_SIZE, value=max_side))
+    found: list[int] = []
+
+    def reduce(rgb: Image.Image) -> np.ndarray:
+        reduced, factor = _reduce(rgb, max_side)
+        found.append(factor)
+        return np.asarray(reduced, dtype=np.uint8).reshape(reduced.size[1], reduced.size[0], 3)
+
+    pixels, info = _decode(source, name=name, draft=None, finish=reduce)
+    return pixels, info, found[0]
+
+
+def reduce_native(pixels: np.ndarray, *, max_side: int) -> np.ndarray:
+    """RGB ``pixels`` (h, w, 3) reduced as :func:`decode_native_with_info` reduces a file's.
+
+    The same integer factor (:func:`native_factor`) over whole blocks; pixels that fit are
+    returned as they are.
+
+    Examples
+    --------
+    >>> x = np.arange(5 * 4 * 3, dtype=np.uint8).reshape(5, 4, 3)
+    >>> reduce_native(x, max_side=5) is x, reduce_native(x, max_side=3).shape
+    (True, (2, 2, 3))
+    """
+    if native_factor(pixels.shape[1], pixels.shape[0], max_side=max_side) == 1:
+        return pixels
+    reduced, _ = _reduce(Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="RGB"), max_side)
+    return np.asarray(reduced, dtype=np.uint8).reshape(reduced.size[1], reduced.size[0], 3)
+
+
+def _reduce(rgb: Image.Image, max_side: int) -> tuple[Image.Image, int]:
+    """Reduce by :func:`native_factor` over whole k x k blocks (a last partial row or column is dropped)."""
+    factor = native_factor(*rgb.size, max_side=max_side)
+    if factor == 1:
+        return rgb, 1
+    width, height = rgb.size
+    return rgb.reduce(factor, box=(0, 0, width - width % factor, height - height % factor)), factor
+
+
+def decode_upload(data: bytes, *, size: int | None = None, native_max_side: int | None = None) -> np.ndarray:
     """Decode an image a user uploaded ("try an image"), refusing files over the size limit.
 
     Parameters
     ----------
     data : bytes
         The uploaded file's content.
-    size : int
+    size : int, optional
         Side of the square output.
+    native_max_side : int, optional
+        Instead of ``size``: keep the image's own size, as :func:`decode_native` does.
 
     Returns
     -------
-    ndarray of uint8, shape (size, size, 3)
+    ndarray of uint8, shape (size, size, 3), or (h, w, 3) at native resolution
 
     Raises
     ------
@@ -204,6 +306,10 @@ def decode_upload(data: bytes, *, size: int) -> np.ndarray:
         raise UploadError(
             IMAGE_UPLOAD_TOO_BIG.format(size_mb=len(data) / 2**20, limit_mb=MAX_UPLOAD_IMAGE_MB)
         )
+    if (size is None) == (native_max_side is None):
+        raise ConfigError(DECODE_FORM.format(image_size=size, native_max_side=native_max_side))
+    if native_max_side is not None:
+        return decode_native(data, max_side=native_max_side, name=_UPLOAD_NAME)
     return decode_image(data, size=size, name=_UPLOAD_NAME)
 
 

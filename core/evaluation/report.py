@@ -138,7 +138,7 @@ def _share_text(count: int, n: int, none: str) -> str:
 def train_summary(info: RunInfo) -> dict[str, Any]:
     """The keys ``python -m core train --json`` promises, from a saved run."""
     m, c = info.metrics, info.config
-    return {
+    summary = {
         "run_id": info.run_id,
         "status": info.status,
         "preset": c.get("preset"),
@@ -156,6 +156,13 @@ def train_summary(info: RunInfo) -> dict[str, Any]:
         "majority_baseline": m.get("majority_baseline"),
         "train_seconds": m.get("train_seconds"),
     }
+    if c.get("patch_size"):
+        summary |= {"patch_size": c["patch_size"], "native_max_side": c.get("native_max_side")}
+    if isinstance(m.get("test"), dict):
+        test = m["test"]
+        summary |= {"n_test": test.get("n"), "test_accuracy": test.get("accuracy")}
+        summary |= {"test_accuracy_ci": test.get("accuracy_ci"), "test_auc": test.get("roc_auc")}
+    return summary
 
 
 def runs_table(listed: list[RunInfo]) -> pd.DataFrame:
@@ -328,3 +335,22 @@ def paper_comparison_table(result: dict[str, Any]) -> str:
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(r, width, strict=True)).rstrip() for r in rows
     )
+
+
+def matrix_text(rows: list[dict[str, Any]]) -> str:
+    """The generalization matrix (:func:`core.generalize.matrix_rows`) as plain-text lines."""
+    lines = []
+    for row in rows:
+        if "note" in row:
+            lines.append(f"{row['source']:>20}  n={row['n']}  {row['note']}")
+            continue
+        parts = [f"{row['source']:>20}  n={row['n']}  {row['classes']}"]
+        if row.get("auc") is not None:
+            low, high = row["auc_ci"]
+            parts.append(f"AUC {row['auc']:.3f} [{low:.3f}, {high:.3f}]")
+        for key, words in (("reals_called_real", "reals called real"), ("fakes_caught", "fakes caught")):
+            if key in row:
+                low, high = row[f"{key}_ci"]
+                parts.append(f"{words} {pct(row[key])} [{pct(low)}, {pct(high)}] of {row[f'{key}_n']}")
+        lines.append("  ".join(parts))
+    return "\n".join(lines)

@@ -9,11 +9,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from core.errors import NOT_A_SWITCH, OUT_OF_RANGE, UNKNOWN_PRESET, ConfigError
+from core.errors import NOT_A_SWITCH, ODD_PATCH, OUT_OF_RANGE, PATCH_SETTING_ONLY, UNKNOWN_PRESET, ConfigError
 from core.labels import DEFAULT_THRESHOLD
 
-Preset = Literal["fast", "paper"]
-PRESETS: tuple[str, ...] = ("fast", "paper")
+Preset = Literal["fast", "paper", "artifacts"]
+PRESETS: tuple[str, ...] = ("fast", "paper", "artifacts")
+#: Presets that train on patches at native resolution and score whole images by a grid of patches.
+PATCH_PRESETS: tuple[str, ...] = ("artifacts",)
+#: The settings only a patch preset has.
+PATCH_SETTINGS: tuple[str, ...] = ("patch_size", "native_max_side", "patches_per_image", "degrade")
 Head = Literal["flatten", "global_average"]
 Padding = Literal["valid", "same"]
 
@@ -21,10 +25,21 @@ Padding = Literal["valid", "same"]
 IMAGE_SIZE_RANGE = (16, 512)
 MAX_BATCH = 4096
 
-#: Per-preset defaults used when a setting is left as ``None``.
+#: Per-preset defaults used when a setting is left as ``None``. For ``artifacts``,
+#: ``image_size`` is only the side that a caller which can pass nothing but resized
+#: squares uses (the model itself never sees a resized image; see :mod:`core.model.artifacts`).
 PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
     "fast": {"image_size": 64, "batch_size": 32, "learning_rate": 3e-3},
     "paper": {"image_size": 300, "batch_size": 32, "learning_rate": 1e-4},
+    "artifacts": {
+        "image_size": 256,
+        "batch_size": 64,
+        "learning_rate": 2e-3,
+        "patch_size": 64,
+        "native_max_side": 512,
+        "patches_per_image": 16,
+        "degrade": True,
+    },
 }
 
 
@@ -64,6 +79,15 @@ class TrainConfig:
 
     ``image_size``, ``batch_size`` and ``learning_rate`` left as ``None`` take the
     preset's default (see :data:`PRESET_DEFAULTS`); :meth:`resolved` fills them in.
+
+    The patch presets (:data:`PATCH_PRESETS`) also have ``patch_size`` (side of the square
+    training patches), ``native_max_side`` (images with a longer side are reduced once by
+    an integer factor at load), ``patches_per_image`` (an epoch is this many random
+    patches per training image) and ``degrade`` (JPEG re-compression, blur and re-scaling
+    of training patches, see :class:`core.model.patches.Degradation`); other presets
+    refuse them. ``test_fraction`` > 0 holds out that share of the images (stratified by
+    source and class, the same images for every seed) before the training/validation
+    split; the run scores them once, at the end.
     """
 
     preset: Preset = "fast"
@@ -75,12 +99,20 @@ class TrainConfig:
     val_fraction: float = 0.25
     augment: bool = False
     threshold: float = DEFAULT_THRESHOLD
+    test_fraction: float = 0.0
+    patch_size: int | None = None
+    native_max_side: int | None = None
+    patches_per_image: int | None = None
+    degrade: bool | None = None
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ConfigError(UNKNOWN_PRESET.format(preset=self.preset, choices=", ".join(PRESETS)))
         _check_range("epochs", self.epochs, 1, 500, whole=True)
         _check_range("val_fraction", self.val_fraction, 0.05, 0.9)
+        if self.test_fraction:
+            _check_range("test_fraction", self.test_fraction, 0.05, 0.5)
+        self._check_patch_settings()
         _check_range("threshold", self.threshold, 0.0, 1.0)
         _check_range("seed", self.seed, 0, 2**31 - 1, whole=True)
         if self.batch_size is not None:
@@ -91,6 +123,26 @@ class TrainConfig:
             _check_range("image_size", self.image_size, *IMAGE_SIZE_RANGE, whole=True)
         if not isinstance(self.augment, bool | np.bool_):
             raise ConfigError(NOT_A_SWITCH.format(name="augment", value=self.augment))
+
+    @property
+    def is_patch_preset(self) -> bool:
+        """Whether this preset trains on native-resolution patches (see :data:`PATCH_PRESETS`)."""
+        return self.preset in PATCH_PRESETS
+
+    def _check_patch_settings(self) -> None:
+        given = [name for name in PATCH_SETTINGS if getattr(self, name) is not None]
+        if given and not self.is_patch_preset:
+            raise ConfigError(
+                PATCH_SETTING_ONLY.format(name=given[0], preset=self.preset, presets=", ".join(PATCH_PRESETS))
+            )
+        if self.patch_size is not None:
+            _check_range("patch_size", self.patch_size, 16, 256)
+            if self.patch_size % 2:
+                raise ConfigError(ODD_PATCH.format(value=self.patch_size))
+        if self.native_max_side is not None:
+            _check_range("native_max_side", self.native_max_side, 64, 1024)
+        if self.patches_per_image is not None:
+            _check_range("patches_per_image", self.patches_per_image, 1, 256)
 
     def resolved(self) -> TrainConfig:
         """A copy with every ``None`` replaced by the preset's default."""

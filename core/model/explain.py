@@ -14,10 +14,11 @@
     or 1 and its gradient vanishes. The map has the last convolution's resolution (16 x 16
     for ``fast`` at 64 px) and is scaled to [0, 1] per image.
 
-A preset that scores patches (e.g. a future ``artifacts`` preset, which scores a whole
-image from a grid of patch scores) has an honest map of its own, the grid of P(real)
-per patch: register a function with the signature of :func:`grad_cam` that returns a
-:class:`RegionMap` with ``kind="patch_score"``.
+``artifacts``: the patch scores themselves (:func:`patch_scores`)
+    The preset scores a whole image as the mean logit over a grid of patches, so the honest
+    map is that grid: each patch coloured by its own P(real). No gradient is involved; the
+    image's score is the sigmoid of the mean of exactly these patches' logits. Images of
+    different sizes give grids of different shapes (``maps`` is then an object array).
 
 Drawing the map over the image is :func:`core.evaluation.heatmaps.overlay` (no TensorFlow).
 """
@@ -109,8 +110,35 @@ def grad_cam(model: Any, images: np.ndarray, *, threshold: float = DEFAULT_THRES
     )
 
 
+def patch_scores(model: Any, images: Any, *, threshold: float = DEFAULT_THRESHOLD) -> RegionMap:
+    """P(real) of each patch of each image's scoring grid (the ``artifacts`` preset's own evidence).
+
+    ``images``: a stack or a list of ``(h, w, 3)`` uint8 arrays of any sizes. ``threshold`` is
+    not used (a patch map does not depend on the call) but kept for the common signature.
+    """
+    from core.model.artifacts import _sigmoid, patch_logits, patch_size_of
+    from core.model.patches import fit_to_patch, grid_origins
+
+    patch = patch_size_of(model)
+    images = [np.asarray(image) for image in images]
+    maps = []
+    scores = np.zeros(len(images))
+    for i, (image, logits) in enumerate(zip(images, patch_logits(model, images), strict=True)):
+        fitted = fit_to_patch(image, patch).shape
+        rows, cols = len(grid_origins(fitted[0], patch)), len(grid_origins(fitted[1], patch))
+        maps.append(_sigmoid(np.asarray(logits, dtype=np.float64).reshape(rows, cols)))
+        scores[i] = _sigmoid(np.asarray(logits, dtype=np.float64).mean())
+    shapes = {m.shape for m in maps}
+    if len(shapes) == 1:
+        stacked = np.stack(maps)
+    else:
+        stacked = np.empty(len(maps), dtype=object)
+        stacked[:] = maps
+    return RegionMap(stacked, scores, "patch_score", f"P(real) of each {patch} px patch")
+
+
 #: The method per preset. Add a preset's own here (see the module's docstring).
-EXPLAINERS: dict[str, Explainer] = {"fast": grad_cam, "paper": grad_cam}
+EXPLAINERS: dict[str, Explainer] = {"fast": grad_cam, "paper": grad_cam, "artifacts": patch_scores}
 
 
 def region_map(

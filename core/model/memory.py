@@ -106,6 +106,44 @@ def peak_bytes(preset: str, *, n_images: int, image_size: int, batch_size: int, 
     return OVERHEAD_BYTES + data + FLOAT_BYTES * (WEIGHT_COPIES * model.weights + batch * model.activations)
 
 
+#: Copies of a native-resolution set held at once (the decoded images, the cache's flat copy, the
+#: training and validation subsets), each ``native_max_side``² x 3 bytes at most: an upper bound.
+NATIVE_COPIES = 3
+#: Activation values per input pixel of a patch for the artifacts network (its front-end's
+#: residual, the stem and three stages of convolution, batch normalisation and ReLU), counted
+#: from core.model.artifacts at 64 px (66.8 with the chosen design) and rounded up.
+PATCH_VALUES_PER_PIXEL = 68
+
+
+def patch_peak_bytes(*, n_images: int, native_max_side: int, patch_size: int, batch_size: int) -> int:
+    """The estimated peak memory, in bytes, of training a patch preset on ``n_images`` images.
+
+    The data term assumes every image is ``native_max_side`` square (the largest a load keeps),
+    so it is an upper bound; the activations are a batch of patches (or :data:`EVAL_BATCH`).
+    """
+    data = n_images * native_max_side * native_max_side * 3 * NATIVE_COPIES
+    batch = max(ACTIVATION_COPIES * batch_size, EVAL_BATCH)
+    return OVERHEAD_BYTES + data + FLOAT_BYTES * batch * patch_size * patch_size * PATCH_VALUES_PER_PIXEL
+
+
+def _check_patch_fits(c: TrainConfig, *, n_images: int, available: int) -> None:
+    settings = {"native_max_side": c.native_max_side, "patch_size": c.patch_size, "batch_size": c.batch_size}
+    need = patch_peak_bytes(n_images=n_images, **settings)  # type: ignore[arg-type]
+    if need <= available:
+        return
+    raise ConfigError(
+        MEMORY_TOO_SMALL.format(
+            preset=c.preset,
+            size=c.native_max_side,
+            batch=c.batch_size,
+            n=n_images,
+            need_gb=need / _GB,
+            free_gb=available / _GB,
+            fits=MEMORY_FITS_NOTHING.format(n=n_images) + " (or a smaller native_max_side)",
+        )
+    )
+
+
 def check_fits(config: TrainConfig, *, n_images: int, available: int) -> None:
     """Refuse training settings whose :func:`peak_bytes` is over ``available`` bytes, saying what fits.
 
@@ -116,6 +154,9 @@ def check_fits(config: TrainConfig, *, n_images: int, available: int) -> None:
         size that fits at this batch.
     """
     c = config.resolved()
+    if c.is_patch_preset:
+        _check_patch_fits(c, n_images=n_images, available=available)
+        return
     settings = {"n_images": n_images, "image_size": c.image_size, "batch_size": c.batch_size}
     need = peak_bytes(c.preset, augment=c.augment, **settings)  # type: ignore[arg-type]
     if need <= available:

@@ -1,8 +1,9 @@
-"""The two model presets, built by pure functions from :data:`core.model.config.ARCHITECTURES`.
+"""The model presets, built by pure functions. This module imports Keras.
 
-This module imports Keras. Both presets take raw 0-255 RGB pixels: rescaling (and
-augmentation, when on) is part of the model, so a saved model needs no preprocessing and
-augmentation is inactive at inference, as Keras layers are.
+Every preset takes raw 0-255 RGB pixels: rescaling (and augmentation, when on) is part
+of the model, so a saved model needs no preprocessing and augmentation is inactive at
+inference, as Keras layers are. ``fast`` and ``paper`` are built from
+:data:`core.model.config.ARCHITECTURES`; ``artifacts`` by :mod:`core.model.artifacts`.
 
 ``paper``
     Exactly the paper's five layers: Conv2D(3x3, ReLU) -> MaxPooling2D -> Flatten ->
@@ -13,10 +14,14 @@ augmentation is inactive at inference, as Keras layers are.
     Three Conv2D(3x3, ReLU) + MaxPooling2D blocks on a smaller input, then Flatten ->
     Dense(ReLU) -> Dense(1, sigmoid). Flatten, not global pooling: where the face sits
     in the frame is part of the signal (generated faces are aligned).
+``artifacts``
+    A detector of pixel-level generation traces on ``patch_size`` crops at native
+    resolution, scored on whole images by a grid of patches: see :mod:`core.model.artifacts`.
 
 The counts, sizes and rates are in :mod:`core.model.config`. Why these settings, with
 the trials behind them and their figures: bench/RESULTS.md, "Experiments", written by
-``python -m bench.experiments`` from bench/experiments.json.
+``python -m bench.experiments`` from bench/experiments.json (``artifacts``: "Artifacts
+preset", from bench/artifacts.json).
 """
 
 from __future__ import annotations
@@ -39,9 +44,9 @@ def build_model(preset: Preset, *, image_size: int, augment: bool = False) -> ke
 
     Parameters
     ----------
-    preset : {"fast", "paper"}
+    preset : {"fast", "paper", "artifacts"}
     image_size : int
-        Side ``s`` of the square input.
+        Side ``s`` of the square input: for ``artifacts``, the patch size.
     augment : bool, default False
         Add random horizontal flips and small brightness/contrast changes, active in
         training only.
@@ -59,6 +64,11 @@ def build_model(preset: Preset, *, image_size: int, augment: bool = False) -> ke
         x = layers.RandomFlip("horizontal", name="augment_flip")(x)
         x = layers.RandomBrightness(0.1, value_range=(0, 255), name="augment_brightness")(x)
         x = layers.RandomContrast(0.1, name="augment_contrast")(x)
+    if preset == "artifacts":
+        from core.model.artifacts import artifacts_outputs
+
+        x = layers.Rescaling(1.0 / 255, name="rescale")(x)
+        return keras.Model(inputs, artifacts_outputs(x), name=f"unmask_{preset}")
     architecture = ARCHITECTURES[preset]
     x = layers.Rescaling(architecture.input_scale, name="rescale")(x)
     outputs = layers.Dense(1, activation="sigmoid", name="p_real")(_body(x, architecture))
@@ -88,10 +98,19 @@ def _body(x: Any, architecture: Architecture) -> Any:
     return layers.Dense(architecture.units, activation="relu", kernel_initializer=init, name="dense")(x)
 
 
-def compile_model(model: keras.Model, *, learning_rate: float, threshold: float) -> None:
-    """Compile with Adam and binary cross-entropy, tracking accuracy at 0.5 and at ``threshold``, and AUC."""
+def compile_model(
+    model: keras.Model, *, learning_rate: float, threshold: float, decay_steps: int | None = None
+) -> None:
+    """Compile with Adam and binary cross-entropy, tracking accuracy at 0.5 and at ``threshold``, and AUC.
+
+    With ``decay_steps``, the rate falls from ``learning_rate`` to 0 along a cosine over
+    that many steps (the whole run), instead of staying constant.
+    """
+    rate: Any = learning_rate
+    if decay_steps:
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=keras.optimizers.Adam(rate),
         loss="binary_crossentropy",
         metrics=[
             keras.metrics.BinaryAccuracy(threshold=0.5, name="accuracy"),

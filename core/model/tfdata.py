@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import tensorflow as tf
 
 from core.data.faceset import FaceSet
+from core.model.patches import Degradation, sample_batch
 
 
 def batches(
@@ -23,3 +26,56 @@ def batches(
     if shuffle_seed is not None:
         ds = ds.shuffle(len(index), seed=shuffle_seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def patch_batches(
+    images: Sequence[np.ndarray],
+    labels: np.ndarray,
+    weights: np.ndarray,
+    *,
+    steps: int,
+    seed: int,
+    batch_size: int,
+    patch: int,
+    degradation: Degradation,
+    loss_weights: tuple[float, float] = (1.0, 1.0),
+) -> tf.data.Dataset:
+    """``steps`` batches of (pixels, labels, loss weights) of random native-resolution patches.
+
+    See :func:`core.model.patches.sample_batch`.
+
+    Batch ``i`` depends only on ``seed`` and ``i``, so the batches are made in parallel
+    threads (Pillow releases the GIL while it re-compresses and re-samples) and still
+    come out the same, in order, every time.
+    """
+
+    def make(step: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return sample_batch(
+            images,
+            labels,
+            weights,
+            step=int(step),
+            seed=seed,
+            batch_size=batch_size,
+            patch=patch,
+            degradation=degradation,
+            loss_weights=loss_weights,
+        )
+
+    def to_tensors(step: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        kinds = (tf.float32, tf.float32, tf.float32)
+        pixels, targets, weights = tf.numpy_function(make, [step], kinds, stateful=False)
+        pixels.set_shape((batch_size, patch, patch, 3))
+        targets.set_shape((batch_size,))
+        weights.set_shape((batch_size,))
+        return pixels, targets, weights
+
+    ds = tf.data.Dataset.range(steps)
+    ds = ds.map(to_tensors, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def array_batches(pixels: np.ndarray, labels: np.ndarray, *, batch_size: int) -> tf.data.Dataset:
+    """Batches of (float32 pixels, float32 labels) from arrays already in memory, in order."""
+    ds = tf.data.Dataset.from_tensor_slices((pixels, labels.astype("float32")))
+    return ds.map(lambda x, y: (tf.cast(x, tf.float32), y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -1,18 +1,27 @@
-"""Train a preset on a face set: seeded, reported per epoch, cancellable. Imports TensorFlow."""
+"""Train a preset on a face set: seeded, reported per epoch, cancellable. Imports TensorFlow.
+
+The ``fast`` and ``paper`` presets train on the whole (resized) images. A patch preset
+(``artifacts``) trains on random crops at native resolution, drawn so that each class,
+and each source within a class, gets an equal share (:func:`core.model.patches.sampling_weights`);
+an epoch is ``patches_per_image`` crops per training image, and the learning rate falls
+along a cosine over the run. Its per-epoch ``val_`` figures are on one fixed crop per
+validation image; the run's validation scores are whole images, scored by the grid
+(:func:`predict_scores`).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from core.data.faceset import FaceSet
-from core.data.split import split_indices
+from core.data.split import split_strata, three_way_split
 from core.model.config import TrainConfig
 
 # Seeding is process-global in Keras; building two models at once must not interleave.
@@ -50,6 +59,8 @@ class TrainResult:
     val_index: np.ndarray
     val_scores: np.ndarray  # P(real) for faceset positions val_index
     train_seconds: float
+    test_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    test_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))  # for test_index
 
     @property
     def n_train(self) -> int:
@@ -74,7 +85,9 @@ def train(
     Parameters
     ----------
     faceset : FaceSet
-        Decoded at ``config.image_size`` (see :func:`core.data.datasets.load`), both classes present.
+        Decoded at ``config.image_size`` (see :func:`core.data.datasets.load`), or for a
+        patch preset at native resolution (any images are used as they are), both
+        classes present.
     config : TrainConfig
         Resolved or not; preset defaults fill the gaps.
     on_epoch : callable, optional
@@ -95,39 +108,94 @@ def train(
     import keras
 
     from core.model.presets import build_model, compile_model
-    from core.model.tfdata import batches
 
     config = config.resolved()
-    train_idx, val_idx = split_indices(faceset.labels, val_fraction=config.val_fraction, seed=config.seed)
+    train_idx, val_idx, test_idx = three_way_split(
+        faceset, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
+    )
+    side = config.patch_size if config.is_patch_preset else config.image_size
     with _SEED_LOCK:
         keras.utils.set_random_seed(config.seed)
-        model = build_model(config.preset, image_size=config.image_size, augment=config.augment)
-    compile_model(model, learning_rate=config.learning_rate, threshold=config.threshold)
-    train_ds = batches(faceset, train_idx, batch_size=config.batch_size, shuffle_seed=config.seed)
-    val_ds = batches(faceset, val_idx, batch_size=256)
-    progress = _Progress(config.epochs, len(train_ds), on_epoch, on_batch, cancel)
+        model = build_model(config.preset, image_size=side, augment=config.augment)
+    train_ds, val_ds, steps = _inputs(faceset, train_idx, val_idx, config)
+    decay = steps * config.epochs if config.is_patch_preset else None
+    compile_model(model, learning_rate=config.learning_rate, threshold=config.threshold, decay_steps=decay)
+    progress = _Progress(config.epochs, steps, on_epoch, on_batch, cancel)
     progress.sizes = (len(train_idx), len(val_idx))
     callbacks: list[keras.callbacks.Callback] = [progress]
     if tensorboard_dir is not None:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=tensorboard_dir, write_graph=False))
     started = time.perf_counter()
     model.fit(
-        train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0, callbacks=callbacks, shuffle=False
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        steps_per_epoch=steps if config.is_patch_preset else None,
+        verbose=0,
+        callbacks=callbacks,
+        shuffle=False,
     )
     seconds = time.perf_counter() - started
     scores = predict_scores(model, faceset.images[val_idx])
+    test_scores = predict_scores(model, faceset.images[test_idx])
     status: Status = "cancelled" if progress.cancelled else "finished"
+    history = pd.DataFrame(progress.rows)
     return TrainResult(
-        model, config, status, pd.DataFrame(progress.rows), train_idx, val_idx, scores, seconds
+        model, config, status, history, train_idx, val_idx, scores, seconds, test_idx, test_scores
     )
 
 
+def _inputs(faceset: FaceSet, train_idx: np.ndarray, val_idx: np.ndarray, config: TrainConfig) -> tuple:
+    """Training and per-epoch validation datasets, and the training batches per epoch."""
+    from core.model import tfdata
+
+    if not config.is_patch_preset:
+        train_ds = tfdata.batches(faceset, train_idx, batch_size=config.batch_size, shuffle_seed=config.seed)
+        return train_ds, tfdata.batches(faceset, val_idx, batch_size=256), len(train_ds)
+    from core.model import patches
+
+    images = [faceset.images[i] for i in train_idx]
+    labels = faceset.labels[train_idx]
+    steps = -(-config.patches_per_image * len(train_idx) // config.batch_size)
+    train_ds = tfdata.patch_batches(
+        images,
+        labels,
+        patches.sampling_weights(split_strata(faceset)[train_idx], labels),
+        steps=steps * config.epochs,
+        seed=config.seed,
+        batch_size=config.batch_size,
+        patch=config.patch_size,
+        degradation=patches.DEFAULT if config.degrade else patches.NONE,
+        loss_weights=patches.class_weights(config.threshold) if patches.BALANCE_AT_THRESHOLD else (1.0, 1.0),
+    )
+    val_images = [faceset.images[i] for i in val_idx]
+    val_pixels = patches.fixed_patches(val_images, patch=config.patch_size, seed=config.seed)
+    val_ds = tfdata.array_batches(val_pixels, faceset.labels[val_idx], batch_size=256)
+    return train_ds, val_ds, steps
+
+
 def predict_scores(model: object, images: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-    """P(real) for each image of a (n, s, s, 3) uint8 array, as float64 in [0, 1]."""
+    """P(real) for each image, as float64 in [0, 1].
+
+    ``images`` is a (n, s, s, 3) uint8 array, or one ``(h, w, 3)`` array per image
+    (native resolution). Images the model's input side fits are scored whole; any other
+    (a patch model given whole images) by the grid of patches that covers each
+    (:func:`core.model.artifacts.grid_scores`).
+    """
     if len(images) == 0:
         return np.zeros(0)
+    if _needs_grid(model, images):
+        from core.model.artifacts import grid_scores
+
+        return np.clip(grid_scores(model, images), 0.0, 1.0)
     out = model.predict(images.astype("float32"), batch_size=batch_size, verbose=0)
     return np.clip(np.asarray(out, dtype=np.float64).reshape(-1), 0.0, 1.0)
+
+
+def _needs_grid(model: object, images: np.ndarray) -> bool:
+    if not isinstance(images, np.ndarray) or images.dtype == object or images.ndim != 4:
+        return True
+    return tuple(images.shape[1:3]) != tuple(model.input_shape[1:3])
 
 
 def _keras_callback_base() -> type:

@@ -1,7 +1,8 @@
 """The run store: each training run is a folder ``models/<run-id>/``.
 
 A run folder holds ``model.keras``, ``config.json``, ``history.json``, ``scores.csv``
-(per-image validation scores with group columns) and ``metrics.json``; optionally
+(per-image validation scores with group columns) and ``metrics.json``, and may hold more
+per-image tables (``<name>.csv``: a held-out test split's or a held-out source's scores); optionally
 ``meta.json`` (the name and note a user gave the run, see :func:`write_meta`) and
 ``tensorboard/`` (Keras's TensorBoard logs). It is written
 into a hidden temporary folder and renamed into place in one step, so a crash
@@ -51,6 +52,7 @@ from core.runs.schema import STATUSES, run_problem, scores_problem
 RUN_FILES = ("model.keras", "config.json", "history.json", "scores.csv", "metrics.json")
 # \A and \Z, not ^ and $: "$" also matches before a trailing newline.
 _RUN_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
+_TABLE_NAME = re.compile(r"\A[a-z][a-z0-9_]{0,39}\Z")
 _PARTIAL = re.compile(r"\A\.partial-.+-(\d+)-[0-9a-f]{6}\Z")
 #: Larger JSON files are not read: a run's own are a few kB.
 MAX_JSON_BYTES = 16 * 1024 * 1024
@@ -102,8 +104,18 @@ class RunInfo:
 
     @property
     def image_size(self) -> int:
-        """Side of the square images the run's model takes (older configs: the fast preset's)."""
+        """Side of the square images the run's model takes (older configs: the fast preset's).
+
+        A patch preset's model scores images at native resolution (see :attr:`native_max_side`);
+        this is then only the side a caller that can pass nothing but squares resizes to.
+        """
         return int(self.config.get("image_size") or PRESET_DEFAULTS["fast"]["image_size"])
+
+    @property
+    def native_max_side(self) -> int:
+        """0 for a model of resized squares; else images are scored at native resolution, reduced
+        by an integer factor where a side is over this."""
+        return int(self.config.get("native_max_side") or 0)
 
 
 @dataclass(frozen=True)
@@ -139,12 +151,15 @@ def save_run(
     scores: pd.DataFrame,
     metrics: dict[str, Any],
     run_id: str | None = None,
+    tables: dict[str, pd.DataFrame] | None = None,
     tensorboard: Path | None = None,
 ) -> RunInfo:
     """Write a run atomically and return how it lists.
 
-    ``config`` must carry ``status`` ("finished" or "cancelled") and ``preset``. A
-    ``tensorboard`` folder of logs (see :func:`scratch_dir`) is moved into the run.
+    ``config`` must carry ``status`` ("finished" or "cancelled") and ``preset``. Each of
+    ``tables`` (name: lower-case letters, digits and ``_``) is written as ``<name>.csv``
+    beside ``scores.csv``; read it back with :func:`load_table`. A ``tensorboard`` folder
+    of logs (see :func:`scratch_dir`) is moved into the run.
 
     Raises
     ------
@@ -153,6 +168,9 @@ def save_run(
         staging folder is removed, and the exception's ``save_again()`` tries once more
         with the same model and results, which it keeps in memory.
     """
+    for name in tables or {}:
+        if not _TABLE_NAME.match(name) or f"{name}.csv" in RUN_FILES:
+            raise ValueError(f"bad run table name {name!r}")
     run_id = validate_run_id(run_id or new_run_id(str(config.get("preset", "run"))))
     root = models_dir()
     staging = root / f".partial-{run_id}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -164,6 +182,8 @@ def save_run(
         _write_json(staging / "config.json", {"run_id": run_id, **config})
         _write_json(staging / "history.json", history.to_dict(orient="records"))
         write_scores(scores, staging / "scores.csv")
+        for name, table in (tables or {}).items():
+            write_scores(table, staging / f"{name}.csv")
         _write_json(staging / "metrics.json", metrics)
         if tensorboard is not None and tensorboard.is_dir():
             shutil.move(tensorboard, staging / TENSORBOARD_DIR)
@@ -177,6 +197,7 @@ def save_run(
             scores=scores,
             metrics=metrics,
             run_id=run_id,
+            tables=tables,
         )
         reason = exc.strerror or str(exc)
         raise RunNotSaved(
@@ -301,14 +322,35 @@ def load_run(run_id: str) -> Run:
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing="readable history.json"))
     history = pd.DataFrame(records)
+    return Run(info, history, _read_scores(run_id, info.path / "scores.csv"))
+
+
+def _read_scores(run_id: str, file: Path) -> pd.DataFrame:
     try:
-        scores = read_scores(info.path / "scores.csv", score_columns=("score",))
+        scores = read_scores(file, score_columns=("score",))
     except (ValueError, KeyError, pd.errors.ParserError) as exc:
-        raise ModelError(RUN_INCOMPLETE.format(run_id=run_id, missing=f"readable scores.csv: {exc}")) from exc
+        raise ModelError(
+            RUN_INCOMPLETE.format(run_id=run_id, missing=f"readable {file.name}: {exc}")
+        ) from exc
     problem = scores_problem(scores)
     if problem is not None:
         raise ModelError(RUN_DAMAGED.format(run_id=run_id, problem=problem))
-    return Run(info, history, scores)
+    return scores
+
+
+def load_table(run_id: str, name: str) -> pd.DataFrame | None:
+    """The run's extra per-image table ``name`` (path, label, score, groups), or None if it has none.
+
+    Raises
+    ------
+    ModelError
+        If the table exists but cannot be read.
+    """
+    info = run_info(run_id)
+    file = info.path / f"{name}.csv"
+    if not _TABLE_NAME.match(name) or not file.is_file():
+        return None
+    return _read_scores(run_id, file)
 
 
 def write_scores(scores: pd.DataFrame, file: Path) -> None:
@@ -367,6 +409,12 @@ def _run_path(run_id: str) -> Path:
 def _write_json(path: Path, value: Any) -> None:
     text = json.dumps(json_safe(value), indent=2, allow_nan=False, default=_json_default)
     path.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | os.PathLike[str], value: Any) -> None:
+    """Write ``value`` as JSON (NaN as null) to ``path``, creating its folder."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    _write_json(Path(path), value)
 
 
 def json_safe(value: Any) -> Any:

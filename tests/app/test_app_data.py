@@ -184,3 +184,19 @@ def test_kaggle_offline_error_is_a_sentence_not_a_connection_dump(
     at.sidebar.button(key="kaggle_download").click().run()
     [shown] = [e.value for e in at.sidebar.error]
     assert DOWNLOAD_OFFLINE in shown and "HTTPSConnectionPool" not in shown
+
+
+def test_a_manifest_of_two_sources_shows_each_source_counts_and_sizes(at, tmp_path: Path) -> None:
+    from support.factories import write_tiny_folder
+
+    write_tiny_folder(tmp_path / "alpha", n_per_class=6, size=16)
+    write_tiny_folder(tmp_path / "beta", n_per_class=4, size=24, seed=1)
+    manifest = tmp_path / "sources.csv"
+    manifest.write_text("folder,source\nalpha,studio\nbeta,phone\n", encoding="utf-8")
+    _pick_folder(at, manifest)
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Sources" in [h.value for h in at.header]
+    table = next(d.value for d in at.dataframe if "most_common_size" in d.value.columns)
+    rows = table.set_index("source")
+    assert rows.loc["studio", ["real", "fake", "images"]].tolist() == [6, 6, 12]
+    assert rows.loc["phone", ["real", "fake", "most_common_size"]].tolist() == [4, 4, "24x24"]

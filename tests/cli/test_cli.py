@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from support.factories import disk_full, make_tiny_faceset, save_stand_in_run, tamper_run
@@ -14,10 +15,11 @@ from core import pipeline
 from core.cli import EXIT_BAD_INPUT, main
 from core.data import datasets
 from core.errors import BIAS_DATA_NEEDED, HOME_UNKNOWN, RUN_DAMAGED, ConfigError
+from core.evaluation.generalization import SHARE_CORRECT, generalization_matrix
 from core.model import memory
 from core.model.config import TrainConfig
 from core.paths import REPO_ROOT, models_dir
-from core.runs import store
+from core.runs import evaluations, store
 
 TRAIN_KEYS = {
     "run_id", "preset", "epochs", "n_train", "n_val", "threshold", "val_correct",
@@ -87,6 +89,8 @@ def test_main_bias_on_demo_set(capsys):
         (["evaluate", "--run", "../etc"], "'../etc' is not a valid run id"),
         (["evaluate", "--run", "missing-run"], "There is no saved run 'missing-run'"),
         (["evaluate"], "No run has been trained yet"),
+        (["train", "--preset", "fast", "--patch-size", "64"], "patch_size applies to the patch presets"),
+        (["generalize"], "Leave-one-source-out needs at least 2 sources; got 0."),
         (["train", "--data", "~nosuchuser-unmask"], "the home folder of nosuchuser-unmask is not known"),
         (["train", "--data", "/tmp/" + "a" * 300], "cannot be used as a path (File name too long)"),
         (
@@ -127,6 +131,105 @@ def test_reproduce_on_real_data(capsys, hard_set_dir, utkface_dir):
     assert sorted(g["group"] for g in bias["groups"]) == ["Asian", "Black", "Indian", "Others", "White"]
     assert all(g["n"] == 100 for g in bias["groups"])
     assert result["paper"]["val_accuracy_reported"] == 0.9907
+
+
+def _trace_folder(root: Path, *, reals: int, fakes: int, seed: int) -> Path:
+    """Reals of independent pixels; fakes whose pixels repeat over 2x2 blocks (an up-sampling trace)."""
+    rng = np.random.default_rng(seed)
+    for i in range(reals):
+        (root / "real").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (36, 40, 3), dtype=np.uint8)).save(root / "real" / f"r{i}.png")
+    for i in range(fakes):
+        (root / "fake").mkdir(parents=True, exist_ok=True)
+        small = rng.integers(0, 256, (18, 20, 3), dtype=np.uint8)
+        Image.fromarray(np.repeat(np.repeat(small, 2, axis=0), 2, axis=1)).save(root / "fake" / f"f{i}.png")
+    return root
+
+
+ARTIFACTS_TINY = ["--patch-size", "16", "--patches-per-image", "2", "--batch-size", "16", "--epochs", "1"]
+
+
+@pytest.mark.slow
+def test_main_generalize_leaves_each_source_out(capsys, tmp_path):
+    pytest.importorskip("tensorflow")
+    both = _trace_folder(tmp_path / "both", reals=8, fakes=8, seed=0)
+    reals = _trace_folder(tmp_path / "reals", reals=8, fakes=0, seed=1)
+    fakes = _trace_folder(tmp_path / "fakes", reals=0, fakes=8, seed=2)
+    out = tmp_path / "matrix.json"
+    data = ["--data", str(both), "--data", str(reals), "--data", str(fakes)]
+    result = _run_json(capsys, "generalize", *data, *ARTIFACTS_TINY, "--out", str(out))
+    assert result["sources"] == ["both", "reals", "fakes"]
+    assert json.loads(out.read_text())["folds"] == result["folds"]
+    folds = {f["source"]: f for f in result["folds"]}
+    assert folds["both"]["held_out"]["all"]["n"] == 16 and folds["both"]["held_out"]["all"]["auc"] is not None
+    assert folds["reals"]["held_out"]["all"]["reals_called_real"]["n"] == 8
+    assert folds["fakes"]["held_out"]["all"]["fakes_caught"]["n"] == 8
+    assert "vs_validation" in folds["fakes"]["held_out"]
+    kept = []
+    for fold in result[
+        "folds"
+    ]:  # each fold is an ordinary run that keeps its evaluation on the left-out folder
+        assert fold["source"] not in set(store.load_run(fold["run_id"]).scores["source"])
+        kept += evaluations.list_results(fold["run_id"], "evaluations")
+    matrix = generalization_matrix(kept)  # the Stress test's generalization matrix, one cell per fold
+    assert sorted(matrix["dataset"]) == ["both", "fakes", "reals"]
+    cell = matrix.set_index("dataset").loc["reals"]
+    assert (cell["measure"], cell["n"]) == (SHARE_CORRECT, 8)
+    assert cell["value"] == folds["reals"]["held_out"]["all"]["reals_called_real"]["rate"]
+    assert len(store.list_runs()) == 3
+
+
+def test_leave_one_source_out_skips_a_fold_left_with_one_class(tmp_path):
+    from core.data.sources import parse_sources, scan_sources
+    from core.errors import GENERALIZE_ONE_CLASS_LEFT
+    from core.generalize import leave_one_source_out
+    from core.model.config import TrainConfig
+
+    named = parse_sources(
+        [
+            _trace_folder(tmp_path / "r", reals=2, fakes=0, seed=0),
+            _trace_folder(tmp_path / "f", reals=0, fakes=2, seed=1),
+        ]
+    )
+    config = TrainConfig(preset="artifacts")
+    result = leave_one_source_out(scan_sources(named), config, sources=named, hold_out=["r"])
+    expected = GENERALIZE_ONE_CLASS_LEFT.format(source="r", present="fake", missing="real")
+    assert result["folds"] == [{"source": "r", "n": 2, "skipped": expected}]
+
+
+@pytest.mark.slow
+def test_main_train_artifacts_on_demo_set_then_evaluate_stress_and_bias(capsys, tmp_path):
+    pytest.importorskip("tensorflow")
+    trained = _run_json(capsys, "train", "--preset", "artifacts", *ARTIFACTS_TINY, "--patch-size", "32")
+    assert trained.keys() >= TRAIN_KEYS | {"patch_size", "native_max_side"}
+    assert (trained["preset"], trained["patch_size"]) == ("artifacts", 32)
+    assert trained["dataset"] == "synthetic demo data"
+    info = store.run_info(trained["run_id"])
+    assert info.native_max_side == 512 and info.config["dataset"]["native_max_side"] == 512
+    other = _trace_folder(tmp_path / "other", reals=3, fakes=3, seed=5)  # 36 x 40 images: never squared
+    rescored = _run_json(capsys, "evaluate", "--run", trained["run_id"], "--data", str(other))
+    assert (rescored["n"], rescored["n_real"]) == (6, 3)
+    stressed = _run_json(capsys, "stress", "--run", trained["run_id"], "--probes", "crop_tl_80", "jpeg_50")
+    assert stressed["validation_only"] and stressed["n"] == trained["n_val"]
+    bias = _run_json(capsys, "bias", "--per-group", "5")
+    assert bias["attribute"] == "skin_tone" and all(g["n"] == 5 for g in bias["groups"])
+
+
+@pytest.mark.slow
+def test_main_train_on_several_folders_keeps_sources(capsys, tmp_path):
+    pytest.importorskip("tensorflow")
+    _trace_folder(tmp_path / "both", reals=6, fakes=6, seed=0)
+    _trace_folder(tmp_path / "reals", reals=8, fakes=0, seed=1)
+    manifest = tmp_path / "sources.csv"
+    manifest.write_text("folder,source\nboth,mixed\nreals,camera\n")
+    trained = _run_json(capsys, "train", "--data", str(manifest), "--epochs", "1", "--image-size", "16")
+    assert trained["n_train"] + trained["n_val"] == 20
+    run = store.load_run(trained["run_id"])
+    assert set(run.scores["source"]) == {"mixed", "camera"}  # stratified: both sources in validation
+    assert run.info.config["dataset"]["sources"] == {
+        "mixed": {"n_real": 6, "n_fake": 6},
+        "camera": {"n_real": 8, "n_fake": 0},
+    }
 
 
 def test_reproduce_on_a_real_folder_without_bias_data_refuses_to_mix_in_the_demo(capsys, tmp_path):

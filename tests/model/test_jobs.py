@@ -99,6 +99,19 @@ def test_a_failing_job_reports_the_sentence(tmp_path):
     assert job.error and "\n" not in job.error and "Traceback" not in job.error
 
 
+def test_an_artifacts_job_trains_on_the_files_at_native_resolution(tmp_path):
+    folder = write_tiny_folder(tmp_path / "faces", n_per_class=8, size=40)
+    spec = jobs.JobSpec(
+        "train",
+        TrainConfig(preset="artifacts", epochs=1, patch_size=16, patches_per_image=1, batch_size=8).to_dict(),
+        str(folder),
+    )
+    job = _wait(jobs.submit(spec), timeout=300)
+    assert job.state == "finished", job.error
+    dataset = store.run_info(job.run_id).config["dataset"]
+    assert dataset["native_max_side"] == 512 and dataset["native_factors"] == {"1": 16}
+
+
 # --- a full disk at the end: the worker keeps the model until someone asks it to save again ----------
 
 

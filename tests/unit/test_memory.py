@@ -14,8 +14,17 @@ from core.errors import (
     ConfigError,
 )
 from core.model import memory
-from core.model.config import PRESETS, TrainConfig
-from core.model.memory import check_fits, footprint, form_limits, largest_batch, largest_size, peak_bytes
+from core.model.config import PATCH_PRESETS, PRESETS, TrainConfig
+from core.model.memory import (
+    OVERHEAD_BYTES,
+    check_fits,
+    footprint,
+    form_limits,
+    largest_batch,
+    largest_size,
+    patch_peak_bytes,
+    peak_bytes,
+)
 
 GB = 10**9
 GIB = 2**30
@@ -82,7 +91,7 @@ def test_check_fits_with_nothing_that_fits_says_so():
         check_fits(TrainConfig(), n_images=600, available=100 * 2**20)
 
 
-@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("preset", [p for p in PRESETS if p not in PATCH_PRESETS])
 @pytest.mark.parametrize("available", [2 * GIB, 8 * GIB, 21 * GIB])
 def test_largest_batch_and_size_are_the_edge_of_what_fits(preset, available):
     batch = largest_batch(preset, n_images=1289, image_size=128, available=available)
@@ -101,3 +110,18 @@ def test_form_limits_shrink_with_the_memory_and_the_data():
     assert small_size < 512 and small_size % 16 == 0
     assert form_limits(20_000, available=4 * GIB)[0] < small_size
     assert form_limits(600, available=1) == (16, 1)  # nothing fits: the form still draws, training refuses
+
+
+def test_patch_preset_is_checked_on_its_native_images_and_patches():
+    config = TrainConfig(preset="artifacts")
+    c = config.resolved()
+    need = patch_peak_bytes(
+        n_images=1289, native_max_side=c.native_max_side, patch_size=c.patch_size, batch_size=c.batch_size
+    )
+    # The data term: 1,289 images of at most 512 x 512 x 3 bytes, three copies.
+    assert need - OVERHEAD_BYTES >= 1289 * 512 * 512 * 3 * 3
+    check_fits(config, n_images=1289, available=need)  # fits exactly
+    with pytest.raises(ConfigError, match="smaller native_max_side"):
+        check_fits(config, n_images=1289, available=need - 1)
+    bigger = patch_peak_bytes(n_images=1289, native_max_side=1024, patch_size=64, batch_size=64)
+    assert bigger > need

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -11,8 +12,15 @@ import pytest
 from PIL import Image
 
 from core.data.datasets import load
-from core.data.split import leakage_report, split_indices
-from core.errors import LEAKAGE_NO_SOURCE, OUT_OF_RANGE, SPLIT_TOO_SMALL, ConfigError, DataError
+from core.data.split import leakage_report, split_indices, split_strata, three_way_split
+from core.errors import (
+    LEAKAGE_NO_SOURCE,
+    OUT_OF_RANGE,
+    SPLIT_STRATUM_TOO_SMALL,
+    SPLIT_TOO_SMALL,
+    ConfigError,
+    DataError,
+)
 
 EIGHT = np.array([1, 1, 1, 1, 0, 0, 0, 0])
 
@@ -102,3 +110,61 @@ def test_leakage_report_hard_set_split_has_no_duplicates(hard_set_dir):
     train, val = split_indices(faceset.labels)
     assert (len(train), len(val)) == (966, 323)
     assert leakage_report(faceset, train, val) == []
+
+
+def _sourced(counts: dict[tuple[str, int], int]):
+    """A scanned-only FaceSet with a ``source`` column: ``counts[(source, label)]`` images each."""
+    import pandas as pd
+
+    from core.data.faceset import FaceSet
+
+    sources, labels = [], []
+    for (source, label), n in counts.items():
+        sources += [source] * n
+        labels += [label] * n
+    paths = tuple(f"{s}/{i}.png" for i, s in enumerate(sources))
+    return FaceSet("x", "/x", "sources", paths, np.array(labels, np.int8), pd.DataFrame({"source": sources}))
+
+
+def test_split_strata_source_and_class_or_class_alone():
+    faces = _sourced({("hard", 1): 2, ("lfw", 1): 1, ("poll", 0): 1})
+    assert split_strata(faces).tolist() == ["hard/real", "hard/real", "lfw/real", "poll/fake"]
+    plain = faces.subset(np.arange(4))
+    plain = dataclasses.replace(plain, groups=plain.groups.drop(columns="source"))
+    assert split_strata(plain).tolist() == ["real", "real", "real", "fake"]
+
+
+def test_three_way_split_stratifies_by_source_and_class():
+    faces = _sourced({("hard", 1): 40, ("hard", 0): 40, ("lfw", 1): 80, ("poll", 0): 40})
+    train, val, test = three_way_split(faces, val_fraction=0.25, test_fraction=0.2, seed=0)
+    assert sorted(np.concatenate([train, val, test]).tolist()) == list(range(len(faces)))
+    strata = split_strata(faces)
+    for stratum, n in (("hard/real", 40), ("lfw/real", 80), ("poll/fake", 40)):
+        assert (strata[test] == stratum).sum() == round(n * 0.2)
+        assert (strata[val] == stratum).sum() == round(n * 0.8 * 0.25)
+
+
+def test_three_way_split_test_images_are_the_same_for_every_seed():
+    faces = _sourced({("a", 1): 30, ("a", 0): 30, ("b", 1): 30})
+    first = three_way_split(faces, val_fraction=0.25, test_fraction=0.2, seed=0)
+    other = three_way_split(faces, val_fraction=0.25, test_fraction=0.2, seed=1)
+    np.testing.assert_array_equal(first[2], other[2])
+    assert not np.array_equal(first[1], other[1])
+    assert three_way_split(faces, val_fraction=0.25, seed=0)[2].size == 0
+
+
+def test_three_way_split_without_sources_is_the_plain_split():
+    labels = np.array([1] * 589 + [0] * 700)
+    faces = _sourced({("hard", 1): 589, ("hard", 0): 700})
+    faces = dataclasses.replace(faces, groups=faces.groups.drop(columns="source"))
+    train, val, test = three_way_split(faces, val_fraction=0.25, seed=4)
+    expected = split_indices(labels, val_fraction=0.25, seed=4)
+    np.testing.assert_array_equal(train, expected[0])
+    np.testing.assert_array_equal(val, expected[1])
+
+
+def test_split_indices_too_small_stratum_names_it():
+    faces = _sourced({("a", 1): 10, ("a", 0): 10, ("b", 1): 1})
+    expected = SPLIT_STRATUM_TOO_SMALL.format(name="val_fraction", fraction=0.25, stratum="b/real", n=1)
+    with pytest.raises(DataError, match=re.escape(expected)):
+        three_way_split(faces, val_fraction=0.25, seed=0)
