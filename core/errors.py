@@ -84,6 +84,7 @@ UNKNOWN_ATTRIBUTE = "This data set has no group attribute {attribute!r}; it has 
 
 # --- models and runs --------------------------------------------------------------
 UNKNOWN_PRESET = "Unknown model preset {preset!r}; choose one of {choices}."
+UNKNOWN_CHOICE = "Unknown {name} {value!r}; choose one of {choices}."
 BAD_RUN_ID = "{run_id!r} is not a valid run id; ids are letters, digits, '-' and '_' only."
 NO_SUCH_RUN = "There is no saved run {run_id!r}; train one first or pick one from the list."
 NO_RUNS = "No run has been trained yet; train one first (python -m core train, or the Train page)."
@@ -139,6 +140,39 @@ EXPLAIN_NO_CONV = (
 EXPLAIN_NO_IMAGES = "None of the {n} images could be read, so there is nothing to explain: {first}"
 REPORT_BAD_SUFFIX = (
     "The report is written as .html or .pdf; got {path!r}, so name the file FILE.html or FILE.pdf."
+)
+
+# --- training across machines (tf.distribute) ---------------------------------------
+DISTRIBUTE_NO_TF_CONFIG = (
+    "--distribute multiworker needs the TF_CONFIG variable: the cluster's workers (host:port) and this "
+    'process\'s task, e.g. {"cluster": {"worker": ["a:2222", "b:2222"]}, "task": {"type": "worker", '
+    '"index": 0}} (see the README, Scaling out).'
+)
+DISTRIBUTE_BAD_TF_CONFIG = (
+    "TF_CONFIG is not a usable cluster description ({reason}); see the README, Scaling out."
+)
+DISTRIBUTE_TIMEOUT = (
+    "Gave up after {seconds} s waiting for {what}: a worker is unreachable or has stopped. Check that every "
+    "worker of TF_CONFIG runs the same command, then start them all again."
+)
+BATCH_TOO_LARGE = (
+    "A global batch of {batch} images (batch size x replicas) is more than the {n} training images; "
+    "use a smaller --batch-size."
+)
+DISTRIBUTE_PATCH_PRESET = (
+    "--distribute applies to the fast and paper presets; the {preset} preset trains on one device for now, "
+    "so leave --distribute out."
+)
+DISTRIBUTE_BACKGROUND = (
+    "--distribute multiworker runs in the foreground, one process per machine, so leave --background out "
+    "(see the README, Scaling out)."
+)
+DISTRIBUTE_NOT_CHIEF = (
+    "Worker {index} of {workers} finished its share of the training; the chief (worker 0) saves the run."
+)
+DISTRIBUTE_PEER_LOST = (
+    "A worker of the cluster stopped answering during training ({reason}); the run was not saved. Start "
+    "every worker again."
 )
 
 # --- the paper's protocol ----------------------------------------------------------

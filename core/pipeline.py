@@ -20,7 +20,7 @@ import pandas as pd
 from core.data import datasets, sources
 from core.data.faceset import FaceSet
 from core.data.images import reduce_native, square
-from core.errors import BACKGROUND_ONE_FOLDER, UNKNOWN_ATTRIBUTE, DataError
+from core.errors import BACKGROUND_ONE_FOLDER, DISTRIBUTE_NOT_CHIEF, UNKNOWN_ATTRIBUTE, DataError
 from core.evaluation.bias import GroupTable, group_table, sample_per_group
 from core.evaluation.metrics import threshold_metrics
 from core.model import memory
@@ -186,8 +186,11 @@ def train_and_save(
     on_batch: Callable[[int, int, int], None] | None = None,
     on_phase: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
-) -> store.RunInfo:
+) -> store.RunInfo | NotChief:
     """Train, then save the run (finished or cancelled) with its validation scores and metrics.
+
+    On a worker of a cluster (``--distribute multiworker``) that is not the chief, nothing is
+    saved and a :class:`NotChief` is returned; every other caller gets the saved run's info.
 
     ``on_phase`` is told ``"training"`` when TensorFlow has started and ``"saving"`` before the
     run is written; ``on_epoch``, ``on_batch`` and ``cancel`` are as for :func:`core.model.train.train`.
@@ -205,11 +208,25 @@ def train_and_save(
         result = train(
             faceset, config, on_epoch=on_epoch, on_batch=on_batch, cancel=cancel, tensorboard_dir=str(logs)
         )
+        if not result.is_chief:
+            return NotChief(int(result.distribution["worker_index"]), int(result.distribution["workers"]))
         if on_phase is not None:
             on_phase("saving")
         return _save(faceset, result, logs)
     finally:
         shutil.rmtree(logs, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class NotChief:
+    """What :func:`train_and_save` returns on a worker of a cluster that is not the chief: nothing saved."""
+
+    index: int
+    workers: int
+
+    @property
+    def message(self) -> str:
+        return DISTRIBUTE_NOT_CHIEF.format(index=self.index, workers=self.workers)
 
 
 def _save(faceset: FaceSet, result: Any, logs: Path) -> store.RunInfo:
@@ -230,6 +247,8 @@ def _save(faceset: FaceSet, result: Any, logs: Path) -> store.RunInfo:
         test = tables[TEST_SCORES]
         summary["test"] = threshold_metrics(test["label"], test["score"], threshold=threshold).to_dict()
     config_record = {**result.config.to_dict(), "status": result.status, "dataset": dataset_record(faceset)}
+    if result.distribution:
+        config_record["distribution"] = result.distribution
     return store.save_run(
         model=result.model,
         config=config_record,

@@ -8,9 +8,10 @@ from typing import Any
 from core import pipeline
 from core import reproduce as protocol
 from core.cli.common import command, decode_bar, lines, show_skipped, train_bar
+from core.errors import DISTRIBUTE_BACKGROUND, ConfigError
 from core.evaluation.report import ordinal, paper_comparison_table, train_summary
 from core.labels import DEFAULT_THRESHOLD, PAPER
-from core.model.config import PRESETS, TrainConfig
+from core.model.config import DISTRIBUTE_CHOICES, PRESETS, TrainConfig
 from core.runs import jobs
 
 BACKGROUND_HELP = "submit to the training queue and return at once with the job id (see: python -m core jobs)"
@@ -53,6 +54,16 @@ def train_options(parser: argparse.ArgumentParser, *, default_preset: str = "fas
         help="hold out this share as a test split (same for every seed)",
     )
     parser.add_argument("--augment", action="store_true")
+    scale = parser.add_argument_group("scaling out (fast and paper presets; README: Scaling out)")
+    scale.add_argument(
+        "--distribute",
+        choices=DISTRIBUTE_CHOICES,
+        default="none",
+        help="mirrored: every local GPU; multiworker: the workers of TF_CONFIG, one process per machine",
+    )
+    scale.add_argument(
+        "--mixed-precision", action="store_true", help="float16 maths with float32 weights (for GPUs)"
+    )
     patches = parser.add_argument_group("patch presets (artifacts)")
     patches.add_argument("--patch-size", type=int, default=None, help="side of the training patches")
     patches.add_argument(
@@ -89,6 +100,8 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         native_max_side=args.native_max_side,
         patches_per_image=args.patches_per_image,
         degrade=args.degrade,
+        distribute=args.distribute,
+        mixed_precision=args.mixed_precision,
     ).resolved()
 
 
@@ -99,6 +112,8 @@ def _train_options(parser: argparse.ArgumentParser) -> None:
 
 def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     config = train_config(args)
+    if args.background and config.distribute == "multiworker":
+        raise ConfigError(DISTRIBUTE_BACKGROUND)
     if args.background:
         return _submit(
             jobs.JobSpec("train", config.to_dict(), pipeline.check_training_folder(args.data, config))
@@ -106,6 +121,8 @@ def _train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     faces = pipeline.load_training_faces(args.data, config, progress=decode_bar())
     show_skipped(faces.skipped)
     info = pipeline.train_and_save(faces, config, on_batch=train_bar(config.epochs))
+    if isinstance(info, pipeline.NotChief):  # a worker of a cluster: the chief saves
+        return {"saved": False, "worker_index": info.index, "workers": info.workers}, info.message
     summary = train_summary(info)
     skipped = [{"path": s.path, "reason": s.reason} for s in faces.skipped]
     return {**summary, "skipped": skipped}, lines({**summary, "skipped": len(skipped)})

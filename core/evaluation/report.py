@@ -156,6 +156,9 @@ def train_summary(info: RunInfo) -> dict[str, Any]:
         "majority_baseline": m.get("majority_baseline"),
         "train_seconds": m.get("train_seconds"),
     }
+    spread = c.get("distribution")
+    if isinstance(spread, dict) and spread.get("strategy", "none") != "none":
+        summary |= {k: spread.get(k) for k in ("strategy", "replicas", "workers")}
     if c.get("patch_size"):
         summary |= {"patch_size": c["patch_size"], "native_max_side": c.get("native_max_side")}
     if isinstance(m.get("test"), dict):

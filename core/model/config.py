@@ -9,7 +9,16 @@ from typing import Any, Literal
 
 import numpy as np
 
-from core.errors import NOT_A_SWITCH, ODD_PATCH, OUT_OF_RANGE, PATCH_SETTING_ONLY, UNKNOWN_PRESET, ConfigError
+from core.errors import (
+    DISTRIBUTE_PATCH_PRESET,
+    NOT_A_SWITCH,
+    ODD_PATCH,
+    OUT_OF_RANGE,
+    PATCH_SETTING_ONLY,
+    UNKNOWN_CHOICE,
+    UNKNOWN_PRESET,
+    ConfigError,
+)
 from core.labels import DEFAULT_THRESHOLD
 
 Preset = Literal["fast", "paper", "artifacts"]
@@ -19,6 +28,10 @@ PATCH_PRESETS: tuple[str, ...] = ("artifacts",)
 #: The settings only a patch preset has.
 PATCH_SETTINGS: tuple[str, ...] = ("patch_size", "native_max_side", "patches_per_image", "degrade")
 Head = Literal["flatten", "global_average"]
+#: How training is spread: one device, every local GPU, or the workers of ``TF_CONFIG``
+#: (see :mod:`core.model.distributed`).
+Distribute = Literal["none", "mirrored", "multiworker"]
+DISTRIBUTE_CHOICES: tuple[str, ...] = ("none", "mirrored", "multiworker")
 Padding = Literal["valid", "same"]
 
 #: Smallest and largest image side, and the largest batch, a training run accepts.
@@ -104,6 +117,8 @@ class TrainConfig:
     native_max_side: int | None = None
     patches_per_image: int | None = None
     degrade: bool | None = None
+    distribute: Distribute = "none"
+    mixed_precision: bool = False
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -121,8 +136,17 @@ class TrainConfig:
             _check_range("learning_rate", self.learning_rate, 1e-7, 1.0)
         if self.image_size is not None:
             _check_range("image_size", self.image_size, *IMAGE_SIZE_RANGE, whole=True)
-        if not isinstance(self.augment, bool | np.bool_):
-            raise ConfigError(NOT_A_SWITCH.format(name="augment", value=self.augment))
+        for name in ("augment", "mixed_precision"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise ConfigError(NOT_A_SWITCH.format(name=name, value=getattr(self, name)))
+        if self.distribute not in DISTRIBUTE_CHOICES:
+            raise ConfigError(
+                UNKNOWN_CHOICE.format(
+                    name="distribute", value=self.distribute, choices=", ".join(DISTRIBUTE_CHOICES)
+                )
+            )
+        if self.distribute != "none" and self.is_patch_preset:
+            raise ConfigError(DISTRIBUTE_PATCH_PRESET.format(preset=self.preset))
 
     @property
     def is_patch_preset(self) -> bool:

@@ -71,7 +71,10 @@ def build_model(preset: Preset, *, image_size: int, augment: bool = False) -> ke
         return keras.Model(inputs, artifacts_outputs(x), name=f"unmask_{preset}")
     architecture = ARCHITECTURES[preset]
     x = layers.Rescaling(architecture.input_scale, name="rescale")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="p_real")(_body(x, architecture))
+    # Under mixed precision the last layer stays float32, so P(real) keeps its resolution near 0 and 1.
+    mixed = keras.mixed_precision.global_policy().compute_dtype == "float16"
+    p_real = layers.Dense(1, activation="sigmoid", name="p_real", dtype="float32" if mixed else None)
+    outputs = p_real(_body(x, architecture))
     return keras.Model(inputs, outputs, name=f"unmask_{preset}")
 
 

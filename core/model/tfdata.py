@@ -12,12 +12,18 @@ from core.model.patches import Degradation, sample_batch
 
 
 def batches(
-    faceset: FaceSet, index: np.ndarray, *, batch_size: int, shuffle_seed: int | None = None
+    faceset: FaceSet,
+    index: np.ndarray,
+    *,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    drop_remainder: bool = False,
 ) -> tf.data.Dataset:
     """Batches of (float32 pixels 0-255, float32 label) for the images at ``index``.
 
     Cached in memory after the first pass and prefetched, so later epochs cost only
-    the model; shuffled every epoch, reproducibly, when ``shuffle_seed`` is given.
+    the model; shuffled every epoch, reproducibly, when ``shuffle_seed`` is given;
+    ``drop_remainder`` leaves out the last, partial batch.
     """
     images = faceset.images[index]
     labels = faceset.labels[index].astype("float32")
@@ -25,7 +31,7 @@ def batches(
     ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
     if shuffle_seed is not None:
         ds = ds.shuffle(len(index), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
 def patch_batches(

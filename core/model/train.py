@@ -11,6 +11,7 @@ validation image; the run's validation scores are whole images, scored by the gr
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -61,6 +62,14 @@ class TrainResult:
     train_seconds: float
     test_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     test_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))  # for test_index
+    #: How it was spread (strategy, replicas, workers, this worker's index, chief, devices): see
+    #: :func:`core.model.distributed.make_strategy`) and the precision policy.
+    distribution: dict = field(default_factory=dict)
+
+    @property
+    def is_chief(self) -> bool:
+        """Whether this process saves the run (always, unless it is a non-chief worker of a cluster)."""
+        return bool(self.distribution.get("is_chief", True))
 
     @property
     def n_train(self) -> int:
@@ -105,14 +114,24 @@ def train(
     -------
     TrainResult
     """
-    import keras
-
-    from core.model.presets import build_model, compile_model
-
     config = config.resolved()
     train_idx, val_idx, test_idx = three_way_split(
         faceset, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
     )
+    splits = (train_idx, val_idx, test_idx)
+    with _precision(config.mixed_precision):
+        if config.distribute != "none":
+            return _train_distributed(faceset, config, splits, on_epoch, on_batch, cancel)
+        return _train_here(faceset, config, splits, on_epoch, on_batch, cancel, tensorboard_dir)
+
+
+def _train_here(faceset, config, splits, on_epoch, on_batch, cancel, tensorboard_dir) -> TrainResult:
+    """Keras' ``fit`` on this process's default device (every preset)."""
+    import keras
+
+    from core.model.presets import build_model, compile_model
+
+    train_idx, val_idx, test_idx = splits
     side = config.patch_size if config.is_patch_preset else config.image_size
     with _SEED_LOCK:
         keras.utils.set_random_seed(config.seed)
@@ -140,9 +159,143 @@ def train(
     test_scores = predict_scores(model, faceset.images[test_idx])
     status: Status = "cancelled" if progress.cancelled else "finished"
     history = pd.DataFrame(progress.rows)
+    distribution = {"strategy": "none", "replicas": 1, "devices": _devices(), "precision": _policy()}
     return TrainResult(
-        model, config, status, history, train_idx, val_idx, scores, seconds, test_idx, test_scores
+        model,
+        config,
+        status,
+        history,
+        train_idx,
+        val_idx,
+        scores,
+        seconds,
+        test_idx,
+        test_scores,
+        distribution,
     )
+
+
+def _policy() -> str:
+    import keras
+
+    return keras.mixed_precision.global_policy().name
+
+
+def _devices() -> list[str]:
+    from core.model.distributed import local_devices
+
+    return local_devices()
+
+
+@contextlib.contextmanager
+def _precision(mixed: bool):
+    """Keras' ``mixed_float16`` policy for the block when ``mixed`` (float16 maths, float32 weights)."""
+    if not mixed:
+        yield
+        return
+    import keras
+
+    before = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+
+
+def _train_distributed(faceset, config, splits, on_epoch, on_batch, cancel) -> TrainResult:
+    """The fast or paper preset trained by :func:`core.model.distributed.fit` under ``config.distribute``.
+
+    ``batch_size`` is per replica: each step takes ``batch_size x replicas`` images (the last,
+    partial batch of an epoch is dropped so that every replica gets an equal share; the set is
+    reshuffled every epoch). Every worker splits the data the same way (same files, same seed).
+    """
+    import keras
+
+    from core.model import distributed, tfdata
+    from core.model.presets import build_model, compile_model
+
+    train_idx, val_idx, test_idx = splits
+    strategy, record = distributed.make_strategy(config.distribute)
+    record["precision"] = _policy()
+    global_batch = config.batch_size * record["replicas"]
+    # Creating the variables broadcasts them from the chief: every worker must be there.
+    with _SEED_LOCK, distributed.watchdog("every worker of the cluster to join"), strategy.scope():
+        keras.utils.set_random_seed(config.seed)
+        model = build_model(config.preset, image_size=config.image_size, augment=config.augment)
+        compile_model(model, learning_rate=config.learning_rate, threshold=config.threshold)
+        model.optimizer.build(model.trainable_variables)
+    train_ds = tfdata.batches(
+        faceset, train_idx, batch_size=global_batch, shuffle_seed=config.seed, drop_remainder=True
+    )
+    steps = len(train_ds)
+    if steps == 0:
+        from core.errors import BATCH_TOO_LARGE, ConfigError
+
+        raise ConfigError(BATCH_TOO_LARGE.format(batch=global_batch, n=len(train_idx)))
+    val_images, val_labels = faceset.images[val_idx], faceset.labels[val_idx]
+    progress = _Progress(config.epochs, steps, on_epoch, on_batch, cancel)
+    progress.sizes = (len(train_idx), len(val_idx))
+
+    def validate() -> dict[str, float]:
+        return _validation_metrics(val_labels, _direct_scores(model, val_images), config.threshold)
+
+    started = time.perf_counter()
+    stopped = distributed.fit(
+        strategy,
+        model,
+        model.optimizer,
+        train_ds,
+        epochs=config.epochs,
+        global_batch=global_batch,
+        steps_per_epoch=steps,
+        validate=validate,
+        on_batch=on_batch,
+        on_epoch_end=progress.epoch_ended,
+        cancel=cancel,
+    )
+    if config.distribute == "multiworker":
+        distributed.check_peers_ended(strategy)
+    seconds = time.perf_counter() - started
+    status: Status = "cancelled" if stopped else "finished"
+    return TrainResult(
+        model,
+        config,
+        status,
+        pd.DataFrame(progress.rows),
+        train_idx,
+        val_idx,
+        _direct_scores(model, val_images),
+        seconds,
+        test_idx,
+        _direct_scores(model, faceset.images[test_idx]),
+        record,
+    )
+
+
+def _direct_scores(model: object, images: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+    """P(real) per image by calling the model batch by batch (``predict`` is not used under a strategy)."""
+    out = [
+        np.asarray(model(images[i : i + batch_size].astype("float32"), training=False), dtype=np.float64)
+        for i in range(0, len(images), batch_size)
+    ]
+    return np.clip(np.concatenate(out).reshape(-1), 0.0, 1.0) if out else np.zeros(0)
+
+
+def _validation_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+    """The ``val_`` figures Keras' ``fit`` reports (loss, accuracy at 0.5 and at ``threshold``, AUC)."""
+    from sklearn.metrics import roc_auc_score
+
+    y = np.asarray(labels, dtype=np.float64)
+    p = np.clip(scores, 1e-7, 1 - 1e-7)
+    metrics = {
+        "val_loss": float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))),
+        "val_accuracy": float(np.mean((scores > 0.5) == (y == 1))),
+        "val_accuracy_at_threshold": float(np.mean((scores > threshold) == (y == 1))),
+    }
+    if 0 < y.sum() < len(y):
+        metrics["val_auc"] = float(roc_auc_score(y, scores))
+    return metrics
 
 
 def _inputs(faceset: FaceSet, train_idx: np.ndarray, val_idx: np.ndarray, config: TrainConfig) -> tuple:
@@ -227,6 +380,12 @@ class _Progress(_keras_callback_base()):  # type: ignore[misc]
         if self.cancel is not None and self.cancel.is_set():
             self.cancelled = True
             self.model.stop_training = True
+
+    def epoch_ended(self, epoch: int, metrics: dict[str, float]) -> None:
+        """The custom loop's end of epoch ``epoch`` (1-based), reported as Keras' would be."""
+        self.epoch = epoch
+        self.on_epoch_end(epoch - 1, metrics)
+        self.epoch_started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         if self.cancelled:  # a partial epoch is not an epoch

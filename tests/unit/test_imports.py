@@ -14,7 +14,13 @@ import core
 from core.paths import REPO_ROOT
 
 #: The only modules allowed to import TensorFlow/Keras at import time: they build, feed and train models.
-MODEL_MODULES = {"core.model.presets", "core.model.tfdata", "core.model.train", "core.model.artifacts"}
+MODEL_MODULES = {
+    "core.model.presets",
+    "core.model.tfdata",
+    "core.model.train",
+    "core.model.artifacts",
+    "core.model.distributed",
+}
 #: Imported on first use, not at import time: the first page a visitor opens should not pay for them.
 LAZY = ["sklearn", "scipy.stats"]
 HEAVY = ["tensorflow", "keras", "streamlit"]
