@@ -50,6 +50,21 @@ def decode_bar() -> Callable[[int, int], None]:
     return report
 
 
+def score_bar() -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback for scoring a stream: images/s and time left, on stderr."""
+    bar = _Bar()
+    started = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        rate = done / elapsed
+        left = (total - done) / rate if rate > 0 else float("nan")
+        label = f"scoring {done}/{total}, {rate:.0f} images/s, about {left:.0f} s left"
+        bar.show(label, done / max(total, 1))
+
+    return report
+
+
 def train_bar(epochs: int) -> Callable[[int, int, int], None]:
     """An ``on_batch(epoch, batch, n_batches)`` callback that draws a training bar with time left."""
     bar = _Bar()
