@@ -51,15 +51,21 @@ def decode_bar() -> Callable[[int, int], None]:
 
 
 def score_bar() -> Callable[[int, int], None]:
-    """A ``progress(done, total)`` callback for scoring a stream: images/s and time left, on stderr."""
+    """A ``progress(done, total)`` callback for scoring a stream: images/s and time left, on stderr.
+
+    The clock starts at the first call (the stream calls ``(0, total)`` once the model is loaded),
+    so the rate is of decoding and scoring, not of TensorFlow's start-up.
+    """
     bar = _Bar()
-    started = time.perf_counter()
+    started: list[float] = []
 
     def report(done: int, total: int) -> None:
-        elapsed = max(time.perf_counter() - started, 1e-9)
-        rate = done / elapsed
-        left = (total - done) / rate if rate > 0 else float("nan")
-        label = f"scoring {done}/{total}, {rate:.0f} images/s, about {left:.0f} s left"
+        if not started:
+            started.append(time.perf_counter())
+        rate = done / max(time.perf_counter() - started[0], 1e-9)
+        label = f"scoring {done}/{total}"
+        if done:
+            label += f", {rate:.0f} images/s, about {(total - done) / rate:.0f} s left"
         bar.show(label, done / max(total, 1))
 
     return report

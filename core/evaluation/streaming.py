@@ -92,7 +92,8 @@ def score_stream(
     out : Path, optional
         A CSV file (already resolved) to write the rows to as they are scored.
     progress : callable(done, total), optional
-        Called after each chunk with the images done so far (scored or skipped).
+        Called with ``(0, total)`` before the first chunk, then after each chunk with the images
+        done so far (scored or skipped).
     workers : int, optional
         Decoding threads; the number of CPUs by default.
 
@@ -109,6 +110,8 @@ def score_stream(
     scored, skipped = [], list(listed.skipped)
     done = 0
     with _Rows(out) as rows:
+        if progress is not None:
+            progress(0, total)  # the model is loaded: the clock of a rate starts here
         for start, decoded in _decoded_chunks(listed, form=form, chunk_size=chunk_size, workers=workers):
             chunk = _chunk_faces(listed, start + decoded.kept, decoded, form=form)
             frame = scores_frame(chunk, np.arange(len(chunk)), score(chunk) if len(chunk) else np.zeros(0))

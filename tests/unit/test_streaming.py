@@ -86,7 +86,7 @@ def test_score_stream_reports_progress_after_each_chunk(grouped):
     score_stream(
         datasets.scan(grouped), brightness, form=SQUARE, chunk_size=20, progress=lambda *a: seen.append(a)
     )
-    assert seen == [(20, 48), (40, 48), (48, 48)]
+    assert seen == [(0, 48), (20, 48), (40, 48), (48, 48)]
 
 
 def test_score_stream_holds_at_most_two_chunks_of_pixels(grouped, monkeypatch):
