@@ -250,4 +250,6 @@ def fmt(value: Any, unit: str) -> str:
         return f"{value:.1f} x"
     if unit in ("s", "ms"):
         return f"{value:.2f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    if unit:  # a count or a size: images/s, MiB
+        return f"{value:,.0f} {unit}"
     return f"{value:.4f}"
