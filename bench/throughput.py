@@ -22,6 +22,7 @@ figure as the last full ``python -m bench`` measured it.
 from __future__ import annotations
 
 import argparse
+import datetime
 import itertools
 import json
 import os
@@ -151,6 +152,8 @@ def measure(*, n: int = N_IMAGES, sizes: tuple[int, ...] = SIZES) -> dict[str, A
             str(size): measure_size(folder, runs[size], size=size, env=env, scratch=scratch) for size in sizes
         }
     return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": "python -m bench.throughput",
         "n_images": n,
         "data": described,
         "cores": os.cpu_count(),

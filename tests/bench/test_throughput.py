@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from bench import throughput
+from bench.readme import _throughput_note
 from bench.report import _throughput
 from bench.targets import check
 from core.cli.common import score_bar
@@ -73,3 +74,17 @@ def test_build_folder_falls_back_to_the_demo_set(tmp_path, monkeypatch):
     said = throughput.build_folder(tmp_path / "faces", n=4)
     assert "synthetic demo set" in said
     assert sum(1 for _ in (tmp_path / "faces").rglob("*.*")) == 4
+
+
+def test_throughput_note_names_its_own_command_n_and_load():
+    figures = {
+        "date": "2026-11-30T18:00:00+00:00",
+        "command": "python -m bench.throughput",
+        **_figures(500, 1000),
+    }
+    note = _throughput_note({"throughput": figures})
+    assert note == (
+        " The streamed-evaluate rows were measured by `python -m bench.throughput` on 2026-11-30, "
+        "n = 6,000 images per size on CPU, 1-minute load average 3.0 (64 px) and 3.0 (256 px)."
+    )
+    assert _throughput_note({}) == ""
