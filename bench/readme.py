@@ -93,8 +93,20 @@ def headline(r: dict[str, Any]) -> str:
             f"per seed, seeds {', '.join(str(s) for s in fast['seeds'])}).{timed} The 1-minute load average "
             f"was {machine['load_average_start'][0]} at the start and {machine['load_average_end'][0]} "
             "at the end (other work on the machine slows every timing). Every figure, with intervals and the "
-            "experiments behind the settings: [bench/RESULTS.md](bench/RESULTS.md).",
+            "experiments behind the settings: [bench/RESULTS.md](bench/RESULTS.md)." + _throughput_note(r),
         ]
+    )
+
+
+def _throughput_note(r: dict[str, Any]) -> str:
+    """Where the streamed-evaluate rows come from: their own command, date, n and load."""
+    t = r.get("throughput")
+    if not t:
+        return ""
+    loads = " and ".join(f"{s['load_average'][0]} ({side} px)" for side, s in t["by_size"].items())
+    return (
+        f" The streamed-evaluate rows were measured by `{t['command']}` on {t['date'][:10]}, "
+        f"n = {t['n_images']:,} images per size on {t['device']}, 1-minute load average {loads}."
     )
 
 
@@ -250,4 +262,6 @@ def fmt(value: Any, unit: str) -> str:
         return f"{value:.1f} x"
     if unit in ("s", "ms"):
         return f"{value:.2f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    if unit:  # a count or a size: images/s, MiB
+        return f"{value:,.0f} {unit}"
     return f"{value:.4f}"

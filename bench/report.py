@@ -49,6 +49,11 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("app.confusion_page_seconds", "new session -> confusion page rendered with a run"),
     ("app.deep_link_seconds", "slowest page by a link (/<page>?run=...) in a new session (bench.deeplink)"),
     ("app.load.p95_seconds", "4 sessions moving the threshold: p95 slider change -> matrix re-rendered"),
+    (
+        "throughput.by_size.<size>.images_per_second",
+        "streamed `python -m core evaluate` (bench.throughput): images ÷ seconds of decoding and scoring",
+    ),
+    ("throughput.by_size.<size>.peak_rss_mb", "the same command's peak RSS (MiB), its own os.wait4 rusage"),
     ("machine.cores", "CPU cores"),
     ("machine.numpy_matmul_gflops", "best numpy float32 2048² matmul rate, start or end of the run"),
 )
@@ -61,6 +66,7 @@ def render(
     from bench.artifacts_report import render_artifacts
 
     parts = [_header(results), _headline(results), _training(results), _data(results), _scoring(results)]
+    parts += [_throughput(results)]
     parts += [_interaction(results), _app(results), render_experiments(experiments)]
     parts += [render_artifacts(artifacts), _keys()]
     return "\n\n".join(p.strip() for p in parts) + "\n"
@@ -204,6 +210,44 @@ def _scoring(r: dict[str, Any]) -> str:
         "one image: median of 20 calls, through `predict_scores` and calling the Keras model "
         "directly.\n\n" + table(header, rows)
     )
+
+
+def _throughput(r: dict[str, Any]) -> str:
+    t = r.get("throughput")
+    if not t:
+        return "## Streamed scoring\n\nNot measured yet: run `python -m bench.throughput --write`."
+    header = ["Image size", "Images scored", "Images/s, decode included", "Whole command (s)"]
+    header += ["Peak RSS (MiB)", "Load average (1, 5, 15 min)"]
+    rows = [
+        [f"{s['image_size']}²", s["n"], f"{s['images_per_second']:,}", f"{s['wall_seconds']:.1f}"]
+        + [f"{s['peak_rss_mb']:,.0f}", ", ".join(str(x) for x in s["load_average"])]
+        for s in t["by_size"].values()
+    ]
+    return (
+        "## Streamed scoring\n\n`python -m bench.throughput`: `python -m core evaluate --data DIR "
+        f"--scores-out FILE` in a child process on {t['n_images']:,} JPEGs ({t['data']}), decoded and scored "
+        f"{t['chunk_size']} at a time, by a freshly built fast-preset model; {t['cores']} cores, device "
+        f"{t['device']}. Images/s counts from the first chunk's decode to the last chunk's score (the "
+        "command's progress line); the whole command adds TensorFlow's start-up and the model's load.\n\n"
+        + table(header, rows)
+        + "\n\n"
+        + _throughput_verdicts(r)
+    )
+
+
+def _throughput_verdicts(r: dict[str, Any]) -> str:
+    """Each throughput target met or missed, and by how much, from results.json's targets."""
+    lines = []
+    for t in r["targets"]:
+        if not t["key"].startswith("throughput.") or t["met"] is None:
+            continue
+        limit = float(t["target"].split()[-1])
+        gap = abs(t["measured"] - limit)
+        said = "met" if t["met"] else f"**missed** by {fmt(gap, t['unit'])} ({gap / limit:.0%} of the target)"
+        lines.append(
+            f"- {t['what']}: {fmt(t['measured'], t['unit'])} against {t['target']} {t['unit']}: {said}."
+        )
+    return "\n".join(lines)
 
 
 def _interaction(r: dict[str, Any]) -> str:

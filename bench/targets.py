@@ -35,6 +35,20 @@ TARGETS: tuple[Target, ...] = (
     Target("app.deep_link_seconds", "slowest page opened by a link in a new session", "<=", 3, "s"),
     Target("app.load.p95_seconds", "4 sessions moving the threshold: p95 response", "<", 1, "s"),
     Target(
+        "throughput.by_size.64.images_per_second",
+        "streamed evaluate, 6,000 JPEGs at 64 px: images/s incl. decode",
+        ">=",
+        400,
+        "images/s",
+    ),
+    Target(
+        "throughput.by_size.256.peak_rss_mb",
+        "streamed evaluate, 6,000 JPEGs at 256 px: peak RSS (2.5 GB)",
+        "<=",
+        2560,
+        "MiB",
+    ),
+    Target(
         "app.train_overhead",
         "fast, 10 epochs watched on the Train page ÷ the same from the CLI",
         "<=",

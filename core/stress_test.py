@@ -24,12 +24,13 @@ import pandas as pd
 
 from core import pipeline
 from core.data import datasets
-from core.data.faceset import SkippedFile
+from core.data.faceset import FaceSet, SkippedFile
 from core.data.fingerprint import folder_fingerprint
 from core.errors import NO_STRESS_IMAGES, NO_TRAINING_FOLDER, DataError
 from core.evaluation.auc import auc_interval
 from core.evaluation.metrics import threshold_metrics
 from core.evaluation.probes import probes_by_key
+from core.evaluation.streaming import CHUNK_SIZE, StreamedScores, score_stream, write_scores_file
 from core.evaluation.stress import (
     FramingVerdict,
     StressReport,
@@ -66,6 +67,8 @@ class ImagePool:
         The folder's images left out because the run trained on them (0 for other folders).
     skipped : tuple of SkippedFile
         Files the folder's listing could not use, with why.
+    listed : FaceSet or None
+        The folder's listing (no pixels), to score it from; None with ``validation_only``.
     """
 
     name: str
@@ -75,6 +78,7 @@ class ImagePool:
     validation_only: bool
     n_training_excluded: int
     skipped: tuple[SkippedFile, ...] = ()
+    listed: FaceSet | None = None
 
     def describe(self) -> dict[str, Any]:
         """The pool as results record it."""
@@ -113,7 +117,7 @@ def image_pool(run_id: str, data: str | os.PathLike[str] | None = None) -> Image
         ],
         axis=1,
     )
-    return ImagePool(listed.name, listed.root, key, frame, False, 0, listed.skipped)
+    return ImagePool(listed.name, listed.root, key, frame, False, 0, listed.skipped, listed)
 
 
 def evaluate_folder(
@@ -123,12 +127,17 @@ def evaluate_folder(
     threshold: float | None = None,
     progress: Progress | None = None,
     model: Any | None = None,
+    scores_out: Path | None = None,
+    chunk_size: int = CHUNK_SIZE,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Score ``data`` with the run, keep the result with the run, return ``(summary, scores)``.
 
     On the run's own training folder (also the default) the run's validation images are
-    used, with the scores it stored for them; any other folder is decoded and scored now,
-    by ``model`` when the caller keeps the run's model loaded (the app), else loaded here.
+    used, with the scores it stored for them; any other folder is scored now as a stream
+    (:func:`score_listed`: ``chunk_size`` images decoded at a time, so memory does not grow
+    with the folder), by ``model`` when the caller keeps the run's model loaded (the app),
+    else loaded here. With ``scores_out`` (a resolved path) the per-image scores are also
+    written there as CSV, chunk by chunk (:mod:`core.evaluation.streaming`).
 
     Returns
     -------
@@ -140,19 +149,20 @@ def evaluate_folder(
     Raises
     ------
     UnmaskError
-        If the run, its model or the folder cannot be read.
+        If the run, its model or the folder cannot be read, or ``scores_out`` cannot be written.
     """
     info = store.run_info(run_id)
     pool = image_pool(run_id, data)
     skipped = list(pool.skipped)
-    if pool.validation_only:
+    if pool.listed is None:
         scores = pool.frame
+        if scores_out is not None:
+            write_scores_file(scores, scores_out)
     else:
-        faces = pipeline.load_for_run(info, pool.root, progress=progress)
-        skipped = list(faces.skipped)
-        scores = pipeline.scores_frame(
-            faces, np.arange(len(faces)), pipeline.score_images(run_id, faces, model=model)
+        streamed = score_listed(
+            run_id, pool.listed, model=model, out=scores_out, progress=progress, chunk_size=chunk_size
         )
+        scores, skipped = streamed.scores, list(streamed.skipped)
     t = info.threshold if threshold is None else threshold
     metrics = threshold_metrics(scores["label"], scores["score"], threshold=t).to_dict()
     used = ImagePool(pool.name, pool.root, pool.key, scores, pool.validation_only, pool.n_training_excluded)
@@ -166,6 +176,41 @@ def evaluate_folder(
     }
     evaluations.save_evaluation(run_id, pool.key, scores=scores, summary=summary)
     return {**summary, "key": pool.key, "run_id": run_id}, scores
+
+
+def score_listed(
+    run_id: str,
+    listed: FaceSet,
+    *,
+    model: Any | None = None,
+    out: Path | None = None,
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> StreamedScores:
+    """Score a listed folder with the run as a stream, decoded as :func:`core.pipeline.load_for_run` would.
+
+    Squares at the run's image size, or native resolution for a patch preset, each chunk scored
+    by :func:`core.pipeline.score_images` (a patch preset's model by its grid of patches).
+
+    Raises
+    ------
+    UnmaskError
+        As :func:`core.evaluation.streaming.score_stream`, or if the run's model cannot be read.
+    """
+    info = store.run_info(run_id)
+    form = datasets.decoded_form(
+        image_size=None if info.native_max_side else info.image_size,
+        native_max_side=info.native_max_side or None,
+    )
+    model = store.load_model(run_id) if model is None else model
+    return score_stream(
+        listed,
+        lambda chunk: pipeline.score_images(run_id, chunk, model=model),
+        form=form,
+        chunk_size=chunk_size,
+        out=out,
+        progress=progress,
+    )
 
 
 def stress(

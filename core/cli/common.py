@@ -50,6 +50,27 @@ def decode_bar() -> Callable[[int, int], None]:
     return report
 
 
+def score_bar() -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback for scoring a stream: images/s and time left, on stderr.
+
+    The clock starts at the first call (the stream calls ``(0, total)`` once the model is loaded),
+    so the rate is of decoding and scoring, not of TensorFlow's start-up.
+    """
+    bar = _Bar()
+    started: list[float] = []
+
+    def report(done: int, total: int) -> None:
+        if not started:
+            started.append(time.perf_counter())
+        rate = done / max(time.perf_counter() - started[0], 1e-9)
+        label = f"scoring {done}/{total}"
+        if done:
+            label += f", {rate:.0f} images/s, about {(total - done) / rate:.0f} s left"
+        bar.show(label, done / max(total, 1))
+
+    return report
+
+
 def train_bar(epochs: int) -> Callable[[int, int, int], None]:
     """An ``on_batch(epoch, batch, n_batches)`` callback that draws a training bar with time left."""
     bar = _Bar()

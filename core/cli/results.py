@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from core import pipeline, stress_test
-from core.cli.common import command, decode_bar, lines, show_skipped
+from core.cli.common import command, decode_bar, lines, score_bar, show_skipped
 from core.data.faceset import SkippedFile
 from core.errors import SCORES_OUT_UNWRITABLE, DataError
 from core.evaluation.report import bias_summary
+from core.evaluation.streaming import write_scores_file
 from core.paths import user_path
 from core.runs import store
 from core.stress_test import validation_note
@@ -45,19 +45,22 @@ def add_commands(sub: Any) -> None:
 
 def _evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     run_id = args.run or store.latest_run_id()
+    out = None if args.scores_out is None else _scores_target(args.scores_out)
     if args.data is None:
         result = pipeline.evaluate_run(run_id, threshold=args.threshold)
-        scores = store.load_run(run_id).scores
+        if out is not None:
+            write_scores_file(store.load_run(run_id).scores, out)
         note = ""
     else:
-        summary, scores = stress_test.evaluate_folder(
-            run_id, args.data, threshold=args.threshold, progress=decode_bar()
+        # Streamed: decoded and scored a chunk at a time, rows written to --scores-out as they come.
+        summary, _ = stress_test.evaluate_folder(
+            run_id, args.data, threshold=args.threshold, progress=score_bar(), scores_out=out
         )
         show_skipped([SkippedFile(s["path"], s["reason"]) for s in summary["skipped"]])
         result = _flat(summary)
         note = validation_note(summary)
-    if args.scores_out is not None:
-        result["scores_out"] = _write_scores(scores, args.scores_out)
+    if out is not None:
+        result["scores_out"] = str(out)
     text = lines({k: v for k, v in result.items() if k not in ("undefined", "skipped")})
     return result, f"{text}\n{note}" if note else text
 
@@ -78,16 +81,14 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write_scores(scores: pd.DataFrame, file: str) -> str:
-    """Write per-image scores (path, label, score P(real), groups) as CSV; returns the file's full path."""
+def _scores_target(file: str) -> Path:
+    """Where ``--scores-out`` writes, resolved before any image is scored, so a bad path fails first."""
     target = user_path(file)
     try:
-        target = target.resolve()
-        store.write_scores(scores, target)
+        return target.resolve()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links
         reason = getattr(exc, "strerror", None) or exc
         raise DataError(SCORES_OUT_UNWRITABLE.format(path=target, reason=reason)) from exc
-    return str(target)
 
 
 def _bias(args: argparse.Namespace) -> tuple[dict[str, Any], str]:

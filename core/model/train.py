@@ -327,13 +327,19 @@ def _inputs(faceset: FaceSet, train_idx: np.ndarray, val_idx: np.ndarray, config
     return train_ds, val_ds, steps
 
 
+#: Float32 activations of one scoring batch, summed over the model's layers, are kept under this,
+#: so scoring memory does not grow with the image size (see :func:`scoring_batch`).
+SCORING_ACTIVATION_BYTES = 256 * 2**20
+
+
 def predict_scores(model: object, images: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
     """P(real) for each image, as float64 in [0, 1].
 
     ``images`` is a (n, s, s, 3) uint8 array, or one ``(h, w, 3)`` array per image
-    (native resolution). Images the model's input side fits are scored whole; any other
-    (a patch model given whole images) by the grid of patches that covers each
-    (:func:`core.model.artifacts.grid_scores`).
+    (native resolution). Images the model's input side fits are scored whole, in batches of
+    at most ``batch_size`` (fewer for large images, :func:`scoring_batch`), each converted
+    to float32 on its own; any other (a patch model given whole images) by the grid of
+    patches that covers each (:func:`core.model.artifacts.grid_scores`).
     """
     if len(images) == 0:
         return np.zeros(0)
@@ -341,8 +347,26 @@ def predict_scores(model: object, images: np.ndarray, *, batch_size: int = 256) 
         from core.model.artifacts import grid_scores
 
         return np.clip(grid_scores(model, images), 0.0, 1.0)
-    out = model.predict(images.astype("float32"), batch_size=batch_size, verbose=0)
-    return np.clip(np.asarray(out, dtype=np.float64).reshape(-1), 0.0, 1.0)
+    batch = scoring_batch(model, largest=batch_size)
+    out = [
+        model.predict_on_batch(images[i : i + batch].astype("float32")) for i in range(0, len(images), batch)
+    ]
+    return np.clip(np.concatenate([np.asarray(o, dtype=np.float64).reshape(-1) for o in out]), 0.0, 1.0)
+
+
+def scoring_batch(model: object, *, largest: int = 256) -> int:
+    """Images per scoring batch: at most ``largest``, fewer when a batch's activations would pass
+    :data:`SCORING_ACTIVATION_BYTES` (summed over every layer's output, so an over-estimate: at
+    inference a layer's input is freed once its output is made). ``python -m bench.throughput``
+    measures the peak memory this gives.
+    """
+    per_image = 0
+    for layer in model.layers:  # type: ignore[attr-defined]
+        shape = getattr(layer, "output", None) is not None and tuple(layer.output.shape[1:])
+        if not shape or any(d is None for d in shape):
+            return largest  # a shape known only at run time: no estimate
+        per_image += int(np.prod(shape)) * 4
+    return max(1, min(largest, SCORING_ACTIVATION_BYTES // max(per_image, 1)))
 
 
 def _needs_grid(model: object, images: np.ndarray) -> bool:

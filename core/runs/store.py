@@ -353,9 +353,13 @@ def load_table(run_id: str, name: str) -> pd.DataFrame | None:
     return _read_scores(run_id, file)
 
 
-def write_scores(scores: pd.DataFrame, file: Path) -> None:
-    """Write per-image scores (``path``, ``label``, score columns, groups) as CSV, paths byte for byte."""
-    scores.to_csv(file, index=False, errors=_PATH_ERRORS)
+def write_scores(scores: pd.DataFrame, file: Path, *, append: bool = False) -> None:
+    """Write per-image scores (``path``, ``label``, score columns, groups) as CSV, paths byte for byte.
+
+    With ``append``, the rows are added to the end of ``file`` without a header (a scoring stream
+    writes a chunk at a time, :mod:`core.evaluation.streaming`).
+    """
+    scores.to_csv(file, mode="a" if append else "w", header=not append, index=False, errors=_PATH_ERRORS)
 
 
 def read_scores(file: Path, *, score_columns: tuple[str, ...]) -> pd.DataFrame:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support.factories import save_stand_in_run, write_tiny_folder
 
 from core import pipeline
 from core.cli import EXIT_BAD_INPUT, main
 from core.errors import NO_SUCH_FOLDER, ONE_CLASS
 from core.evaluation.metrics import ONE_CLASS_REASON
 from core.evaluation.stress import FRAMING_STEADY, FRAMING_WARNING
-from core.runs import evaluations
+from core.runs import evaluations, store
 
 
 def _run_json(capsys, *argv: str) -> dict:
@@ -110,3 +111,27 @@ def test_stress_and_evaluate_refuse_a_missing_folder_with_a_sentence(capsys, arg
     save_stand_in_run("run-1")
     assert main([*argv, "--run", "run-1"]) == EXIT_BAD_INPUT
     assert capsys.readouterr().err.strip() == f"error: {message}"
+
+
+def test_evaluate_streams_scores_out_skips_a_bad_file_by_name_and_shows_images_per_second(
+    capsys, tmp_path, monkeypatch
+):
+    """The stream end to end on the command line, with a numpy stand-in for the model (no TensorFlow)."""
+    save_stand_in_run("run-1", data=tmp_path / "elsewhere")
+    folder = write_tiny_folder(tmp_path / "faces", n_per_class=12)
+    (folder / "real" / "5.png").write_bytes(b"not an image")
+    monkeypatch.setattr(store, "load_model", lambda run_id: "stand-in model")
+    monkeypatch.setattr(
+        pipeline, "score_images", lambda run_id, faces, model: faces.images.mean(axis=(1, 2, 3)) / 255
+    )
+    out = tmp_path / "scores.csv"
+    assert main(["evaluate", "--run", "run-1", "--data", str(folder), "--scores-out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"scoring 24/24, \d+ images/s, about 0 s left", err)
+    assert "skipped real/5.png: " in err
+    written = pd.read_csv(out)
+    assert len(written) == 23 and "real/5.png" not in set(written["path"])
+    [kept] = evaluations.list_results("run-1", "evaluations")
+    assert kept["n"] == 23 and kept["skipped"][0]["path"] == "real/5.png"
+    _, stored = evaluations.load_result("run-1", "evaluations", kept["key"])
+    assert stored["score"].tolist() == pytest.approx(written["score"].tolist())
