@@ -231,7 +231,26 @@ def _throughput(r: dict[str, Any]) -> str:
         "command's progress line); the whole command adds TensorFlow's start-up and the model's load.\n\n"
         + table(header, rows)
         + "\n\n"
+        + _training_throughput(t.get("training"))
         + _throughput_verdicts(r)
+    )
+
+
+def _training_throughput(t: dict[str, Any] | None) -> str:
+    if not t:
+        return "Training: not measured yet (`python -m bench.throughput --train --write`).\n\n"
+    header = ["Preset", "Image size", "Training images", "Streamed from disk", "Images/s (1 epoch)"]
+    header += ["Whole command (s)", "Peak RSS (MiB)", "Load average (1, 5, 15 min)"]
+    rows = [
+        [p["preset"], f"{p['image_size']}²", f"{p['n_train']:,}", "yes" if p["streamed"] else "no"]
+        + [f"{p['images_per_second']:,.1f}", f"{p['wall_seconds']:.1f}", f"{p['peak_rss_mb']:,.0f}"]
+        + [", ".join(str(x) for x in p["load_average"])]
+        for p in t["by_preset"].values()
+    ]
+    return (
+        f"Training, `{t['command']}` ({t['date']}): `python -m core train --epochs {t['epochs']}` in a child "
+        f"process on {t['n_images']:,} JPEGs ({t['data']}); images/s is training images ÷ the run's "
+        "train_seconds (its validation pass included).\n\n" + table(header, rows) + "\n\n"
     )
 
 

@@ -49,6 +49,13 @@ TARGETS: tuple[Target, ...] = (
         "MiB",
     ),
     Target(
+        "throughput.training.by_preset.paper.peak_rss_mb",
+        "paper at 300 px, 1 epoch on 10,000 JPEGs (streamed from disk): peak RSS (2.5 GB)",
+        "<=",
+        2560,
+        "MiB",
+    ),
+    Target(
         "app.train_overhead",
         "fast, 10 epochs watched on the Train page ÷ the same from the CLI",
         "<=",

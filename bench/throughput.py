@@ -14,6 +14,13 @@ ID --data DIR --scores-out FILE`` runs in a child process at each size of :data:
 - ``peak_rss_mb``: the child's peak resident memory (``os.wait4``'s ``ru_maxrss``), in MiB;
 - the machine: cores, the device TensorFlow sees, and the load average at the end of each size.
 
+Training (``--train``): a folder of :data:`TRAIN_N_IMAGES` built the same way, and ``python -m
+core train --epochs 1`` on it in a child process for each preset of :data:`TRAIN_PRESETS` at its
+default size: ``images_per_second`` (training images × epochs ÷ the run's ``train_seconds``,
+validation passes included), the whole command's wall time and its peak RSS, and whether the set
+was streamed from disk (``core.model.memory.streams``: the paper preset at 300 px on 10,000
+images is, the fast preset at 64 px is not).
+
 ``python -m bench.throughput`` prints the figures as JSON; with ``--write`` it also records
 them in bench/results.json (its ``throughput`` section, and the targets), leaving every other
 figure as the last full ``python -m bench`` measured it.
@@ -47,6 +54,9 @@ SOURCES = {
 #: The last progress line of a streamed ``evaluate`` (:func:`core.cli.common.score_bar`).
 RATE_LINE = re.compile(r"scoring (\d+)/(\d+), (\d+) images/s")
 RUN_TIMEOUT_S = 1800
+TRAIN_N_IMAGES = 10_000
+TRAIN_PRESETS = ("fast", "paper")
+TRAIN_FAILED = "python -m core train --preset {preset} failed while measuring throughput: {stderr}"
 EVALUATE_FAILED = "python -m core evaluate failed at {size} px while measuring throughput: {stderr}"
 
 
@@ -139,6 +149,62 @@ def measure_size(
     }
 
 
+def _child(argv: list[str], env: dict[str, str], out: Path, err: Path) -> tuple[int, float, Any]:
+    """Run ``argv`` with stdout/stderr to files; its exit code, wall seconds and own rusage."""
+    started = time.perf_counter()
+    with out.open("w") as stdout, err.open("w") as stderr:
+        child = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, cwd=REPO_ROOT)
+        _, status, usage = os.wait4(child.pid, 0)
+    return os.waitstatus_to_exitcode(status), time.perf_counter() - started, usage
+
+
+def measure_training(folder: Path, *, preset: str, env: dict[str, str], scratch: Path) -> dict[str, Any]:
+    """``python -m core train --preset PRESET --epochs 1`` on ``folder``: its rate, wall time and peak RSS."""
+    from bench.timing import load_average
+    from core.model import memory
+    from core.model.config import TrainConfig
+
+    argv = [sys.executable, "-m", "core", "train", "--data", str(folder), "--preset", preset]
+    argv += ["--epochs", "1", "--json"]
+    out, err = scratch / f"train-{preset}.json", scratch / f"train-{preset}.err"
+    code, wall, usage = _child(argv, env, out, err)
+    if code != 0:
+        said = err.read_text(encoding="utf-8", errors="replace").strip()[-500:]
+        raise ThroughputError(TRAIN_FAILED.format(preset=preset, stderr=said))
+    summary = json.loads(out.read_text(encoding="utf-8"))
+    n_images = summary["n_train"] + summary["n_val"]
+    return {
+        "preset": preset,
+        "image_size": summary["image_size"],
+        "n_train": summary["n_train"],
+        "n_val": summary["n_val"],
+        "streamed": memory.streams(TrainConfig(preset=preset), n_images),
+        "train_seconds": summary["train_seconds"],
+        "images_per_second": round(summary["n_train"] / summary["train_seconds"], 1),
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "load_average": load_average(),
+    }
+
+
+def measure_train(*, n: int = TRAIN_N_IMAGES, presets: tuple[str, ...] = TRAIN_PRESETS) -> dict[str, Any]:
+    """Build a folder of ``n`` images and train each preset on it for one epoch: the ``training`` part."""
+    with tempfile.TemporaryDirectory(prefix="unmask-train-throughput-") as tmp:
+        scratch = Path(tmp)
+        env = {**os.environ, "UNMASK_DATA_DIR": f"{tmp}/data", "UNMASK_MODELS_DIR": f"{tmp}/models"}
+        folder = scratch / "faces"
+        described = build_folder(folder, n=n)
+        by_preset = {p: measure_training(folder, preset=p, env=env, scratch=scratch) for p in presets}
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": "python -m bench.throughput --train",
+        "n_images": n,
+        "data": described,
+        "epochs": 1,
+        "by_preset": by_preset,
+    }
+
+
 def measure(*, n: int = N_IMAGES, sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
     """Build the folder, save a run per size, time ``evaluate`` at each size: the ``throughput`` section."""
     with tempfile.TemporaryDirectory(prefix="unmask-throughput-") as tmp:
@@ -169,12 +235,16 @@ def _chunk_size() -> int:
     return CHUNK_SIZE
 
 
-def record(figures: dict[str, Any], path: Path) -> None:
-    """Put the ``throughput`` section into results.json and check the targets again."""
+def record(figures: dict[str, Any], path: Path, *, part: str | None = None) -> None:
+    """Put the ``throughput`` section, or its ``part`` (``training``), into results.json; check targets."""
     from bench.targets import check
 
     results = json.loads(path.read_text(encoding="utf-8"))
-    results["throughput"] = figures
+    if part is None:
+        kept = results.get("throughput", {}).get("training")
+        results["throughput"] = figures if kept is None else {**figures, "training": kept}
+    else:
+        results.setdefault("throughput", {})[part] = figures
     results["targets"] = check(results)
     path.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
 
@@ -185,11 +255,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__)
     parser.add_argument("--n", type=int, default=N_IMAGES, help="images in the folder")
     parser.add_argument("--write", action="store_true", help="record the figures in bench/results.json")
+    parser.add_argument("--train", action="store_true", help="measure training instead of scoring")
     args = parser.parse_args(argv)
-    figures = measure(n=args.n)
+    if args.train:
+        figures = measure_train(n=args.n if args.n != N_IMAGES else TRAIN_N_IMAGES)
+        part: str | None = "training"
+    else:
+        figures, part = measure(n=args.n), None
     print(json.dumps(figures, indent=2))
     if args.write:
-        record(figures, BENCH_DIR / "results.json")
+        record(figures, BENCH_DIR / "results.json", part=part)
 
 
 if __name__ == "__main__":

@@ -155,6 +155,10 @@ DISTRIBUTE_TIMEOUT = (
     "Gave up after {seconds} s waiting for {what}: a worker is unreachable or has stopped. Check that every "
     "worker of TF_CONFIG runs the same command, then start them all again."
 )
+STREAM_OVER_QUOTA = (
+    "Training on {n} images at {size} px streams them from a file of {need_mb:,.0f} MB, more than the "
+    "{quota_mb:,.0f} MB the decode cache may use; raise UNMASK_DISK_QUOTA_MB or choose a smaller image size."
+)
 BATCH_TOO_LARGE = (
     "A global batch of {batch} images (batch size x replicas) is more than the {n} training images; "
     "use a smaller --batch-size."

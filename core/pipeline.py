@@ -147,7 +147,9 @@ def load_training_faces(data: Data, config: TrainConfig, *, progress: Progress |
 
     The images are listed first (no pixels), so settings that cannot fit in memory are
     refused before a single image is decoded; squares for the fast and paper presets,
-    native resolution for the patch presets (:func:`load_for`).
+    native resolution for the patch presets (:func:`load_for`). A folder of squares too large
+    to hold (:func:`core.model.memory.streams`) is kept on disk and read a batch at a time
+    (:mod:`core.data.ondisk`).
 
     Raises
     ------
@@ -158,8 +160,13 @@ def load_training_faces(data: Data, config: TrainConfig, *, progress: Progress |
     """
     named = data_sources(data)
     roots = [s.folder for s in named] if named is not None else [data_folder(_one_folder(data))]
-    n_images = sum(len(datasets.scan(root)) for root in roots)
+    listed = [datasets.scan(root) for root in roots]
+    n_images = sum(len(part) for part in listed)
     memory.check_fits(config, n_images=n_images, available=memory.available_bytes())
+    if named is None and memory.streams(config, n_images):
+        from core.data.ondisk import load_on_disk
+
+        return load_on_disk(listed[0], image_size=config.resolved().image_size, progress=progress)
     return load_for(config, data, progress=progress)
 
 

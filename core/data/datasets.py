@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -344,3 +344,33 @@ def _choose_layout(folder: Path, layout: str) -> Layout:
             LAYOUT_MISMATCH.format(path=folder, layout=layout, why="it has no real/ or fake/ folder")
         )
     return layout  # type: ignore[return-value]
+
+
+def decoded_chunks(
+    listed: FaceSet, *, form: Form, chunk_size: int, workers: int | None
+) -> Iterator[tuple[int, Decoded]]:
+    """``(start, decoded chunk)`` of the files ``listed`` names, in order, ``chunk_size`` at a time.
+
+    The next chunk decodes while the caller uses this one, so at most two chunks of pixels
+    exist at once (for streamed scoring, :mod:`core.evaluation.streaming`, and for training
+    sets kept on disk, :mod:`core.data.ondisk`). ``decoded.kept`` is relative to ``start``.
+    """
+    kind, value = form
+    sizes = {"size": value} if kind == "square" else {"native_max_side": value}
+    starts = range(0, len(listed), max(1, chunk_size))
+
+    def decode(start: int) -> Decoded:
+        paths = listed.paths[start : start + chunk_size]
+        return decode_files(listed.root, paths, workers=workers, **sizes)
+
+    # One background thread runs decode_files (itself a pool of decoding threads) one chunk ahead.
+    ahead = ThreadPoolExecutor(max_workers=1)
+    try:
+        pending: Future[Decoded] | None = ahead.submit(decode, starts[0]) if starts else None
+        for i, start in enumerate(starts):
+            decoded = pending.result()  # type: ignore[union-attr]
+            pending = ahead.submit(decode, starts[i + 1]) if i + 1 < len(starts) else None
+            yield start, decoded
+            del decoded  # the caller is done with it: only the chunk decoding ahead is held now
+    finally:
+        ahead.shutdown(wait=True, cancel_futures=True)

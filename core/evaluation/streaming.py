@@ -22,8 +22,7 @@ import contextlib
 import dataclasses
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.cache import Decoded
-from core.data.datasets import Form, decode_files
+from core.data.datasets import Form, decoded_chunks
 from core.data.faceset import FaceSet, SkippedFile
 from core.disk import temp_prefix
 from core.errors import NO_VALID_IMAGES, SCORES_OUT_UNWRITABLE, DataError
@@ -112,7 +111,7 @@ def score_stream(
     with _Rows(out) as rows:
         if progress is not None:
             progress(0, total)  # the model is loaded: the clock of a rate starts here
-        for start, decoded in _decoded_chunks(listed, form=form, chunk_size=chunk_size, workers=workers):
+        for start, decoded in decoded_chunks(listed, form=form, chunk_size=chunk_size, workers=workers):
             chunk = _chunk_faces(listed, start + decoded.kept, decoded, form=form)
             frame = scores_frame(chunk, np.arange(len(chunk)), score(chunk) if len(chunk) else np.zeros(0))
             rows.append(frame)
@@ -141,31 +140,6 @@ def write_scores_file(scores: pd.DataFrame, out: Path) -> Path:
         rows.append(scores)
         rows.finish()
     return out
-
-
-def _decoded_chunks(
-    listed: FaceSet, *, form: Form, chunk_size: int, workers: int | None
-) -> Iterator[tuple[int, Decoded]]:
-    """``(start, decoded chunk)`` in order; the next chunk decodes while the caller scores this one."""
-    kind, value = form
-    sizes = {"size": value} if kind == "square" else {"native_max_side": value}
-    starts = range(0, len(listed), max(1, chunk_size))
-
-    def decode(start: int) -> Decoded:
-        paths = listed.paths[start : start + chunk_size]
-        return decode_files(listed.root, paths, workers=workers, **sizes)
-
-    # One background thread runs decode_files (itself a pool of decoding threads) one chunk ahead.
-    ahead = ThreadPoolExecutor(max_workers=1)
-    try:
-        pending: Future[Decoded] | None = ahead.submit(decode, starts[0]) if starts else None
-        for i, start in enumerate(starts):
-            decoded = pending.result()  # type: ignore[union-attr]
-            pending = ahead.submit(decode, starts[i + 1]) if i + 1 < len(starts) else None
-            yield start, decoded
-            del decoded  # the caller is done with it: only the chunk decoding ahead is held now
-    finally:
-        ahead.shutdown(wait=True, cancel_futures=True)
 
 
 def _chunk_faces(listed: FaceSet, index: np.ndarray, decoded: Decoded, *, form: Form) -> FaceSet:

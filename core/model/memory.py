@@ -144,6 +144,25 @@ def _check_patch_fits(c: TrainConfig, *, n_images: int, available: int) -> None:
     )
 
 
+#: Images a streamed training set holds in memory at once, at most: a scoring chunk of the
+#: validation pass (core.model.train.SCORING_CHUNK) and the batches read ahead.
+STREAMED_IMAGES = 2048
+
+
+def streams(config: TrainConfig, n_images: int) -> bool:
+    """Whether training ``config`` on ``n_images`` reads them from disk a batch at a time.
+
+    So it does for the square presets on one device when the decoded pixels would take more
+    than :func:`core.data.ondisk.stream_above_bytes` (see :mod:`core.data.ondisk`).
+    """
+    from core.data.ondisk import pixel_bytes, stream_above_bytes
+
+    c = config.resolved()
+    if c.is_patch_preset:
+        return False
+    return pixel_bytes(n_images, c.image_size) > stream_above_bytes()
+
+
 def check_fits(config: TrainConfig, *, n_images: int, available: int) -> None:
     """Refuse training settings whose :func:`peak_bytes` is over ``available`` bytes, saying what fits.
 
@@ -157,7 +176,8 @@ def check_fits(config: TrainConfig, *, n_images: int, available: int) -> None:
     if c.is_patch_preset:
         _check_patch_fits(c, n_images=n_images, available=available)
         return
-    settings = {"n_images": n_images, "image_size": c.image_size, "batch_size": c.batch_size}
+    held = min(n_images, STREAMED_IMAGES) if streams(c, n_images) else n_images
+    settings = {"n_images": held, "image_size": c.image_size, "batch_size": c.batch_size}
     need = peak_bytes(c.preset, augment=c.augment, **settings)  # type: ignore[arg-type]
     if need <= available:
         return

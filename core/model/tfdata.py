@@ -24,7 +24,15 @@ def batches(
     Cached in memory after the first pass and prefetched, so later epochs cost only
     the model; shuffled every epoch, reproducibly, when ``shuffle_seed`` is given;
     ``drop_remainder`` leaves out the last, partial batch.
+
+    A set kept on disk (:class:`core.data.ondisk.DiskImages`) is not cached: each batch's
+    rows are read from the file when the batch is made (two batches ahead), so memory does
+    not grow with the set.
     """
+    from core.data.ondisk import DiskImages
+
+    if isinstance(faceset.images, DiskImages):
+        return _disk_batches(faceset, index, batch_size, shuffle_seed, drop_remainder)
     images = faceset.images[index]
     labels = faceset.labels[index].astype("float32")
     ds = tf.data.Dataset.from_tensor_slices((images, labels))
@@ -32,6 +40,25 @@ def batches(
     if shuffle_seed is not None:
         ds = ds.shuffle(len(index), seed=shuffle_seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def _disk_batches(
+    faceset: FaceSet, index: np.ndarray, batch_size: int, shuffle_seed: int | None, drop_remainder: bool
+) -> tf.data.Dataset:
+    images = faceset.images
+    side = images.shape[1]
+    labels = tf.constant(faceset.labels.astype("float32"))
+    ds = tf.data.Dataset.from_tensor_slices(np.asarray(index, dtype=np.int64))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(index), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+
+    def read(rows: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        pixels = tf.numpy_function(lambda r: images[r], [rows], tf.uint8, stateful=False)
+        pixels = tf.ensure_shape(pixels, [None, side, side, 3])
+        return tf.cast(pixels, tf.float32), tf.gather(labels, rows)
+
+    return ds.map(read, num_parallel_calls=2).prefetch(2)
 
 
 def patch_batches(

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -155,8 +155,8 @@ def _train_here(faceset, config, splits, on_epoch, on_batch, cancel, tensorboard
         shuffle=False,
     )
     seconds = time.perf_counter() - started
-    scores = predict_scores(model, faceset.images[val_idx])
-    test_scores = predict_scores(model, faceset.images[test_idx])
+    scores = scores_at(predict_scores, model, faceset.images, val_idx)
+    test_scores = scores_at(predict_scores, model, faceset.images, test_idx)
     status: Status = "cancelled" if progress.cancelled else "finished"
     history = pd.DataFrame(progress.rows)
     distribution = {"strategy": "none", "replicas": 1, "devices": _devices(), "precision": _policy()}
@@ -233,12 +233,14 @@ def _train_distributed(faceset, config, splits, on_epoch, on_batch, cancel) -> T
         from core.errors import BATCH_TOO_LARGE, ConfigError
 
         raise ConfigError(BATCH_TOO_LARGE.format(batch=global_batch, n=len(train_idx)))
-    val_images, val_labels = faceset.images[val_idx], faceset.labels[val_idx]
+    val_labels = faceset.labels[val_idx]
     progress = _Progress(config.epochs, steps, on_epoch, on_batch, cancel)
     progress.sizes = (len(train_idx), len(val_idx))
 
     def validate() -> dict[str, float]:
-        return _validation_metrics(val_labels, _direct_scores(model, val_images), config.threshold)
+        return _validation_metrics(
+            val_labels, scores_at(_direct_scores, model, faceset.images, val_idx), config.threshold
+        )
 
     started = time.perf_counter()
     stopped = distributed.fit(
@@ -265,12 +267,25 @@ def _train_distributed(faceset, config, splits, on_epoch, on_batch, cancel) -> T
         pd.DataFrame(progress.rows),
         train_idx,
         val_idx,
-        _direct_scores(model, val_images),
+        scores_at(_direct_scores, model, faceset.images, val_idx),
         seconds,
         test_idx,
-        _direct_scores(model, faceset.images[test_idx]),
+        scores_at(_direct_scores, model, faceset.images, test_idx),
         record,
     )
+
+
+#: Images read and scored at once by :func:`scores_at` (bounds memory for a set kept on disk).
+SCORING_CHUNK = 1024
+
+
+def scores_at(score: Callable, model: object, images: Any, index: np.ndarray) -> np.ndarray:
+    """``score(model, images[chunk])`` over ``index``, :data:`SCORING_CHUNK` images at a time, joined."""
+    index = np.asarray(index, dtype=int)
+    if len(index) == 0:
+        return np.zeros(0)
+    parts = [score(model, images[index[i : i + SCORING_CHUNK]]) for i in range(0, len(index), SCORING_CHUNK)]
+    return np.concatenate(parts)
 
 
 def _direct_scores(model: object, images: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
