@@ -128,6 +128,13 @@ def _cell_images(run: Run, threshold: float) -> None:
     paths = run.scores["path"].iloc[shown]
     captions = [f"P(real) {s:.3f} · {p}" for p, s in zip(paths, scores.iloc[shown], strict=True)]
     if st.toggle("Show where the model looks (heat maps)", key="confusion_heat_maps"):
-        ui.heat_maps_of_files(run.run_id, root, paths, size=run.info.image_size, threshold=threshold)
+        ui.heat_maps_of_files(
+            run.run_id,
+            root,
+            paths,
+            size=run.info.image_size,
+            threshold=threshold,
+            native_max_side=run.info.native_max_side,
+        )
     else:
         ui.image_gallery(root, paths, captions)

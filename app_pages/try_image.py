@@ -1,5 +1,7 @@
 """Try an image: score your own photos with the run in use."""
 
+from typing import Any
+
 import numpy as np
 import streamlit as st
 
@@ -18,14 +20,21 @@ def page() -> None:
     st.title("Try an image")
     run_id = ui.run_id_or_stop()
     try:
-        size = store.run_info(run_id).image_size
+        info = store.run_info(run_id)
     except UnmaskError as exc:
         st.error(str(exc))
         st.info("Pick another run in the sidebar.")
         st.stop()
+    size, native = info.image_size, info.native_max_side
+    how = (
+        f"kept at its own size (a side over {native} px is reduced once by a whole factor) and scored by a "
+        "grid of patches, as"
+        if native
+        else f"cropped to a centred square and shrunk to {size} x {size} pixels, as"
+    )
     st.markdown(
-        f"Upload face photos ({KINDS}, up to {MAX_UPLOAD_IMAGE_MB} MB each). Each is cropped to a "
-        f"centred square and shrunk to {size} x {size} pixels, as run **{run_id}** was trained, then scored."
+        f"Upload face photos ({KINDS}, up to {MAX_UPLOAD_IMAGE_MB} MB each). Each is {how} run **{run_id}** "
+        "was trained, then scored."
     )
     threshold = ui.threshold_slider()
     uploaded = st.file_uploader(
@@ -40,7 +49,7 @@ def page() -> None:
         st.stop()
 
     names, pixels = [], []
-    for name, decoded in ui.decoded_photos(uploaded, size=size):  # decoded once per session
+    for name, decoded in ui.decoded_photos(uploaded, size=size, native_max_side=native):  # once per session
         if isinstance(decoded, str):
             st.error(f"{name}: {decoded}")
         else:
@@ -50,7 +59,7 @@ def page() -> None:
         st.stop()
 
     try:
-        scores = ui.score(run_id, np.stack(pixels))
+        scores = ui.score(run_id, pixels)
         m = ui.metrics_at(run_id, threshold)
     except UnmaskError as exc:
         st.error(str(exc))
@@ -62,16 +71,17 @@ def page() -> None:
     )
     for name, image, score in zip(names, pixels, scores, strict=True):
         picture, verdict = st.columns([1, 3])
-        picture.image(image, caption=f"{name}, as the model sees it ({size} px)", width=160)
+        seen = f"{image.shape[1]} x {image.shape[0]} px" if native else f"{size} px"
+        picture.image(image, caption=f"{name}, as the model sees it ({seen})", width=160)
         call = "real" if called_real(float(score), threshold) else "fake"
         verdict.metric(f"P(real) for {name}", f"{score:.3f}")
         verdict.markdown(
             f"Called **{call}** at threshold {threshold:g} (real when P(real) is above it); one image, n = 1."
         )
-    _where_it_looks(run_id, names, np.stack(pixels), threshold)
+    _where_it_looks(run_id, names, pixels if native else np.stack(pixels), threshold)
 
 
-def _where_it_looks(run_id: str, names: list[str], pixels: np.ndarray, threshold: float) -> None:
+def _where_it_looks(run_id: str, names: list[str], pixels: Any, threshold: float) -> None:
     st.subheader("Where the model looks")
     if not st.toggle("Show heat maps", value=True, key="try_heat_maps"):
         return

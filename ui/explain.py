@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from core.data.images import decode_image
+from core.data.images import decode_image, decode_native
 from core.errors import UnmaskError
 from core.paths import models_dir
 from core.runs import store
@@ -47,23 +47,33 @@ def _region_maps(
     return region_map(_model, images, preset=preset, threshold=threshold)
 
 
-def decoded(root: str, paths: tuple[str, ...], size: int) -> tuple[list[str], np.ndarray]:
-    """The images ``paths`` under ``root`` at ``size`` px, as the model sees them: (paths read, pixels).
+def decoded(
+    root: str, paths: tuple[str, ...], size: int, native_max_side: int = 0
+) -> tuple[list[str], np.ndarray | list[np.ndarray]]:
+    """The images ``paths`` under ``root`` as the model sees them: (paths read, pixels).
 
-    Files that can no longer be read are left out.
+    ``size`` squares in one array, or for a patch preset's run (``native_max_side``) each at its
+    own size, in a list. Files that can no longer be read are left out.
     """
-    return _decoded(root, paths, size)
+    return _decoded(root, paths, size, native_max_side)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _decoded(root: str, paths: tuple[str, ...], size: int) -> tuple[list[str], np.ndarray]:
+def _decoded(
+    root: str, paths: tuple[str, ...], size: int, native_max_side: int
+) -> tuple[list[str], np.ndarray | list[np.ndarray]]:
     read, pixels = [], []
     for path in paths:
         try:
-            pixels.append(decode_image(Path(root, path), size=size))
+            if native_max_side:
+                pixels.append(decode_native(Path(root, path), max_side=native_max_side))
+            else:
+                pixels.append(decode_image(Path(root, path), size=size))
             read.append(path)
         except UnmaskError:
             continue
+    if native_max_side:
+        return read, pixels
     return read, np.stack(pixels) if pixels else np.zeros((0, size, size, 3), np.uint8)
 
 
@@ -92,9 +102,11 @@ def heat_map_legend(found: Any) -> str:
     )
 
 
-def heat_maps_of_files(run_id: str, root: str, paths: Sequence[str], *, size: int, threshold: float) -> None:
+def heat_maps_of_files(
+    run_id: str, root: str, paths: Sequence[str], *, size: int, threshold: float, native_max_side: int = 0
+) -> None:
     """Heat maps of the images ``paths`` under ``root`` (e.g. a matrix cell's), or why there are none."""
-    read, pixels = decoded(root, tuple(paths), size)
+    read, pixels = decoded(root, tuple(paths), size, native_max_side)
     if not read:
         st.warning(f"None of these images could be read; the run's data folder {root} may have moved.")
         return

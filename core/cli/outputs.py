@@ -34,23 +34,26 @@ def add_commands(sub: Any) -> None:
 def _explain(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     import numpy as np
 
-    from core.data.images import decode_image
+    from core.data.images import decode_image, decode_native
     from core.evaluation.heatmaps import png_bytes, side_by_side
     from core.model.explain import explain_run
 
     run_id = args.run or store.latest_run_id()
-    size = store.run_info(run_id).image_size
+    size, native = store.run_info(run_id).image_size, store.run_info(run_id).native_max_side
     names, pixels, failed = [], [], []
     for name in args.images:
         try:
-            pixels.append(decode_image(Path(name), size=size))
+            if native:  # a patch preset scores each image at its own size
+                pixels.append(decode_native(Path(name), max_side=native))
+            else:
+                pixels.append(decode_image(Path(name), size=size))
             names.append(name)
         except UnmaskError as exc:
             failed.append({"image": name, "error": str(exc)})
             print(f"skipped {name}: {exc}", file=sys.stderr)
     if not pixels:
         raise ImageError(EXPLAIN_NO_IMAGES.format(n=len(args.images), first=failed[0]["error"]))
-    found = explain_run(run_id, np.stack(pixels), threshold=args.threshold)
+    found = explain_run(run_id, pixels if native else np.stack(pixels), threshold=args.threshold)
     threshold = store.run_info(run_id).threshold if args.threshold is None else args.threshold
     out = Path(args.out).expanduser()
     out.mkdir(parents=True, exist_ok=True)

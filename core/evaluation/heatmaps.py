@@ -84,14 +84,25 @@ def overlay(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.45, size: i
 def side_by_side(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.45) -> np.ndarray:
     """The image as the model saw it (left) beside :func:`overlay` (right), each :data:`PANEL` px.
 
+    A non-square image (native resolution, e.g. the ``artifacts`` preset's) is shown by its
+    centred square, with the map stretched over the whole image first and cut the same way,
+    so each patch's colour stays over its own pixels.
+
     Returns
     -------
     ndarray of uint8, shape (PANEL, 2 * PANEL + 8, 3)
         A white 8 px gap between the two panels.
     """
-    left = np.asarray(
-        Image.fromarray(np.asarray(image, dtype=np.uint8)).resize((PANEL, PANEL), Image.Resampling.LANCZOS)
-    )
+    image = np.asarray(image, dtype=np.uint8)
+    height, width = image.shape[:2]
+    if height != width:
+        heat = np.asarray(heat, dtype=np.float32)
+        whole = np.asarray(Image.fromarray(heat).resize((width, height), Image.Resampling.BILINEAR))
+        side = min(height, width)
+        top, left_edge = (height - side) // 2, (width - side) // 2
+        image = image[top : top + side, left_edge : left_edge + side]
+        heat = whole[top : top + side, left_edge : left_edge + side]
+    left = np.asarray(Image.fromarray(image).resize((PANEL, PANEL), Image.Resampling.LANCZOS))
     gap = np.full((PANEL, 8, 3), 255, dtype=np.uint8)
     return np.concatenate([left, gap, overlay(image, heat, alpha=alpha)], axis=1)
 

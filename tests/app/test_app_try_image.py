@@ -124,3 +124,32 @@ def test_heat_maps_show_where_the_model_looks_and_can_be_hidden(at) -> None:
     assert "Grad-CAM (HiResCAM) on conv_3: red marks the regions" in texts(at)
     at.toggle(key="try_heat_maps").set_value(False).run()
     assert len(at.main.image) == 1
+
+
+def test_an_artifacts_run_scores_an_upload_at_its_own_size_with_its_patch_map(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import io
+
+    from PIL import Image
+    from support.factories import write_tiny_folder
+
+    from core import pipeline
+    from core.data import datasets
+    from core.model.config import TrainConfig
+
+    monkeypatch.setenv("UNMASK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("UNMASK_MODELS_DIR", str(tmp_path / "models"))
+    folder = write_tiny_folder(tmp_path / "faces", n_per_class=8, size=40)
+    config = TrainConfig(preset="artifacts", epochs=1, patch_size=16, patches_per_image=1, batch_size=8)
+    faces = datasets.load(folder, native_max_side=512)
+    pipeline.train_and_save(faces, config)
+    at = app("try_image")
+    assert "kept at its own size" in texts(at)
+    buffer = io.BytesIO()
+    Image.open(folder / faces.paths[0]).resize((48, 36)).save(buffer, format="PNG")
+    _upload(at, ("wide.png", buffer.getvalue(), "image/png"))
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.main.image[0].captions == ["wide.png, as the model sees it (48 x 36 px)"]
+    assert 0.0 <= float(at.main.metric[0].value) <= 1.0
+    assert "P(real) of each 16 px patch" in texts(at)  # the artifacts preset's own map
