@@ -160,3 +160,18 @@ def measured_generalization() -> None:
             "(measured by python -m bench.generalization)"
         ):
             st.markdown(findings)
+    _artifacts_headline()
+
+
+def _artifacts_headline() -> None:
+    """The artifacts preset's headline targets as the benchmark measured them, and what they allow."""
+    from bench import artifacts
+    from bench.artifacts_report import generalization_claim, headline_markdown
+
+    sessions = artifacts.read_sessions(artifacts.OUT_FILE)
+    table = headline_markdown(sessions)
+    if not table:
+        return
+    st.markdown(generalization_claim(sessions))
+    with st.expander("The artifacts preset's targets, measured (python -m bench.artifacts; see RESULTS.md)"):
+        st.markdown(table)

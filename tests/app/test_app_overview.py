@@ -120,3 +120,16 @@ def test_presenter_link_puts_the_headline_first(monkeypatch: pytest.MonkeyPatch,
     at.sidebar.toggle[0].set_value(False).run()
     assert "present" not in at.query_params
     assert INTRODUCTION.strip()[:40] in at.main.markdown[0].value
+
+
+def test_what_may_be_claimed_about_other_sources_is_the_benchmarks_verdict(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bench import artifacts
+    from bench.artifacts_report import generalization_claim
+
+    use_no_runs(monkeypatch, tmp_path / "models")
+    sessions = artifacts.read_sessions(artifacts.OUT_FILE)
+    if not any(s["purpose"] == "headline" for s in sessions):
+        pytest.skip("bench/artifacts.json holds no headline session, so the Overview has no claim to show")
+    assert generalization_claim(sessions) in texts(app())
