@@ -21,8 +21,8 @@ def batches(
 ) -> tf.data.Dataset:
     """Batches of (float32 pixels 0-255, float32 label) for the images at ``index``.
 
-    Cached in memory after the first pass and prefetched, so later epochs cost only
-    the model; shuffled every epoch, reproducibly, when ``shuffle_seed`` is given;
+    Held as uint8 (the set's own copy) and cast to float32 a batch at a time, prefetched;
+    shuffled every epoch, reproducibly, when ``shuffle_seed`` is given;
     ``drop_remainder`` leaves out the last, partial batch.
 
     A set kept on disk (:class:`core.data.ondisk.DiskImages`) is not cached: each batch's
@@ -36,10 +36,13 @@ def batches(
     images = faceset.images[index]
     labels = faceset.labels[index].astype("float32")
     ds = tf.data.Dataset.from_tensor_slices((images, labels))
-    ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
     if shuffle_seed is not None:
         ds = ds.shuffle(len(index), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    # Cast each batch as it is made: a float32 cache of the whole set would take 4x its uint8 pixels.
+    return ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+        tf.data.AUTOTUNE
+    )
 
 
 def _disk_batches(

@@ -136,7 +136,7 @@ def _train_here(faceset, config, splits, on_epoch, on_batch, cancel, tensorboard
     with _SEED_LOCK:
         keras.utils.set_random_seed(config.seed)
         model = build_model(config.preset, image_size=side, augment=config.augment)
-    train_ds, val_ds, steps = _inputs(faceset, train_idx, val_idx, config)
+    train_ds, val_ds, steps = _inputs(faceset, train_idx, val_idx, config, val_batch=scoring_batch(model))
     decay = steps * config.epochs if config.is_patch_preset else None
     compile_model(model, learning_rate=config.learning_rate, threshold=config.threshold, decay_steps=decay)
     progress = _Progress(config.epochs, steps, on_epoch, on_batch, cancel)
@@ -313,13 +313,19 @@ def _validation_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float
     return metrics
 
 
-def _inputs(faceset: FaceSet, train_idx: np.ndarray, val_idx: np.ndarray, config: TrainConfig) -> tuple:
-    """Training and per-epoch validation datasets, and the training batches per epoch."""
+def _inputs(
+    faceset: FaceSet, train_idx: np.ndarray, val_idx: np.ndarray, config: TrainConfig, *, val_batch: int = 256
+) -> tuple:
+    """Training and per-epoch validation datasets, and the training batches per epoch.
+
+    ``val_batch``: images per validation batch (:func:`scoring_batch`: 256 at 64 px, far fewer at
+    300 px, where 256 images' activations alone would take about 3 GB).
+    """
     from core.model import tfdata
 
     if not config.is_patch_preset:
         train_ds = tfdata.batches(faceset, train_idx, batch_size=config.batch_size, shuffle_seed=config.seed)
-        return train_ds, tfdata.batches(faceset, val_idx, batch_size=256), len(train_ds)
+        return train_ds, tfdata.batches(faceset, val_idx, batch_size=val_batch), len(train_ds)
     from core.model import patches
 
     images = [faceset.images[i] for i in train_idx]
