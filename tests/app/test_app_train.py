@@ -49,7 +49,7 @@ def test_settings_have_the_documented_ranges_and_defaults(at) -> None:
     assert (epochs.value, epochs.min, epochs.max) == (10, 1, 50)
     threshold = at.slider(key="train_threshold")
     assert (threshold.value, threshold.min, threshold.max) == (0.75, 0.0, 1.0)
-    assert at.radio(key="train_preset").options == ["fast", "paper"]
+    assert at.radio(key="train_preset").options == ["fast", "paper", "artifacts"]
     assert at.number_input(key="train_image_size").value is None  # the preset's default
     assert "No run yet: start one above." in [i.value for i in at.main.info]
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from bench.artifact_variants import ARTIFACT_VARIANTS, BASELINE
-from bench.artifacts_report import HARD_TARGETS, hard_checks, render_artifacts
+from bench.artifacts_report import HARD_TARGETS, crops, hard_checks, render_artifacts
 from core.paths import REPO_ROOT
 
 
@@ -102,7 +102,6 @@ def test_every_variant_names_only_known_settings():
 
 @pytest.mark.slow
 def test_artifacts_worker_hard_mode_end_to_end(tmp_path):
-    pytest.importorskip("tensorflow")
     rng = np.random.default_rng(0)
     for label, n in (("real", 12), ("fake", 12)):
         (tmp_path / "faces" / label).mkdir(parents=True)
@@ -116,7 +115,7 @@ def test_artifacts_worker_hard_mode_end_to_end(tmp_path):
     done = subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     run = json.loads(done.stdout.strip().splitlines()[-1])
-    assert run["val"]["n"] == 6 and len(run["reframing"]) == 4
+    assert run["val"]["n"] == 6 and len(crops(run)) == 6  # 3 places x 80% and 60%
     assert run["config"]["patch_size"] == 64 and run["config"]["patches_per_image"] == 9
     assert set(run["aggregation"]) >= {"mean_logit", "mean_probability"}
     assert "faces" in run["outside"]

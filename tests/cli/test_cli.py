@@ -151,7 +151,6 @@ ARTIFACTS_TINY = ["--patch-size", "16", "--patches-per-image", "2", "--batch-siz
 
 @pytest.mark.slow
 def test_main_generalize_leaves_each_source_out(capsys, tmp_path):
-    pytest.importorskip("tensorflow")
     both = _trace_folder(tmp_path / "both", reals=8, fakes=8, seed=0)
     reals = _trace_folder(tmp_path / "reals", reals=8, fakes=0, seed=1)
     fakes = _trace_folder(tmp_path / "fakes", reals=0, fakes=8, seed=2)
@@ -199,7 +198,6 @@ def test_leave_one_source_out_skips_a_fold_left_with_one_class(tmp_path):
 
 @pytest.mark.slow
 def test_main_train_artifacts_on_demo_set_then_evaluate_stress_and_bias(capsys, tmp_path):
-    pytest.importorskip("tensorflow")
     trained = _run_json(capsys, "train", "--preset", "artifacts", *ARTIFACTS_TINY, "--patch-size", "32")
     assert trained.keys() >= TRAIN_KEYS | {"patch_size", "native_max_side"}
     assert (trained["preset"], trained["patch_size"]) == ("artifacts", 32)
@@ -217,7 +215,6 @@ def test_main_train_artifacts_on_demo_set_then_evaluate_stress_and_bias(capsys, 
 
 @pytest.mark.slow
 def test_main_train_on_several_folders_keeps_sources(capsys, tmp_path):
-    pytest.importorskip("tensorflow")
     _trace_folder(tmp_path / "both", reals=6, fakes=6, seed=0)
     _trace_folder(tmp_path / "reals", reals=8, fakes=0, seed=1)
     manifest = tmp_path / "sources.csv"

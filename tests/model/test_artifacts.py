@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 
+import keras  # noqa: E402
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,15 +13,12 @@ from PIL import Image
 
 from core import pipeline
 from core.data.faceset import FaceSet
-from core.model.config import TrainConfig
-from core.runs import store
-
-keras = pytest.importorskip("keras")
-
 from core.model import artifacts  # noqa: E402
+from core.model.config import TrainConfig
 from core.model.patches import grid_patches  # noqa: E402
 from core.model.presets import build_model  # noqa: E402
 from core.model.train import predict_scores, train  # noqa: E402
+from core.runs import store
 
 PATCH = 16
 TINY = TrainConfig(

@@ -50,12 +50,30 @@ def test_grad_cam_looks_where_the_evidence_is(trained) -> None:
 
 def test_region_map_dispatches_by_preset_and_refuses_unknown_ones(trained) -> None:
     faces, result = trained
-    assert set(EXPLAINERS) >= {"fast", "paper"}
+    assert set(EXPLAINERS) == {"fast", "paper", "artifacts"}
     found = region_map(result.model, faces.images[:2], preset="fast", threshold=0.5)
     assert found.maps.shape[0] == 2
-    message = EXPLAIN_UNSUPPORTED.format(preset="artifacts", choices=", ".join(EXPLAINERS))
+    message = EXPLAIN_UNSUPPORTED.format(preset="future", choices=", ".join(EXPLAINERS))
     with pytest.raises(ModelError, match=re.escape(message)):
-        region_map(result.model, faces.images[:2], preset="artifacts")
+        region_map(result.model, faces.images[:2], preset="future")
+
+
+def test_artifacts_map_is_each_patch_p_real_and_its_mean_logit_is_the_score() -> None:
+    from core.model.artifacts import grid_scores
+    from core.model.presets import build_model
+
+    keras.utils.set_random_seed(0)
+    model = build_model("artifacts", image_size=16)
+    rng = np.random.default_rng(0)
+    images = [
+        rng.integers(0, 256, (40, 32, 3), dtype=np.uint8),
+        rng.integers(0, 256, (16, 16, 3), dtype=np.uint8),
+    ]
+    found = region_map(model, images, preset="artifacts")
+    assert found.kind == "patch_score" and found.maps[0].shape == (3, 2) and found.maps[1].shape == (1, 1)
+    np.testing.assert_allclose(found.scores, grid_scores(model, images), atol=1e-6)
+    logits = np.log(found.maps[0] / (1 - found.maps[0]))
+    np.testing.assert_allclose(1 / (1 + np.exp(-logits.mean())), found.scores[0], atol=1e-6)
 
 
 def test_grad_cam_refuses_a_model_without_convolution() -> None:

@@ -13,11 +13,8 @@ import pytest
 from support.factories import write_tiny_folder
 
 from core import pipeline, stress_test
-from core.runs import evaluations, store
-
-keras = pytest.importorskip("keras")
-
 from core.model.presets import build_model  # noqa: E402
+from core.runs import evaluations, store
 
 
 def _save(run_id: str, preset: str, *, side: int, native_max_side: int = 0) -> str:
