@@ -43,3 +43,22 @@ def test_headline_markdown_counts_met_and_unmeasured_rows(monkeypatch: pytest.Mo
     assert text.count("\n|") == 5  # header, rule, three rows
     monkeypatch.setattr(artifacts_report, "headline_rows", lambda sessions: [])
     assert artifacts_report.headline_markdown([]) == ""
+
+
+def test_shortfall_evidence_compares_the_threshold_with_the_best_one_on_the_stored_scores() -> None:
+    run = {
+        "seed": 0,
+        "val_paths": ["real/a.jpg", "real/b.jpg", "fake/c.jpg", "fake/d.jpg"],
+        "val_scores": [0.74, 0.9, 0.2, 0.3],  # at 0.75, real/a is called fake: 75%; at 0.3: all right
+        "val": {"accuracy": {"rate": 0.75}, "auc": 1.0},
+        "train_seconds": 320,
+        "load_average": [[3.5, 3.0, 2.0], [3.0, 3.0, 2.0]],
+        "config": {"threshold": 0.75},
+    }
+    session = {"mode": "hard", "purpose": "headline", "runs": [run]}
+    lines = artifacts_report.shortfall_evidence([session]).splitlines()
+    assert lines[0] == (
+        "- Seed 0: 75.0% at the threshold 0.75, 100.0% at the best threshold for these scores (0.300), "
+        "AUC 1.0000."
+    )
+    assert lines[1].startswith("- Over 300 s: seed 0 320 s at load 3.5")
