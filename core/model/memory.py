@@ -131,15 +131,21 @@ def _check_patch_fits(c: TrainConfig, *, n_images: int, available: int) -> None:
     need = patch_peak_bytes(n_images=n_images, **settings)  # type: ignore[arg-type]
     if need <= available:
         return
-    raise ConfigError(
+    fits = MEMORY_FITS_NOTHING.format(n=n_images) + " (or a smaller native_max_side)"
+    raise _too_small(c, c.native_max_side, n_images, need, available, fits)
+
+
+def _too_small(c: TrainConfig, size: int, n_images: int, need: int, available: int, fits: str) -> ConfigError:
+    """``MEMORY_TOO_SMALL`` for ``c`` at ``size`` px (or native side), saying what ``fits``."""
+    return ConfigError(
         MEMORY_TOO_SMALL.format(
             preset=c.preset,
-            size=c.native_max_side,
+            size=size,
             batch=c.batch_size,
             n=n_images,
             need_gb=need / _GB,
             free_gb=available / _GB,
-            fits=MEMORY_FITS_NOTHING.format(n=n_images) + " (or a smaller native_max_side)",
+            fits=fits,
         )
     )
 
@@ -185,17 +191,8 @@ def check_fits(config: TrainConfig, *, n_images: int, available: int) -> None:
     size = largest_size(c.preset, n_images=n_images, batch_size=c.batch_size, available=available)
     fits = [MEMORY_FITS_BATCH.format(batch=batch, size=c.image_size)] if batch else []
     fits += [MEMORY_FITS_SIZE.format(size=size, batch=c.batch_size)] if size else []
-    raise ConfigError(
-        MEMORY_TOO_SMALL.format(
-            preset=c.preset,
-            size=c.image_size,
-            batch=c.batch_size,
-            n=n_images,
-            need_gb=need / _GB,
-            free_gb=available / _GB,
-            fits=" or ".join(fits) or MEMORY_FITS_NOTHING.format(n=n_images),
-        )
-    )
+    said = " or ".join(fits) or MEMORY_FITS_NOTHING.format(n=n_images)
+    raise _too_small(c, c.image_size, n_images, need, available, said)
 
 
 def largest_batch(preset: str, *, n_images: int, image_size: int, available: int) -> int:
