@@ -174,6 +174,16 @@ def headline_markdown(sessions: Sequence[dict[str, Any]]) -> str:
     return f"{verdict}\n\n{table(header, rows)}"
 
 
+def readme_block(sessions: Sequence[dict[str, Any]]) -> str:
+    """The README's artifacts block, markers included: the claim and the headline targets, generated."""
+    from bench.readme import markers
+
+    start, end = markers("artifacts", source="python -m bench.report from bench/artifacts.json")
+    body = headline_markdown(sessions)
+    body = f"{generalization_claim(sessions)}\n\n{body}" if body else "No headline session yet."
+    return f"{start}\n{body}\n{end}"
+
+
 #: Headline rows that judge the in-domain model, not data from other sources.
 _IN_DOMAIN = ("Hard set alone", "Re-framing", "10 epochs")
 

@@ -92,8 +92,12 @@ def refresh_committed() -> list[Path]:
     ValueError
         If a README block's markers are missing.
     """
+    from bench import artifacts
+    from bench.artifacts_report import readme_block
+
     results = json.loads((BENCH_DIR / "results.json").read_text(encoding="utf-8"))
     update_readme(README, readme_blocks(results, read_store()))
+    update_readme(README, {"artifacts": readme_block(artifacts.read_sessions(artifacts.OUT_FILE))})
     return [write_report(BENCH_DIR), README]
 
 

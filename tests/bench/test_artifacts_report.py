@@ -62,3 +62,12 @@ def test_shortfall_evidence_compares_the_threshold_with_the_best_one_on_the_stor
         "AUC 1.0000."
     )
     assert lines[1].startswith("- Over 300 s: seed 0 320 s at load 3.5")
+
+
+def test_readme_artifacts_block_is_what_the_committed_sessions_render() -> None:
+    from bench import artifacts
+    from core.paths import REPO_ROOT
+
+    block = artifacts_report.readme_block(artifacts.read_sessions(artifacts.OUT_FILE))
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert block in readme, "the README's artifacts block is stale: run python -m bench.report"
