@@ -18,7 +18,6 @@ from support.factories import write_tiny_folder
 from core.data import datasets
 from core.data.faceset import FaceSet
 from core.errors import NO_VALID_IMAGES, SCORES_OUT_UNWRITABLE, DataError
-from core.evaluation import streaming
 from core.evaluation.streaming import score_stream, write_scores_file
 from core.pipeline import scores_frame
 from core.runs.store import read_scores
@@ -94,7 +93,7 @@ def test_score_stream_holds_at_most_two_chunks_of_pixels(grouped, monkeypatch):
     decoded_arrays: list[tuple[weakref.ref, int]] = []
     alive_at_decode: list[int] = []
     scored_sizes: list[int] = []
-    real_decode = streaming.decode_files
+    real_decode = datasets.decode_files
 
     def counting_decode(root, paths, **kwargs):
         alive_at_decode.append(sum(n for ref, n in decoded_arrays if ref() is not None))
@@ -106,7 +105,7 @@ def test_score_stream_holds_at_most_two_chunks_of_pixels(grouped, monkeypatch):
         scored_sizes.append(len(chunk))
         return brightness(chunk)
 
-    monkeypatch.setattr(streaming, "decode_files", counting_decode)
+    monkeypatch.setattr(datasets, "decode_files", counting_decode)  # what decoded_chunks calls
     score_stream(datasets.scan(grouped), recording_score, form=SQUARE, chunk_size=6)
     assert scored_sizes == [6] * 8
     assert len(alive_at_decode) == 8 and max(alive_at_decode) <= 6  # plus the one decoding: two chunks
