@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(exc, file=sys.stderr)
             return 1
     out_dir.mkdir(parents=True, exist_ok=True)
+    results = keep_separate_measurements(results, out_dir / "results.json")
     (out_dir / "results.json").write_text(
         json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8"
     )
@@ -52,6 +53,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(write_report(out_dir))
     return 0
+
+
+#: Sections of results.json that their own commands measure (``python -m bench.throughput``,
+#: ``python -m bench.deeplink``, ...): a full run keeps what it did not measure itself.
+SEPARATE_SECTIONS = ("throughput", "app")
+
+
+def keep_separate_measurements(results: dict, previous_file: Path) -> dict:
+    """``results`` with the earlier file's separately measured figures it lacks, targets checked again.
+
+    ``throughput`` is kept whole when this run has none; in ``app``, every key this run did not
+    measure is kept (e.g. ``deep_link_seconds`` from ``python -m bench.deeplink --write``).
+    """
+    from bench.targets import check
+
+    try:
+        previous = json.loads(previous_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return results
+    merged = dict(results)
+    for section in SEPARATE_SECTIONS:
+        old = previous.get(section)
+        if not isinstance(old, dict):
+            continue
+        new = merged.get(section)
+        merged[section] = old if not isinstance(new, dict) else {**old, **new}
+    merged["targets"] = check(merged)
+    return merged
 
 
 def _parser() -> argparse.ArgumentParser:

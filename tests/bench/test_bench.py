@@ -105,3 +105,25 @@ def test_lookup_missing_part_is_none() -> None:
 
 def test_table_markdown() -> None:
     assert table(["a", "b"], [[1, "x"]]) == "| a | b |\n|---|---|\n| 1 | x |"
+
+
+def test_a_full_run_keeps_what_separate_commands_measured(tmp_path) -> None:
+    import json
+
+    from bench.__main__ import keep_separate_measurements
+
+    previous = tmp_path / "results.json"
+    previous.write_text(
+        json.dumps(
+            {
+                "throughput": {"by_size": {"64": {"images_per_second": 1021}}},
+                "app": {"deep_link_seconds": 2.5, "first_page_seconds": 9.0},
+            }
+        ),
+        encoding="utf-8",
+    )
+    merged = keep_separate_measurements({"app": {"first_page_seconds": 1.5}}, previous)
+    assert merged["throughput"] == {"by_size": {"64": {"images_per_second": 1021}}}
+    assert merged["app"] == {"deep_link_seconds": 2.5, "first_page_seconds": 1.5}  # the new run's own wins
+    rows = {t["key"]: t for t in merged["targets"]}
+    assert rows["throughput.by_size.64.images_per_second"]["met"] is True
