@@ -236,10 +236,10 @@ def shortfall_evidence(sessions: Sequence[dict[str, Any]]) -> str:
     - the load average of the runs over the time limit (the 2 cores shared with other work).
     """
     hard = _latest(sessions, "hard", "headline")
+    lines = _loso_evidence(_latest(sessions, "loso", "headline"))
     if hard is None:
-        return ""
+        return "\n".join(lines)
     runs = [r for r in hard["runs"] if "failed" not in r and r.get("val_scores")]
-    lines = []
     for run in runs:
         labels = np.array([1 if p.startswith("real/") else 0 for p in run["val_paths"]])
         scores = np.asarray(run["val_scores"], dtype=float)
@@ -260,6 +260,32 @@ def shortfall_evidence(sessions: Sequence[dict[str, Any]]) -> str:
             f"- Over {HARD_TARGETS[4].value:.0f} s: {said} (1-minute load average at its start, 2 cores)."
         )
     return "\n".join(lines)
+
+
+def _loso_evidence(loso: dict[str, Any] | None) -> list[str]:
+    """Per fold: the validation AUC on the sources it trained on beside the left-out source's figure,
+    and which sources its fakes came from (the classes each source holds, read from the folds)."""
+    if loso is None:
+        return []
+    lines = []
+    for run in (r for r in loso["runs"] if "failed" not in r):
+        classes = {f["source"]: set(f["held_out"]["all"]["classes"]) for f in run["folds"] if "held_out" in f}
+        for fold in (f for f in run["folds"] if "held_out" in f):
+            test = fold["held_out"]["test"]
+            if test.get("auc") is not None:
+                outside = f"AUC {test['auc']:.2f}"
+            elif test["fakes_caught"]["n"]:
+                outside = f"{_pct(test['fakes_caught']['rate'])} of its fakes caught"
+            else:
+                outside = f"{_pct(test['reals_called_real']['rate'])} of its reals called real"
+            fakes = sorted(s for s, held in classes.items() if s != fold["source"] and "fake" in held)
+            came = ", ".join(fakes) or "no source"
+            lines.append(
+                f"- Seed {run['seed']}, {fold['source']} left out: validation AUC {fold['val_auc']:.4f} on "
+                f"the {fold['n_val']} held-back images of the sources it trained on, {outside} on "
+                f"{fold['source']} (n={test['n']}); its fakes came from {came} only."
+            )
+    return lines
 
 
 def hard_threshold(run: dict[str, Any]) -> float:

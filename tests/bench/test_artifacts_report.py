@@ -71,3 +71,26 @@ def test_readme_artifacts_block_is_what_the_committed_sessions_render() -> None:
     block = artifacts_report.readme_block(artifacts.read_sessions(artifacts.OUT_FILE))
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert block in readme, "the README's artifacts block is stale: run python -m bench.report"
+
+
+def test_loso_evidence_sets_each_folds_own_validation_beside_the_left_out_source() -> None:
+    def held(classes: list[str], **test: object) -> dict:
+        empty = {"n": 0, "rate": None}
+        report = {"n": 10, "auc": None, "fakes_caught": empty, "reals_called_real": empty, **test}
+        return {"all": {"classes": classes}, "test": report}
+
+    folds = [
+        {"source": "mixed", "n_val": 50, "val_auc": 0.99, "held_out": held(["real", "fake"], auc=0.41)},
+        {
+            "source": "diffusion",
+            "n_val": 40,
+            "val_auc": 0.95,
+            "held_out": held(["fake"], fakes_caught={"n": 10, "rate": 0.0}),
+        },
+        {"source": "studio", "n_val": 45, "val_auc": 0.97, "held_out": held(["real"])},
+    ]
+    session = {"mode": "loso", "purpose": "headline", "runs": [{"seed": 0, "folds": folds}]}
+    lines = artifacts_report.shortfall_evidence([session]).splitlines()
+    assert lines[0].endswith("AUC 0.41 on mixed (n=10); its fakes came from diffusion only.")
+    assert "validation AUC 0.9500 on the 40 held-back images" in lines[1]
+    assert lines[1].endswith("0.0% of its fakes caught on diffusion (n=10); its fakes came from mixed only.")
