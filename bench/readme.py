@@ -104,10 +104,20 @@ def _throughput_note(r: dict[str, Any]) -> str:
     if not t:
         return ""
     loads = " and ".join(f"{s['load_average'][0]} ({side} px)" for side, s in t["by_size"].items())
-    return (
+    said = (
         f" The streamed-evaluate rows were measured by `{t['command']}` on {t['date'][:10]}, "
         f"n = {t['n_images']:,} images per size on {t['device']}, 1-minute load average {loads}."
     )
+    training = t.get("training")
+    if training:
+        paper = training["by_preset"].get("paper")
+        said += (
+            f" The training row by `{training['command']}` on {training['date'][:10]}: 1 epoch on "
+            f"{training['n_images']:,} images"
+            + (f", 1-minute load average {paper['load_average'][0]}" if paper else "")
+            + "."
+        )
+    return said
 
 
 def speed_notes(r: dict[str, Any], experiments: dict[str, dict[str, Any]]) -> str:
