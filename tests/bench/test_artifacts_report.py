@@ -94,3 +94,16 @@ def test_loso_evidence_sets_each_folds_own_validation_beside_the_left_out_source
     assert lines[0].endswith("AUC 0.41 on mixed (n=10); its fakes came from diffusion only.")
     assert "validation AUC 0.9500 on the 40 held-back images" in lines[1]
     assert lines[1].endswith("0.0% of its fakes caught on diffusion (n=10); its fakes came from mixed only.")
+
+
+def test_leave_one_source_out_seeds_from_several_sessions_are_joined_the_latest_per_seed() -> None:
+    def session(purpose: str, *seeds: int, tag: str = "") -> dict:
+        runs = [{"seed": s, "tag": tag} for s in seeds]
+        return {"mode": "loso", "purpose": purpose, "runs": runs}
+
+    joined = artifacts_report._by_seed(
+        [session("headline", 0, tag="old"), session("selection", 1), session("headline", 2, 0, tag="new")],
+        "loso",
+    )
+    assert [(r["seed"], r["tag"]) for r in joined["runs"]] == [(0, "new"), (2, "new")]
+    assert artifacts_report._by_seed([session("selection", 0)], "loso") is None
