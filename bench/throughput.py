@@ -129,14 +129,9 @@ def measure_size(
     out, err = scratch / f"stdout-{size}.txt", scratch / f"stderr-{size}.txt"
     argv = [sys.executable, "-m", "core", "evaluate", "--run", run_id, "--data", str(folder)]
     argv += ["--scores-out", str(scratch / f"scores-{size}.csv"), "--json"]
-    started = time.perf_counter()
-    with out.open("w") as stdout, err.open("w") as stderr:
-        child = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, cwd=REPO_ROOT)
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not all children's
-        child.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
+    code, wall, usage = _child(argv, env, out, err)
     said = err.read_text(encoding="utf-8", errors="replace")
-    if child.returncode != 0:
+    if code != 0:
         raise ThroughputError(EVALUATE_FAILED.format(size=size, stderr=said.strip()[-500:]))
     result = json.loads(out.read_text(encoding="utf-8"))
     done, total, rate = (int(x) for x in RATE_LINE.findall(said)[-1])
@@ -152,7 +147,8 @@ def measure_size(
 
 
 def _child(argv: list[str], env: dict[str, str], out: Path, err: Path) -> tuple[int, float, Any]:
-    """Run ``argv`` with stdout/stderr to files; its exit code, wall seconds and own rusage."""
+    """Run ``argv`` with stdout/stderr to files; its exit code, wall seconds and its own rusage
+    (``os.wait4``: this child's, not all children's)."""
     started = time.perf_counter()
     with out.open("w") as stdout, err.open("w") as stderr:
         child = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, cwd=REPO_ROOT)

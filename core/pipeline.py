@@ -163,11 +163,17 @@ def load_training_faces(data: Data, config: TrainConfig, *, progress: Progress |
     listed = [datasets.scan(root) for root in roots]
     n_images = sum(len(part) for part in listed)
     memory.check_fits(config, n_images=n_images, available=memory.available_bytes())
-    if named is None and memory.streams(config, n_images):
+    if named is not None:
+        return load_for(config, data, progress=progress)
+    c = config.resolved()
+    if memory.streams(c, n_images):
         from core.data.ondisk import load_on_disk
 
-        return load_on_disk(listed[0], image_size=config.resolved().image_size, progress=progress)
-    return load_for(config, data, progress=progress)
+        return load_on_disk(listed[0], image_size=c.image_size, progress=progress)
+    # The folder is listed already: decode that listing rather than scanning it again.
+    native = c.native_max_side if c.is_patch_preset else None
+    form = datasets.decoded_form(image_size=None if native else c.image_size, native_max_side=native)
+    return datasets.decode_listed(listed[0], form=form, progress=progress)
 
 
 def scores_frame(faceset: FaceSet, index: np.ndarray, scores: np.ndarray) -> pd.DataFrame:

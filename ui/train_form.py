@@ -37,8 +37,8 @@ def training_form() -> None:
             persist_state="session",
             help=(
                 "fast: 3 small conv blocks, 64 px (live demos); paper: the paper's 5 layers, 300 px (slow "
-                "on a laptop); artifacts: learns generator traces from native-resolution patches (minutes; "
-                "the one to use for claims about faces from other sources)."
+                "on a laptop); artifacts: built to learn generator traces from native-resolution patches "
+                "(minutes); the Overview says what it has been shown to do on faces from other sources."
             ),
         )
         st.caption(

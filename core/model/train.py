@@ -159,7 +159,9 @@ def _train_here(faceset, config, splits, on_epoch, on_batch, cancel, tensorboard
     test_scores = scores_at(predict_scores, model, faceset.images, test_idx)
     status: Status = "cancelled" if progress.cancelled else "finished"
     history = pd.DataFrame(progress.rows)
-    distribution = {"strategy": "none", "replicas": 1, "devices": _devices(), "precision": _policy()}
+    from core.model.distributed import local_devices
+
+    distribution = {"strategy": "none", "replicas": 1, "devices": local_devices(), "precision": _policy()}
     return TrainResult(
         model,
         config,
@@ -179,12 +181,6 @@ def _policy() -> str:
     import keras
 
     return keras.mixed_precision.global_policy().name
-
-
-def _devices() -> list[str]:
-    from core.model.distributed import local_devices
-
-    return local_devices()
 
 
 @contextlib.contextmanager
