@@ -37,6 +37,12 @@ Padding = Literal["valid", "same"]
 #: Smallest and largest image side, and the largest batch, a training run accepts.
 IMAGE_SIZE_RANGE = (16, 512)
 MAX_BATCH = 4096
+#: A model whose hidden Dense layer has at least this many weights trains with the bounded-memory
+#: step of core.model.lean (the paper preset at 300 px: 90.9 million), not Keras's own.
+LEAN_ABOVE_WEIGHTS = 16_000_000
+#: That step runs the layers before the Dense one on a few images at a time: their float32
+#: activations, kept and passed back, stay under this.
+MICRO_ACTIVATION_BYTES = 96 * 2**20
 
 #: Per-preset defaults used when a setting is left as ``None``. For ``artifacts``,
 #: ``image_size`` is only the side that a caller which can pass nothing but resized

@@ -13,6 +13,11 @@ form's limits follow the machine. The peak is the sum of
   gradients), or times :data:`EVAL_BATCH` for the validation passes, whichever is larger;
 - :data:`OVERHEAD_BYTES` for TensorFlow itself.
 
+A model whose hidden Dense layer is huge (the paper preset at 300 px) trains with the step of
+core.model.lean, which never holds that layer's whole gradient nor every activation of the
+batch: :func:`peak_bytes` counts one weight copy fewer and, per image of the batch, only the
+Flatten output and its gradient, plus a bounded micro-batch.
+
 Checked against the peak resident memory of ``python -m core train --epochs 1`` on the 600
 demo images here: fast at 64 px, batch 32: 0.95 GB measured, 0.96 estimated; fast at 256 px,
 batch 256: 4.1 measured, 4.9 estimated; paper at 128 px, batch 32: 2.1 and 2.1; batch 256:
@@ -21,7 +26,6 @@ batch 256: 4.1 measured, 4.9 estimated; paper at 128 px, batch 32: 2.1 and 2.1; 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from core.errors import (
@@ -31,7 +35,15 @@ from core.errors import (
     MEMORY_TOO_SMALL,
     ConfigError,
 )
-from core.model.config import ARCHITECTURES, IMAGE_SIZE_RANGE, MAX_BATCH, PRESET_DEFAULTS, TrainConfig
+from core.model.config import (
+    ARCHITECTURES,
+    IMAGE_SIZE_RANGE,
+    LEAN_ABOVE_WEIGHTS,
+    MAX_BATCH,
+    MICRO_ACTIVATION_BYTES,
+    PRESET_DEFAULTS,
+    TrainConfig,
+)
 
 FLOAT_BYTES = 4
 DATA_BYTES_PER_VALUE = 7
@@ -85,8 +97,52 @@ def footprint(preset: str, *, image_size: int, augment: bool = False) -> Footpri
     return Footprint(weights, activations + units + 1)
 
 
+def hidden_weights(preset: str, *, image_size: int) -> int:
+    """Weights of the hidden Dense layer of ``preset`` at ``image_size`` (its matrix, without the bias).
+
+    >>> hidden_weights("paper", image_size=300)
+    90935296
+    """
+    architecture = ARCHITECTURES[preset]
+    side, channels = image_size, 3
+    for filters in architecture.filters:
+        side = (side - (0 if architecture.padding == "same" else 2)) // 2
+        channels = filters
+    features = side * side * channels if architecture.head == "flatten" else channels
+    return features * architecture.units
+
+
+def lean(preset: str, *, image_size: int) -> bool:
+    """Whether ``preset`` at ``image_size`` trains with core.model.lean's bounded-memory step."""
+    architecture = ARCHITECTURES[preset]
+    return (
+        architecture.head == "flatten" and hidden_weights(preset, image_size=image_size) >= LEAN_ABOVE_WEIGHTS
+    )
+
+
+def _training_bytes_per_image(preset: str, *, image_size: int, augment: bool) -> int:
+    """What one more image in a training batch adds: every activation twice (Keras's step), or,
+    for the lean step, the Flatten output and its gradient (the rest is a bounded micro-batch)."""
+    if lean(preset, image_size=image_size):
+        return (
+            ACTIVATION_COPIES
+            * FLOAT_BYTES
+            * hidden_weights(preset, image_size=image_size)
+            // (ARCHITECTURES[preset].units)
+        )
+    return (
+        ACTIVATION_COPIES
+        * FLOAT_BYTES
+        * footprint(preset, image_size=image_size, augment=augment).activations
+    )
+
+
 def peak_bytes(preset: str, *, n_images: int, image_size: int, batch_size: int, augment: bool = False) -> int:
     """The estimated peak memory, in bytes, of training ``preset`` on ``n_images`` images.
+
+    With core.model.lean's step (a huge hidden Dense layer), the whole gradient of that layer's
+    matrix is never held (one weight copy fewer), and a batch costs its Flatten output and that
+    output's gradient, plus :data:`~core.model.config.MICRO_ACTIVATION_BYTES` for the layers before.
 
     Parameters
     ----------
@@ -102,8 +158,12 @@ def peak_bytes(preset: str, *, n_images: int, image_size: int, batch_size: int, 
     """
     model = footprint(preset, image_size=image_size, augment=augment)
     data = n_images * image_size * image_size * 3 * DATA_BYTES_PER_VALUE
-    batch = max(ACTIVATION_COPIES * batch_size, EVAL_BATCH)
-    return OVERHEAD_BYTES + data + FLOAT_BYTES * (WEIGHT_COPIES * model.weights + batch * model.activations)
+    validation = EVAL_BATCH * FLOAT_BYTES * model.activations
+    training = batch_size * _training_bytes_per_image(preset, image_size=image_size, augment=augment)
+    copies = WEIGHT_COPIES
+    if lean(preset, image_size=image_size):
+        copies, training = WEIGHT_COPIES - 1, training + MICRO_ACTIVATION_BYTES
+    return OVERHEAD_BYTES + data + FLOAT_BYTES * copies * model.weights + max(training, validation)
 
 
 #: Copies of a native-resolution set held at once (the decoded images, the cache's flat copy, the
@@ -200,9 +260,12 @@ def largest_batch(preset: str, *, n_images: int, image_size: int, available: int
     base = peak_bytes(preset, n_images=n_images, image_size=image_size, batch_size=1)
     if base > available:
         return 0
-    per_image = ACTIVATION_COPIES * FLOAT_BYTES * footprint(preset, image_size=image_size).activations
-    room = available - base + EVAL_BATCH * per_image // ACTIVATION_COPIES  # the validation batch is paid for
-    return min(MAX_BATCH, max(1, math.floor(room / per_image)))
+    low, high = 1, MAX_BATCH  # the peak grows with the batch: the largest that fits, by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        fits = peak_bytes(preset, n_images=n_images, image_size=image_size, batch_size=middle) <= available
+        low, high = (middle, high) if fits else (low, middle - 1)
+    return low
 
 
 def largest_size(preset: str, *, n_images: int, batch_size: int, available: int) -> int:

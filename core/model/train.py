@@ -139,6 +139,12 @@ def _train_here(faceset, config, splits, on_epoch, on_batch, cancel, tensorboard
     train_ds, val_ds, steps = _inputs(faceset, train_idx, val_idx, config, val_batch=scoring_batch(model))
     decay = steps * config.epochs if config.is_patch_preset else None
     compile_model(model, learning_rate=config.learning_rate, threshold=config.threshold, decay_steps=decay)
+    from core.model import lean
+
+    step = "keras"
+    if lean.applies(model):  # the paper preset at large sizes: the same update in bounded memory
+        lean.install(model)
+        step = "lean"
     progress = _Progress(config.epochs, steps, on_epoch, on_batch, cancel)
     progress.sizes = (len(train_idx), len(val_idx))
     callbacks: list[keras.callbacks.Callback] = [progress]
@@ -162,6 +168,7 @@ def _train_here(faceset, config, splits, on_epoch, on_batch, cancel, tensorboard
     from core.model.distributed import local_devices
 
     distribution = {"strategy": "none", "replicas": 1, "devices": local_devices(), "precision": _policy()}
+    distribution["step"] = step
     return TrainResult(
         model,
         config,

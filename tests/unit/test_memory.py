@@ -58,8 +58,24 @@ def test_peak_bytes_adds_overhead_data_weights_and_activations():
     assert large == memory.OVERHEAD_BYTES + data + 4 * (4 * model.weights + 2000 * model.activations)
 
 
-def test_the_red_teams_settings_need_hundreds_of_gigabytes():
-    assert peak_bytes("paper", n_images=600, image_size=512, batch_size=4096) > 300 * GB
+def test_the_red_teams_settings_need_tens_of_gigabytes():
+    # With the lean step a batch costs its Flatten output twice: 4,096 x 254 x 254 x 32 x 8 bytes.
+    assert memory.lean("paper", image_size=512)
+    assert peak_bytes("paper", n_images=600, image_size=512, batch_size=4096) > 67 * GB
+
+
+def test_the_lean_step_is_counted_for_the_paper_preset_at_300_px():
+    """One weight copy fewer (no whole gradient of the Dense matrix), and a batch of 32 costs its
+    Flatten output and gradient plus the bounded micro-batch, not every layer's output twice."""
+    assert memory.hidden_weights("paper", image_size=300) == 149 * 149 * 32 * 128
+    assert memory.lean("paper", image_size=300) and not memory.lean("fast", image_size=64)
+    assert not memory.lean("paper", image_size=64)  # 31 x 31 x 32 x 128 = 3.9 million: Keras's step
+    model = footprint("paper", image_size=300)
+    training = 32 * 2 * 4 * 149 * 149 * 32 + memory.MICRO_ACTIVATION_BYTES
+    validation = 256 * 4 * model.activations
+    expected = memory.OVERHEAD_BYTES + 4 * 3 * model.weights + max(training, validation)
+    assert peak_bytes("paper", n_images=0, image_size=300, batch_size=32) == expected
+    assert peak_bytes("paper", n_images=0, image_size=300, batch_size=2000) > expected  # the batch counts
 
 
 def test_check_fits_passes_the_defaults_on_the_demo_set():
