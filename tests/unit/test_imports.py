@@ -20,6 +20,7 @@ MODEL_MODULES = {
     "core.model.presets",
     "core.model.tfdata",
     "core.model.train",
+    "core.model.lean",
     "core.model.artifacts",
     "core.model.distributed",
 }
