@@ -42,7 +42,7 @@ MAX_BATCH = 4096
 LEAN_ABOVE_WEIGHTS = 16_000_000
 #: That step runs the layers before the Dense one on a few images at a time: their float32
 #: activations, kept and passed back, stay under this.
-MICRO_ACTIVATION_BYTES = 96 * 2**20
+MICRO_ACTIVATION_BYTES = 48 * 2**20
 
 #: Per-preset defaults used when a setting is left as ``None``. For ``artifacts``,
 #: ``image_size`` is only the side that a caller which can pass nothing but resized

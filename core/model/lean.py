@@ -78,6 +78,21 @@ def install(model: keras.Model) -> None:
     model.run_eagerly = True
 
 
+def finish(model: keras.Model) -> None:
+    """After training with :func:`install`: Keras's own step again, and the Dense matrix in a fresh
+    variable. Once a variable has been read or written a block of rows at a time, TensorFlow copies
+    it whole on every ordinary read (its "copy on read" mode, which nothing turns off): scoring
+    would copy 364 MB per batch. The fresh variable holds the same values."""
+    if not isinstance(model.__dict__.get("train_step"), _LeanStep):
+        return
+    del model.train_step
+    model.run_eagerly = False
+    kernel = model.get_layer("dense").kernel
+    values = _tf(kernel).read_value()
+    kernel._initialize(values)  # Keras's own way to give a variable its TensorFlow variable
+    del values
+
+
 def _tf(variable: Any) -> tf.Variable:
     return variable.value if isinstance(variable, keras.Variable) else variable
 
@@ -110,9 +125,19 @@ class _LeanStep:
         if self.augment is not None:
             x = self.augment(x, training=True)
         n = int(tf.shape(x)[0])
-        features = tf.concat([self.trunk(x[i : i + self.micro], training=True) for i in self._starts(n)], 0)
+        # Kept as (inputs x images), so each block of the matrix's rows meets a contiguous block.
+        features_t = tf.concat(
+            [tf.transpose(self.trunk(x[i : i + self.micro], training=True)) for i in self._starts(n)], 1
+        )
         kernel = _tf(self.dense.kernel)
-        pre = tf.matmul(features, kernel)
+        # The matrix is only ever read a block of rows at a time (once one block is read that way,
+        # TensorFlow copies the whole variable on every ordinary read).
+        pre = tf.add_n(
+            [
+                tf.matmul(features_t[r], kernel.sparse_read(rows), transpose_a=True)
+                for r, rows in self._blocks()
+            ]
+        )
         head = [self.dense.bias, *self.output.trainable_variables]
         with tf.GradientTape() as tape:
             tape.watch(pre)
@@ -121,30 +146,40 @@ class _LeanStep:
             loss = model._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
         model._loss_tracker.update_state(loss, sample_weight=n)
         d_pre, *d_head = tape.gradient(loss, [pre, *head])
-        d_features = tf.matmul(d_pre, kernel, transpose_b=True)
-        del pre, kernel
-        d_trunk = self._trunk_gradients(x, d_features, n)
-        del d_features
-        self._update_kernel(features, d_pre)
-        del features
+        del pre
+        d_features_t = self._update_kernel(features_t, d_pre)
+        del features_t
+        d_trunk = self._trunk_gradients(x, d_features_t, n)
+        del d_features_t
         optimizer.apply(d_head + d_trunk, head + self.trunk.trainable_variables)
         return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def _blocks(self) -> list[tuple[slice, tf.Tensor]]:
+        """Each block of :data:`BLOCK_ROWS` rows of the matrix: as a slice, and as row indices."""
+        total = self.dense.kernel.shape[0]
+        starts = range(0, total, BLOCK_ROWS)
+        return [
+            (slice(s, min(s + BLOCK_ROWS, total)), tf.range(s, min(s + BLOCK_ROWS, total))) for s in starts
+        ]
 
     def _starts(self, n: int) -> range:
         return range(0, n, self.micro)
 
-    def _trunk_gradients(self, x: tf.Tensor, d_features: tf.Tensor, n: int) -> list[tf.Tensor]:
+    def _trunk_gradients(self, x: tf.Tensor, d_features_t: list[tf.Tensor], n: int) -> list[tf.Tensor]:
         weights = self.trunk.trainable_variables
         total = [tf.zeros_like(_tf(w)) for w in weights]
         for i in self._starts(n):
             with tf.GradientTape() as tape:
                 out = self.trunk(x[i : i + self.micro], training=True)
-            parts = tape.gradient(out, weights, output_gradients=d_features[i : i + self.micro])
+            d_out = tf.transpose(tf.concat([block[:, i : i + self.micro] for block in d_features_t], 0))
+            parts = tape.gradient(out, weights, output_gradients=d_out)
             total = [t + p for t, p in zip(total, parts, strict=True)]
         return total
 
-    def _update_kernel(self, features: tf.Tensor, d_pre: tf.Tensor) -> None:
-        """Adam on the Dense matrix, :data:`BLOCK_ROWS` rows at a time: Keras's ``Adam.update_step``."""
+    def _update_kernel(self, features_t: tf.Tensor, d_pre: tf.Tensor) -> list[tf.Tensor]:
+        """Adam on the Dense matrix a block of rows at a time (Keras's ``Adam.update_step``), after
+        taking from each block, before its update, its part of the gradient by the features
+        (returned, block by block, as inputs x images: never joined, as that would be a second copy)."""
         optimizer = self.model.optimizer
         kernel = _tf(self.dense.kernel)
         index = optimizer._get_variable_index(self.dense.kernel)
@@ -153,15 +188,18 @@ class _LeanStep:
         beta_1, beta_2 = float(optimizer.beta_1), float(optimizer.beta_2)
         lr = tf.cast(optimizer.learning_rate, tf.float32)
         alpha = lr * tf.sqrt(1 - tf.pow(beta_2, step)) / (1 - tf.pow(beta_1, step))
-        for start in range(0, kernel.shape[0], BLOCK_ROWS):
-            # Gather and scatter the rows: a slice of the variable would read (and an assignment
-            # to it would copy) the whole 364 MB matrix every block.
-            rows = tf.range(start, min(start + BLOCK_ROWS, kernel.shape[0]))
-            grad = tf.matmul(tf.gather(features, rows, axis=1), d_pre, transpose_a=True)
+        d_features_t = []
+        for r, rows in self._blocks():
+            # Gathered and scattered rows: an assignment to a slice of the variable would copy
+            # the whole 364 MB matrix every block.
+            kernel_rows = kernel.sparse_read(rows)
+            d_features_t.append(tf.matmul(kernel_rows, d_pre, transpose_b=True))
+            grad = tf.matmul(features_t[r], d_pre)
             m_rows, v_rows = m.sparse_read(rows), v.sparse_read(rows)
             m_rows += (grad - m_rows) * (1 - beta_1)
             v_rows += (tf.square(grad) - v_rows) * (1 - beta_2)
-            step_rows = m_rows * alpha / (tf.sqrt(v_rows) + optimizer.epsilon)
+            kernel_rows -= m_rows * alpha / (tf.sqrt(v_rows) + optimizer.epsilon)
             m.scatter_update(tf.IndexedSlices(m_rows, rows))
             v.scatter_update(tf.IndexedSlices(v_rows, rows))
-            kernel.scatter_sub(tf.IndexedSlices(step_rows, rows))
+            kernel.scatter_update(tf.IndexedSlices(kernel_rows, rows))
+        return d_features_t

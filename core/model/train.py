@@ -161,6 +161,7 @@ def _train_here(faceset, config, splits, on_epoch, on_batch, cancel, tensorboard
         shuffle=False,
     )
     seconds = time.perf_counter() - started
+    lean.finish(model)
     scores = scores_at(predict_scores, model, faceset.images, val_idx)
     test_scores = scores_at(predict_scores, model, faceset.images, test_idx)
     status: Status = "cancelled" if progress.cancelled else "finished"

@@ -42,8 +42,10 @@ def test_lean_step_gives_the_weights_keras_step_gives(monkeypatch, augment):
         keras.utils.set_random_seed(10 + i)
         said_lean = lean_model.train_on_batch(x, y, return_dict=True)
         assert said_lean == pytest.approx(said_keras, rel=1e-4, abs=1e-6)
+    # Sums in another order differ in the last bits; Adam divides a gradient by its own size, so
+    # where a gradient is near 0 that can move a weight by a little of one step (1e-3): 1% at most.
     for ours, theirs in zip(lean_model.weights, keras_model.weights, strict=True):
-        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-4, atol=1e-5)
     moved = np.abs(np.asarray(lean_model.get_layer("dense").kernel) - before)
     assert moved.max() > 1e-4  # the matrix did move: the comparison is not of two untouched copies
 
@@ -68,6 +70,23 @@ def test_training_uses_the_lean_step_and_records_it(monkeypatch, tiny_faceset):
     config = TrainConfig(preset="paper", epochs=3, image_size=16, batch_size=8, learning_rate=0.01, seed=1)
     result = train(tiny_faceset, config)
     assert result.distribution["step"] == "lean"
+    assert "train_step" not in result.model.__dict__ and not result.model.run_eagerly  # lean.finish ran
     assert result.history["loss"].iloc[-1] < result.history["loss"].iloc[0]
     monkeypatch.setattr(lean, "LEAN_ABOVE_WEIGHTS", 10**12)
     assert train(tiny_faceset, config).distribution["step"] == "keras"
+
+
+def test_finish_gives_the_matrix_a_fresh_variable_with_the_same_values(monkeypatch):
+    monkeypatch.setattr(lean, "LEAN_ABOVE_WEIGHTS", 1)
+    model = _model()
+    lean.install(model)
+    x = np.random.default_rng(2).integers(0, 256, (6, 40, 40, 3)).astype("float32")
+    model.train_on_batch(x, np.array([0, 1] * 3, dtype="float32"))
+    kernel = model.get_layer("dense").kernel
+    before, old = np.asarray(kernel).copy(), kernel.value
+    scores = np.asarray(model(x))
+    lean.finish(model)
+    assert kernel.value is not old and "train_step" not in model.__dict__
+    np.testing.assert_array_equal(np.asarray(kernel), before)
+    np.testing.assert_array_equal(np.asarray(model(x)), scores)
+    lean.finish(model)  # a second call, or one on a model trained by Keras's step, does nothing
