@@ -6,6 +6,10 @@ arrives by a copied link (``/confusion?run=...``) would wait for those imports o
 page's own work. So once the server has drawn its first page, a daemon thread imports them
 while the visitor reads. TensorFlow is not among them: it costs ~5 s of both cores, and only
 scoring an image needs it.
+
+Streamlit's emoji catalogue is among them: an alert whose text is not plain ASCII (the Data page's
+"checked all 966 × 323 pairs") makes Streamlit import :mod:`streamlit.emojis`, which compiles a
+regular expression of every emoji, ~0.5 s, paid by the first page that shows such an alert.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ MODULES = (
     "sklearn.metrics",  # ROC, PR, AUC (core.evaluation.metrics, thresholds)
     "sklearn.model_selection",  # the stratified split (core.data.split)
     "scipy.fft",  # spectra (core.data.imagestats)
+    "streamlit.emojis",  # the leading-icon check of an alert whose text is not ASCII (st.success etc.)
 )
 _started = threading.Event()
 
