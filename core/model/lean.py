@@ -31,6 +31,7 @@ three steps. ``python -m bench.throughput --train`` measures the peak memory it 
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Any
 
@@ -75,18 +76,22 @@ def install(model: keras.Model) -> None:
     """Train a compiled ``model`` for which :func:`applies` with the step above (it runs eagerly)."""
     step = _LeanStep(model)
     model.train_step = step  # Keras's fit calls ``self.train_step``; the instance's comes first
+    model.test_step = step.test_step
     model.run_eagerly = True
 
 
 def finish(model: keras.Model) -> None:
-    """After training with :func:`install`: Keras's own step again, and the Dense matrix in a fresh
-    variable. Once a variable has been read or written a block of rows at a time, TensorFlow copies
-    it whole on every ordinary read (its "copy on read" mode, which nothing turns off): scoring
-    would copy 364 MB per batch. The fresh variable holds the same values."""
+    """After training with :func:`install`: Keras's own steps again, no optimizer (its two moments
+    are twice the matrix, and a run is only scored and saved), and the Dense matrix in a fresh
+    variable with the same values. Once a variable has been read or written a block of rows at a
+    time, TensorFlow copies it whole on every ordinary read (its "copy on read" mode, which nothing
+    turns off): scoring would copy 364 MB per batch."""
     if not isinstance(model.__dict__.get("train_step"), _LeanStep):
         return
-    del model.train_step
+    del model.train_step, model.test_step
     model.run_eagerly = False
+    model.optimizer = None  # never used again (a run is scored and saved): Adam's moments go with it
+    gc.collect()
     kernel = model.get_layer("dense").kernel
     values = _tf(kernel).read_value()
     kernel._initialize(values)  # Keras's own way to give a variable its TensorFlow variable
@@ -125,19 +130,7 @@ class _LeanStep:
         if self.augment is not None:
             x = self.augment(x, training=True)
         n = int(tf.shape(x)[0])
-        # Kept as (inputs x images), so each block of the matrix's rows meets a contiguous block.
-        features_t = tf.concat(
-            [tf.transpose(self.trunk(x[i : i + self.micro], training=True)) for i in self._starts(n)], 1
-        )
-        kernel = _tf(self.dense.kernel)
-        # The matrix is only ever read a block of rows at a time (once one block is read that way,
-        # TensorFlow copies the whole variable on every ordinary read).
-        pre = tf.add_n(
-            [
-                tf.matmul(features_t[r], kernel.sparse_read(rows), transpose_a=True)
-                for r, rows in self._blocks()
-            ]
-        )
+        features_t, pre = self._forward(x, n, training=True)
         head = [self.dense.bias, *self.output.trainable_variables]
         with tf.GradientTape() as tape:
             tape.watch(pre)
@@ -153,6 +146,33 @@ class _LeanStep:
         del d_features_t
         optimizer.apply(d_head + d_trunk, head + self.trunk.trainable_variables)
         return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data: Any) -> dict[str, Any]:
+        """Keras's ``test_step`` (the validation passes of ``fit``), reading the matrix by blocks too."""
+        from keras.src.trainers.data_adapters import data_adapter_utils
+
+        model = self.model
+        x, y, sample_weight = data_adapter_utils.unpack_x_y_sample_weight(data)
+        n = int(tf.shape(x)[0])
+        _, pre = self._forward(x, n, training=False)
+        y_pred = self.output(self.dense.activation(pre + self.dense.bias), training=False)
+        loss = model._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        model._loss_tracker.update_state(loss, sample_weight=n)
+        return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def _forward(self, x: tf.Tensor, n: int, *, training: bool) -> tuple[tf.Tensor, tf.Tensor]:
+        """The features, kept as (inputs x images) so each block of the matrix's rows meets a
+        contiguous block, and the Dense layer's pre-activation, summed over the blocks. The matrix
+        is only ever read a block of rows at a time: once it has been read that way, TensorFlow
+        copies the whole variable on every ordinary read."""
+        features_t = tf.concat(
+            [tf.transpose(self.trunk(x[i : i + self.micro], training=training)) for i in self._starts(n)], 1
+        )
+        kernel = _tf(self.dense.kernel)
+        blocks = [
+            tf.matmul(features_t[r], kernel.sparse_read(rows), transpose_a=True) for r, rows in self._blocks()
+        ]
+        return features_t, tf.add_n(blocks)
 
     def _blocks(self) -> list[tuple[slice, tf.Tensor]]:
         """Each block of :data:`BLOCK_ROWS` rows of the matrix: as a slice, and as row indices."""

@@ -46,6 +46,8 @@ def test_lean_step_gives_the_weights_keras_step_gives(monkeypatch, augment):
     # where a gradient is near 0 that can move a weight by a little of one step (1e-3): 1% at most.
     for ours, theirs in zip(lean_model.weights, keras_model.weights, strict=True):
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-4, atol=1e-5)
+    said_keras, said_lean = (m.test_on_batch(x, y, return_dict=True) for m in (keras_model, lean_model))
+    assert said_lean == pytest.approx(said_keras, rel=1e-4, abs=1e-6)  # the validation step too
     moved = np.abs(np.asarray(lean_model.get_layer("dense").kernel) - before)
     assert moved.max() > 1e-4  # the matrix did move: the comparison is not of two untouched copies
 
@@ -71,6 +73,7 @@ def test_training_uses_the_lean_step_and_records_it(monkeypatch, tiny_faceset):
     result = train(tiny_faceset, config)
     assert result.distribution["step"] == "lean"
     assert "train_step" not in result.model.__dict__ and not result.model.run_eagerly  # lean.finish ran
+    assert result.model.optimizer is None
     assert result.history["loss"].iloc[-1] < result.history["loss"].iloc[0]
     monkeypatch.setattr(lean, "LEAN_ABOVE_WEIGHTS", 10**12)
     assert train(tiny_faceset, config).distribution["step"] == "keras"
