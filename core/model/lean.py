@@ -4,8 +4,9 @@ The paper preset at 300 px has 90.9 million weights, 90.9 million of them in one
 Dense layer after Flatten (710,432 inputs x 128 units, 364 MB in float32). Keras's own step
 holds, at its peak, that matrix, Adam's two moments of it, its whole gradient (another
 364 MB), and every activation of the batch at once (about 30 MB an image at 300 px, so about
-1 GB for a batch of 32); compiled with XLA it needs about 2 GB more while it compiles. Peak
-memory of one epoch on 10,000 images was 5.7 GB.
+1 GB for a batch of 32); compiled with XLA it needs about 2 GB more while it compiles (peak
+memory of one epoch on 10,000 images: 5,669 MiB by ``python -m bench.throughput --train``
+before this step existed; bench/results.json has today's).
 
 :func:`install` gives such a model a step that makes the same update (the same loss, Adam with
 Keras's formulas, the same batch) without ever holding the matrix's whole gradient or the
@@ -93,9 +94,7 @@ def finish(model: keras.Model) -> None:
     model.optimizer = None  # never used again (a run is scored and saved): Adam's moments go with it
     gc.collect()
     kernel = model.get_layer("dense").kernel
-    values = _tf(kernel).read_value()
-    kernel._initialize(values)  # Keras's own way to give a variable its TensorFlow variable
-    del values
+    kernel._initialize(_tf(kernel).read_value())  # Keras's own way to give a variable its TensorFlow one
 
 
 def _tf(variable: Any) -> tf.Variable:
@@ -117,7 +116,6 @@ class _LeanStep:
         self.trunk = keras.Model(first.input, model.get_layer("flatten").output, name="lean_trunk")
         self.dense, self.output = model.get_layer("dense"), model.get_layer("p_real")
         self.micro = micro_batch(model)
-        self.small = [v for v in model.trainable_variables if v is not self.dense.kernel]
         assert names.index("flatten") < names.index("dense") < names.index("p_real")
 
     def __call__(self, data: Any) -> dict[str, Any]:

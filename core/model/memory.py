@@ -97,19 +97,23 @@ def footprint(preset: str, *, image_size: int, augment: bool = False) -> Footpri
     return Footprint(weights, activations + units + 1)
 
 
+def _features(preset: str, *, image_size: int) -> int:
+    """Values the head of ``preset`` gives its hidden Dense layer per image (the Flatten output)."""
+    architecture = ARCHITECTURES[preset]
+    side, channels = image_size, 3
+    for filters in architecture.filters:
+        side = (side - (0 if architecture.padding == "same" else 2)) // 2
+        channels = filters
+    return side * side * channels if architecture.head == "flatten" else channels
+
+
 def hidden_weights(preset: str, *, image_size: int) -> int:
     """Weights of the hidden Dense layer of ``preset`` at ``image_size`` (its matrix, without the bias).
 
     >>> hidden_weights("paper", image_size=300)
     90935296
     """
-    architecture = ARCHITECTURES[preset]
-    side, channels = image_size, 3
-    for filters in architecture.filters:
-        side = (side - (0 if architecture.padding == "same" else 2)) // 2
-        channels = filters
-    features = side * side * channels if architecture.head == "flatten" else channels
-    return features * architecture.units
+    return _features(preset, image_size=image_size) * ARCHITECTURES[preset].units
 
 
 def lean(preset: str, *, image_size: int) -> bool:
@@ -117,23 +121,6 @@ def lean(preset: str, *, image_size: int) -> bool:
     architecture = ARCHITECTURES[preset]
     return (
         architecture.head == "flatten" and hidden_weights(preset, image_size=image_size) >= LEAN_ABOVE_WEIGHTS
-    )
-
-
-def _training_bytes_per_image(preset: str, *, image_size: int, augment: bool) -> int:
-    """What one more image in a training batch adds: every activation twice (Keras's step), or,
-    for the lean step, the Flatten output and its gradient (the rest is a bounded micro-batch)."""
-    if lean(preset, image_size=image_size):
-        return (
-            ACTIVATION_COPIES
-            * FLOAT_BYTES
-            * hidden_weights(preset, image_size=image_size)
-            // (ARCHITECTURES[preset].units)
-        )
-    return (
-        ACTIVATION_COPIES
-        * FLOAT_BYTES
-        * footprint(preset, image_size=image_size, augment=augment).activations
     )
 
 
@@ -159,10 +146,13 @@ def peak_bytes(preset: str, *, n_images: int, image_size: int, batch_size: int, 
     model = footprint(preset, image_size=image_size, augment=augment)
     data = n_images * image_size * image_size * 3 * DATA_BYTES_PER_VALUE
     validation = EVAL_BATCH * FLOAT_BYTES * model.activations
-    training = batch_size * _training_bytes_per_image(preset, image_size=image_size, augment=augment)
-    copies = WEIGHT_COPIES
-    if lean(preset, image_size=image_size):
-        copies, training = WEIGHT_COPIES - 1, training + MICRO_ACTIVATION_BYTES
+    if lean(preset, image_size=image_size):  # the Flatten output and its gradient, and a micro-batch
+        copies = WEIGHT_COPIES - 1
+        per_image = ACTIVATION_COPIES * FLOAT_BYTES * _features(preset, image_size=image_size)
+        training = batch_size * per_image + MICRO_ACTIVATION_BYTES
+    else:  # every activation, kept for the backward pass, and its gradient
+        copies = WEIGHT_COPIES
+        training = batch_size * ACTIVATION_COPIES * FLOAT_BYTES * model.activations
     return OVERHEAD_BYTES + data + FLOAT_BYTES * copies * model.weights + max(training, validation)
 
 
