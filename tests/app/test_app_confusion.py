@@ -59,7 +59,7 @@ def test_moving_threshold_changes_matrix_counts(at) -> None:
 
 def test_every_metric_has_value_interval_and_n(at, monkeypatch: pytest.MonkeyPatch) -> None:
     m = metrics.threshold_metrics(*_scores(use_trained_run(monkeypatch)), threshold=0.75)
-    table = at.main.dataframe[0].value.set_index("metric")
+    table = at.main.table[0].value.set_index("metric")
     assert list(table.columns) == ["value", "95% CI", "count", "n", "note"]
     for name in ["accuracy", "real faces flagged as fake", "fakes passed as real", "F1", "MCC", "ROC AUC"]:
         assert name in table.index

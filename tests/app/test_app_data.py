@@ -42,14 +42,16 @@ def test_demo_classes_groups_and_files(at) -> None:
     assert set(chart_with(at, "class")["count"]) == {300}
     groups = chart_with(at, "group")
     assert len(set(groups["group"])) == 5 and groups["count"].sum() == 600
-    files = next(d.value for d in at.main.dataframe if "format" in d.value.columns)
-    assert files.to_dict(orient="records")[0] | {"mean_kb": 0} == {
+    files = next(d.value for d in at.main.table if "format" in d.value.columns)
+    row = files.to_dict(orient="records")[0]
+    assert row | {"mean file size (kB)": 0} == {
         "size": "128x128",
         "format": "JPEG",
         "mode": "RGB",
         "images": 600,
-        "mean_kb": 0,
+        "mean file size (kB)": 0,
     }
+    assert row["mean file size (kB)"] > 0
     assert "No file was skipped." in [s.value for s in at.success]
 
 
@@ -196,7 +198,7 @@ def test_a_manifest_of_two_sources_shows_each_source_counts_and_sizes(at, tmp_pa
     _pick_folder(at, manifest)
     assert not at.exception, [e.value for e in at.exception]
     assert "Sources" in [h.value for h in at.header]
-    table = next(d.value for d in at.dataframe if "most_common_size" in d.value.columns)
+    table = next(d.value for d in at.table if "most common size" in d.value.columns)
     rows = table.set_index("source")
     assert rows.loc["studio", ["real", "fake", "images"]].tolist() == [6, 6, 12]
-    assert rows.loc["phone", ["real", "fake", "most_common_size"]].tolist() == [4, 4, "24x24"]
+    assert rows.loc["phone", ["real", "fake", "most common size"]].tolist() == [4, 4, "24x24"]
