@@ -27,12 +27,13 @@ whole batch's convolutions:
 
 The step runs eagerly (each operation in turn, so no two blocks' temporaries are alive at
 once). ``tests/model/test_lean.py`` checks it against Keras's step: the same weights after
-three steps. ``python -m bench.throughput --train`` measures the peak memory it gives.
+three steps. After ``fit``, :func:`finish` and :func:`fresh_matrix` leave a model to score and
+save, the optimizer's moments freed. ``python -m bench.throughput --train`` measures the peak
+memory it gives.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 from typing import Any
 
@@ -76,23 +77,44 @@ def micro_batch(model: keras.Model) -> int:
 def install(model: keras.Model) -> None:
     """Train a compiled ``model`` for which :func:`applies` with the step above (it runs eagerly)."""
     step = _LeanStep(model)
+    # Adam's two moments (each the matrix's size) now, while the memory that initialising the
+    # matrix took and gave back is still whole: made later, between smaller tensors, they can
+    # miss it and take 350 MB more (seen in one run of two, 2,670 MiB instead of 2,310).
+    model.optimizer.build(model.trainable_variables)
     model.train_step = step  # Keras's fit calls ``self.train_step``; the instance's comes first
     model.test_step = step.test_step
     model.run_eagerly = True
 
 
-def finish(model: keras.Model) -> None:
-    """After training with :func:`install`: Keras's own steps again, no optimizer (its two moments
-    are twice the matrix, and a run is only scored and saved), and the Dense matrix in a fresh
-    variable with the same values. Once a variable has been read or written a block of rows at a
-    time, TensorFlow copies it whole on every ordinary read (its "copy on read" mode, which nothing
-    turns off): scoring would copy 364 MB per batch."""
+def finish(model: keras.Model) -> keras.Model:
+    """After training with :func:`install`: the model to score and save, without the optimizer.
+
+    It is a new functional model over the same layers, with Keras's own steps. Adam's two moments
+    are twice the matrix (728 MB for the paper preset at 300 px) and a run is only scored and saved:
+    they go with the trained model once its caller drops it, and the callbacks of ``fit``, which
+    hold it too. Setting ``model.optimizer = None`` would not free them: Keras keeps the optimizer
+    in the model's compile config and TensorFlow in its checkpoint dependencies. Then call
+    :func:`fresh_matrix`. A model not trained by :func:`install` is returned as it is.
+
+    >>> model = lean.finish(model)  # doctest: +SKIP
+    >>> gc.collect(); lean.fresh_matrix(model)  # doctest: +SKIP
+    """
     if not isinstance(model.__dict__.get("train_step"), _LeanStep):
+        return model
+    del model.train_step, model.test_step  # the step holds the model (and so its optimizer)
+    return keras.Model(model.inputs, model.outputs, name=model.name)
+
+
+def fresh_matrix(model: keras.Model) -> None:
+    """Give the Dense matrix of a model :func:`applies` to a fresh variable with the same values.
+
+    Once a variable has been read or written a block of rows at a time, TensorFlow copies it whole
+    on every ordinary read (its "copy on read" mode, which nothing turns off): scoring would copy
+    364 MB per batch. Called once the optimizer's moments are gone (:func:`finish`), the copy made
+    here reuses their memory instead of adding to the process's.
+    """
+    if not applies(model):
         return
-    del model.train_step, model.test_step
-    model.run_eagerly = False
-    model.optimizer = None  # never used again (a run is scored and saved): Adam's moments go with it
-    gc.collect()
     kernel = model.get_layer("dense").kernel
     kernel._initialize(_tf(kernel).read_value())  # Keras's own way to give a variable its TensorFlow one
 

@@ -12,6 +12,7 @@ validation image; the run's validation scores are whole images, scored by the gr
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ import pandas as pd
 
 from core.data.faceset import FaceSet
 from core.data.split import split_strata, three_way_split
-from core.model.config import TrainConfig
+from core.model.config import MICRO_ACTIVATION_BYTES, TrainConfig
 
 # Seeding is process-global in Keras; building two models at once must not interleave.
 _SEED_LOCK = threading.Lock()
@@ -161,11 +162,14 @@ def _train_here(faceset, config, splits, on_epoch, on_batch, cancel, tensorboard
         shuffle=False,
     )
     seconds = time.perf_counter() - started
-    lean.finish(model)
-    scores = scores_at(predict_scores, model, faceset.images, val_idx)
-    test_scores = scores_at(predict_scores, model, faceset.images, test_idx)
     status: Status = "cancelled" if progress.cancelled else "finished"
     history = pd.DataFrame(progress.rows)
+    del progress, callbacks  # they hold the trained model: with it go the optimizer's moments (lean)
+    model = lean.finish(model)
+    gc.collect()
+    lean.fresh_matrix(model)
+    scores = scores_at(predict_scores, model, faceset.images, val_idx)
+    test_scores = scores_at(predict_scores, model, faceset.images, test_idx)
     from core.model.distributed import local_devices
 
     distribution = {"strategy": "none", "replicas": 1, "devices": local_devices(), "precision": _policy()}
@@ -279,17 +283,34 @@ def _train_distributed(faceset, config, splits, on_epoch, on_batch, cancel) -> T
     )
 
 
-#: Images read and scored at once by :func:`scores_at` (bounds memory for a set kept on disk).
+#: Images read and scored at once by :func:`scores_at` (bounds memory for a set kept on disk)...
 SCORING_CHUNK = 1024
+#: ...and fewer when they would take more bytes than this (242 images at 300 px, not 276 MB of them).
+SCORING_CHUNK_BYTES = 64 * 2**20
 
 
 def scores_at(score: Callable, model: object, images: Any, index: np.ndarray) -> np.ndarray:
-    """``score(model, images[chunk])`` over ``index``, :data:`SCORING_CHUNK` images at a time, joined."""
+    """``score(model, images[chunk])`` over ``index``, a chunk of at most :data:`SCORING_CHUNK` images
+    and :data:`SCORING_CHUNK_BYTES` at a time, joined."""
     index = np.asarray(index, dtype=int)
     if len(index) == 0:
         return np.zeros(0)
-    parts = [score(model, images[index[i : i + SCORING_CHUNK]]) for i in range(0, len(index), SCORING_CHUNK)]
+    chunk = scoring_chunk(images)
+    parts = [score(model, images[index[i : i + chunk]]) for i in range(0, len(index), chunk)]
     return np.concatenate(parts)
+
+
+def scoring_chunk(images: Any) -> int:
+    """Images per chunk of :func:`scores_at`: :data:`SCORING_CHUNK`, fewer for large images.
+
+    ``images`` with a 4-D ``shape`` (an array, :class:`~core.data.ondisk.DiskImages`) are sized by
+    it; images of their own sizes each (native resolution) are counted at :data:`SCORING_CHUNK`.
+    """
+    shape = getattr(images, "shape", ())
+    if len(shape) != 4:
+        return SCORING_CHUNK
+    per_image = int(np.prod(shape[1:])) * np.dtype(getattr(images, "dtype", np.uint8)).itemsize
+    return max(1, min(SCORING_CHUNK, SCORING_CHUNK_BYTES // max(per_image, 1)))
 
 
 def _direct_scores(model: object, images: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
@@ -384,14 +405,22 @@ def scoring_batch(model: object, *, largest: int = 256) -> int:
     :data:`SCORING_ACTIVATION_BYTES` (summed over every layer's output, so an over-estimate: at
     inference a layer's input is freed once its output is made). ``python -m bench.throughput``
     measures the peak memory this gives.
+
+    A model trained by the lean step (:mod:`core.model.lean`, a huge Dense layer) is scored within
+    that step's budget, :data:`~core.model.config.MICRO_ACTIVATION_BYTES`: its training is bounded
+    that way, and its scoring should not be what passes the bound.
     """
+    from core.model import lean
+
+    huge = hasattr(model, "get_layer") and lean.applies(model)  # type: ignore[arg-type]
+    budget = MICRO_ACTIVATION_BYTES if huge else SCORING_ACTIVATION_BYTES
     per_image = 0
     for layer in model.layers:  # type: ignore[attr-defined]
         shape = getattr(layer, "output", None) is not None and tuple(layer.output.shape[1:])
         if not shape or any(d is None for d in shape):
             return largest  # a shape known only at run time: no estimate
         per_image += int(np.prod(shape)) * 4
-    return max(1, min(largest, SCORING_ACTIVATION_BYTES // max(per_image, 1)))
+    return max(1, min(largest, budget // max(per_image, 1)))
 
 
 def _needs_grid(model: object, images: np.ndarray) -> bool:

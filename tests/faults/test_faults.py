@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from support.factories import StandInModel
 
 from core.cli import EXIT_INTERRUPTED, main
 from core.data.cache import cache_dir, cache_key, read_cache
@@ -37,8 +38,9 @@ _SAVE_AND_STALL = textwrap.dedent(
     from core.runs import store
 
     class HalfWrittenModel:
-        def save(self, path):
-            path.write_bytes(b"the first bytes of a model")
+        def save(self, path, zipped=True):
+            path.mkdir()
+            (path / "config.json").write_bytes(b"the first bytes of a model")
             Path(sys.argv[1]).write_text("saving")  # tell the test we are inside save_run
             time.sleep(600)
 
@@ -54,14 +56,9 @@ _SAVE_AND_STALL = textwrap.dedent(
 )
 
 
-class _StandInModel:
-    def save(self, path: Path) -> None:
-        path.write_bytes(b"not really a keras file")
-
-
 def _save(run_id: str) -> store.RunInfo:
     return store.save_run(
-        model=_StandInModel(),
+        model=StandInModel(),
         config={"preset": "fast", "status": "finished"},
         history=pd.DataFrame({"epoch": [1], "loss": [0.5]}),
         scores=pd.DataFrame({"path": ["real/a.png"], "label": [1], "score": [0.9]}),

@@ -48,10 +48,12 @@ def raises_metrics_error(message: str):
 
 
 class StandInModel:
-    """What store.save_run needs of a Keras model: ``.save(path)``."""
+    """What store.save_run needs of a Keras model: ``.save(folder, zipped=False)`` (core.model.saving)."""
 
-    def save(self, path: Path) -> None:
-        path.write_bytes(b"not a keras file")
+    def save(self, path: Path, *, zipped: bool = True) -> None:
+        assert not zipped, "runs are saved unzipped first, then archived from disk"
+        path.mkdir()
+        (path / "config.json").write_text("not a keras model", encoding="utf-8")
 
 
 def disk_full(*args: object, **kwargs: object) -> None:

@@ -14,15 +14,16 @@ from core.runs import store
 
 
 class _FakeModel:
-    """Stands in for a Keras model: runs only needs ``.save(path)``."""
+    """Stands in for a Keras model: runs only needs ``.save(folder, zipped=False)`` (core.model.saving)."""
 
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
 
-    def save(self, path):
+    def save(self, path, *, zipped=True):
         if self.fail:
             raise OSError("disk full")
-        path.write_bytes(b"not really a keras file")
+        path.mkdir()
+        (path / "config.json").write_bytes(b"not really a keras file")
 
 
 def _save(run_id=None, status="finished", model=None):
