@@ -38,10 +38,9 @@ RENDERED_JS = """(selector) => {
     && document.querySelector(selector) !== null;
 }"""
 EXCEPTION_SELECTOR = '[data-testid="stException"]'
-#: The matrix, drawn: a chart's canvas or SVG (the dashboard's heatmap), or a table, in the main area.
-MATRIX_SELECTOR = (
-    '[data-testid="stMain"] :is([data-testid="stVegaLiteChart"] :is(canvas, svg), [data-testid="stTable"])'
-)
+#: The matrix, drawn: a chart's canvas or SVG (the dashboard's heatmap) in the main area. Not any table:
+#: the page's table of metrics is drawn before the chart, and would be taken for the matrix.
+MATRIX_SELECTOR = '[data-testid="stMain"] [data-testid="stVegaLiteChart"] :is(canvas, svg)'
 #: Folders that may hold the pages: st.navigation's (this app's) and Streamlit's old multipage one.
 PAGE_FOLDERS = ("app_pages", "pages")
 

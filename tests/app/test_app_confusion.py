@@ -75,6 +75,12 @@ def test_every_metric_has_value_interval_and_n(at, monkeypatch: pytest.MonkeyPat
 
 
 def test_curves_and_histogram_drawn(at) -> None:
+    tabs = [tab.label for tab in at.main.tabs]
+    # A tab each: a new visitor's browser draws one of the three charts at first sight.
+    assert tabs == ["Scores by class", "ROC curve", "Precision-recall curve"]
+    for tab, words in zip(at.main.tabs, ["Scores per actual class", "AUC", "Average precision"], strict=True):
+        assert len(tab.get("vega_lite_chart")) == 1, tab.label
+        assert words in tab.caption[0].value, tab.label
     assert len(chart_with(at, "fpr")) > 1
     assert len(chart_with(at, "recall")) > 1
     assert set(chart_with(at, "score")["class"]) <= {"real", "fake"}
