@@ -42,6 +42,7 @@ import tensorflow as tf
 from keras import layers
 
 from core.model.config import LEAN_ABOVE_WEIGHTS, MICRO_ACTIVATION_BYTES
+from core.model.saving import without_optimizer
 
 #: Rows of the Dense matrix whose gradient and Adam update are made at once: 16,384 rows x 128
 #: units is 8 MiB a block (and a few temporaries of that size), against 364 MB for the whole.
@@ -102,7 +103,7 @@ def finish(model: keras.Model) -> keras.Model:
     if not isinstance(model.__dict__.get("train_step"), _LeanStep):
         return model
     del model.train_step, model.test_step  # the step holds the model (and so its optimizer)
-    return keras.Model(model.inputs, model.outputs, name=model.name)
+    return without_optimizer(model)
 
 
 def fresh_matrix(model: keras.Model) -> None:

@@ -14,8 +14,9 @@ matrix is 364 MB, that was the largest step of a whole training run: 650-700 MB 
 2. Each stand-in is replaced by the matrix, written :data:`BLOCK_ROWS` rows at a time.
 3. The files go into the archive from disk, uncompressed like Keras's own.
 
-The result loads with ``keras.models.load_model`` like any ``.keras`` file; its weights file has
-Keras's own layout (:func:`h5_layout`, which the tests compare).
+The model is written without its optimizer (:func:`without_optimizer`). The result loads with
+``keras.models.load_model`` like any ``.keras`` file; its weights file has Keras's own layout
+(``tests/model/test_saving.py`` compares them).
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ WEIGHTS_FILE = "model.weights.h5"
 
 
 def save_keras(model: Any, path: Path, *, scratch: Path) -> None:
-    """Write ``model`` as a ``.keras`` file at ``path``; ``scratch`` (a new folder on the same disk)
-    holds the unzipped model meanwhile and is removed afterwards."""
+    """Write ``model`` (:func:`without_optimizer`) as a ``.keras`` file at ``path``; ``scratch`` (a new
+    folder on the same disk) holds the unzipped model meanwhile and is removed afterwards."""
+    model = without_optimizer(model)
     try:
         large = _large_dense_layers(model)
         with _stand_ins(large):
@@ -51,18 +53,19 @@ def save_keras(model: Any, path: Path, *, scratch: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def h5_layout(path: Path) -> dict[str, Any]:
-    """Every group and dataset of an HDF5 weights file: name -> (shape, dtype) or the group's attributes."""
-    import h5py
+def without_optimizer(model: Any) -> Any:
+    """The same layers as a model with no optimizer (``model`` itself when it has none).
 
-    layout: dict[str, Any] = {}
-    with h5py.File(path, "r") as h5:
-        h5.visititems(
-            lambda name, item: layout.__setitem__(
-                name, (item.shape, str(item.dtype)) if isinstance(item, h5py.Dataset) else dict(item.attrs)
-            )
-        )
-    return layout
+    A run is loaded for scoring only (``compile=False``): Adam's two moments would be dead weight,
+    twice the model's size on disk, and converting them to write them would take that much memory
+    again at the end of training (1.5 GB for the paper preset at 300 px). Dropping the trained model
+    for this one also frees them (:func:`core.model.lean.finish`).
+    """
+    if getattr(model, "optimizer", None) is None or not getattr(model, "inputs", None):
+        return model
+    import keras
+
+    return keras.Model(model.inputs, model.outputs, name=model.name)
 
 
 def _large_dense_layers(model: Any) -> list[Any]:

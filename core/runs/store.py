@@ -180,7 +180,7 @@ def save_run(
         staging.mkdir()
         from core.model.saving import save_keras
 
-        save_keras(_without_optimizer(model), staging / "model.keras", scratch=staging / ".model")
+        save_keras(model, staging / "model.keras", scratch=staging / ".model")
         _write_json(staging / "config.json", {"run_id": run_id, **config})
         _write_json(staging / "history.json", history.to_dict(orient="records"))
         write_scores(scores, staging / "scores.csv")
@@ -379,21 +379,6 @@ def read_scores(file: Path, *, score_columns: tuple[str, ...]) -> pd.DataFrame:
     for column in score_columns:
         scores[column] = scores[column].astype(float)
     return scores
-
-
-def _without_optimizer(model: Any) -> Any:
-    """The same layers as a model with no optimizer, so that saving writes the weights alone.
-
-    A run is loaded for scoring only (``compile=False``): Adam's two moments would be dead weight,
-    twice the model's size on disk, and converting them to write them would take that much memory
-    again at the end of training (1.5 GB for the paper preset at 300 px). Keras writes the model
-    through :func:`core.model.saving.save_keras`, in bounded memory.
-    """
-    if getattr(model, "optimizer", None) is None or not getattr(model, "inputs", None):
-        return model
-    import keras
-
-    return keras.Model(model.inputs, model.outputs, name=model.name)
 
 
 def load_model(run_id: str) -> Any:
