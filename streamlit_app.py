@@ -10,7 +10,7 @@ by a copied link (``/confusion?run=...``) would get the page file alone, without
 import streamlit as st
 
 import ui
-from ui import presenter, warmup
+from ui import presenter, tables, warmup
 from ui.navigation import all_pages
 
 #: Served by this server: a Material icon or an emoji would make the browser fetch it from a CDN.
@@ -23,6 +23,7 @@ def run() -> None:
     st.set_page_config(page_title="Unmask", page_icon=FAVICON, layout="wide", initial_sidebar_state=sidebar)
     page = st.navigation(all_pages())
     ui.sidebar()
+    tables.style()
     presenter.apply()
     page.run()
     warmup.start_once()  # after the first page is drawn: the imports the next pages need

@@ -11,7 +11,7 @@ from core.data import imagestats
 from core.errors import UnmaskError
 from core.evaluation import charts
 from core.evaluation.metrics import ThresholdMetrics
-from core.evaluation.report import metric_rows
+from core.evaluation.report import NO_INTERVAL, metric_rows
 from core.labels import CLASS_NAMES, FAKE, REAL
 from core.runs.store import Run
 
@@ -26,6 +26,9 @@ DEFAULT_CELL = "real flagged as fake"
 CELL, CLICK = "confusion_cell", "confusion_click"
 #: Images shown from one cell.
 SHOWN = 24
+#: The curves' tabs, and their key (also the link's query parameter: ``?curve=ROC+curve``).
+CURVE_TABS = ["Scores by class", "ROC curve", "Precision-recall curve"]
+CURVE = "curve"
 
 
 def page() -> None:
@@ -73,33 +76,44 @@ def _calls(m: ThresholdMetrics) -> None:
         "Rows are the actual class, columns the call; shares are of the row."
     )
     right.subheader("Every metric")
-    # A plain table: st.dataframe's grid costs about 0.4 s to load in a new browser session.
-    right.table(metric_rows(m), hide_index=True)
+    rows = metric_rows(m)
+    scores = rows["note"] == NO_INTERVAL  # said once below the table, not on five rows
+    rows.loc[scores, "note"] = ""
+    ui.table(rows if rows["note"].astype(bool).any() else rows.drop(columns="note"), where=right)
+    if scores.any():
+        right.caption(
+            f"{', '.join(rows.loc[scores, 'metric'])}: not simple shares, so no closed-form interval (—)."
+        )
 
 
 def _curves(run: Run, m: ThresholdMetrics) -> None:
-    """The scores' histogram, ROC and precision-recall curves, a tab each: only the chosen tab's chart
-    is drawn, so a new visitor's browser draws one chart here, not three (about 0.15 s each)."""
+    """The scores' histogram, ROC and precision-recall curves, a tab each. Only the chosen tab's chart
+    is made and sent (choosing another reruns the page), so a new visitor's browser draws one chart here,
+    not three; the chosen tab is kept in the link (``?curve=ROC+curve``)."""
     st.subheader("Across all thresholds")
-    scores_tab, roc_tab, pr_tab = st.tabs(["Scores by class", "ROC curve", "Precision-recall curve"])
-    labels, scores = run.scores["label"], run.scores["score"]
-    ui.chart(charts.score_histogram(labels, scores, threshold=m.threshold), where=scores_tab)
-    scores_tab.caption(
-        f"Scores per actual class ({m.n_real} real, {m.n_fake} fake); the dashed line is the threshold."
-    )
+    scores_tab, roc_tab, pr_tab = st.tabs(CURVE_TABS, key=CURVE, on_change="rerun", bind="query-params")
+    if scores_tab.open:
+        labels, scores = run.scores["label"], run.scores["score"]
+        ui.chart(charts.score_histogram(labels, scores, threshold=m.threshold), where=scores_tab)
+        scores_tab.caption(
+            f"Scores per actual class ({m.n_real} real, {m.n_fake} fake); the dashed line is the threshold."
+        )
+        return
     try:
         roc, pr = ui.curve_points(run.run_id)
     except UnmaskError as exc:
-        roc_tab.info(str(exc))
-        pr_tab.info(str(exc))
+        (roc_tab if roc_tab.open else pr_tab).info(str(exc))
         return
-    current = (m.passed_real_rate.rate, m.recall)
-    ui.chart(charts.roc_chart(roc, current=current), where=roc_tab)
-    roc_tab.caption(f"ROC curve; the red point is the current threshold. AUC {m.roc_auc:.3f}, n = {m.n}.")
-    ui.chart(charts.pr_chart(pr, current=(m.recall, m.precision)), where=pr_tab)
-    pr_tab.caption(
-        f"Precision-recall curve (real is positive). Average precision {m.average_precision:.3f}, n = {m.n}."
-    )
+    if roc_tab.open:
+        current = (m.passed_real_rate.rate, m.recall)
+        ui.chart(charts.roc_chart(roc, current=current), where=roc_tab)
+        roc_tab.caption(f"ROC curve; the red point is the current threshold. AUC {m.roc_auc:.3f}, n = {m.n}.")
+    if pr_tab.open:
+        ui.chart(charts.pr_chart(pr, current=(m.recall, m.precision)), where=pr_tab)
+        pr_tab.caption(
+            f"Precision-recall curve (real is positive). Average precision {m.average_precision:.3f}, "
+            f"n = {m.n}."
+        )
 
 
 def _follow_click() -> str:

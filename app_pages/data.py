@@ -1,7 +1,5 @@
 """Data: what is in the data set in use, and whether anything looks off."""
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
@@ -19,6 +17,11 @@ HEADINGS = {
     "sizes": "distinct sizes",
     "mean_kb": "mean file size (kB)",
 }
+#: The page's sections, a tab each, and their key (also the link's query parameter: ``?section=Images``).
+SECTIONS = ["Classes and groups", "Images", "Files", "Average image and spectrum", "Leakage"]
+SECTION = "section"
+#: File sizes to a tenth of a kB.
+FORMATS = {HEADINGS["mean_kb"]: ".1f"}
 
 
 def page() -> None:
@@ -34,18 +37,33 @@ def page() -> None:
     st.caption(
         f"**{faces.name}**: {len(faces)} images read from `{faces.root}` (layout: {faces.layout}).{demo_note}"
     )
-    _classes(faces)
-    _sources(faces)
-    _groups(faces)
-    st.header("Images")
-    ui.image_grid(faces, size)
-    _files(faces)
-    _mean_and_spectrum(folder, size)
-    _leakage(folder, size)
+    if faces.skipped:
+        st.warning(f"{len(faces.skipped)} file(s) were skipped and are not used: the Files tab says why.")
+    # Only the chosen section is made and sent (choosing another reruns the page); it is kept in the link.
+    overview, images, files, average, leakage = st.tabs(
+        SECTIONS, key=SECTION, on_change="rerun", bind="query-params"
+    )
+    if overview.open:
+        with overview:
+            _classes(faces)
+            _sources(faces)
+            _groups(faces)
+    if images.open:
+        with images:
+            ui.image_grid(faces, size)
+    if files.open:
+        with files:
+            _files(faces)
+    if average.open:
+        with average:
+            _mean_and_spectrum(folder, size)
+    if leakage.open:
+        with leakage:
+            _leakage(folder, size)
 
 
 def _classes(faces: FaceSet) -> None:
-    st.header("Classes")
+    st.subheader("Classes")
     left, right = st.columns([1, 2])
     balance = pd.DataFrame(
         {"class": [CLASS_NAMES[REAL], CLASS_NAMES[FAKE]], "count": [faces.n_real, faces.n_fake]}
@@ -62,17 +80,17 @@ def _classes(faces: FaceSet) -> None:
 def _sources(faces: FaceSet) -> None:
     if "source" not in faces.groups:
         return
-    st.header("Sources")
+    st.subheader("Sources")
     st.caption(
         "Each source has its own sizes, framing and JPEG history: a model can learn to tell the "
         "sources apart instead of real from fake. Counts are images read; sizes as the files are on disk."
     )
     summary = imagestats.source_summary(faces.labels, faces.groups["source"], faces.info)
-    st.table(_readable(summary), hide_index=True)
+    ui.table(summary.rename(columns=HEADINGS), formats=FORMATS)
 
 
 def _groups(faces: FaceSet) -> None:
-    st.header("Groups")
+    st.subheader("Groups")
     if not faces.attributes:
         st.info("This data set carries no group attributes (race, gender, age band, skin tone).")
     else:
@@ -80,12 +98,16 @@ def _groups(faces: FaceSet) -> None:
         for tab, attribute in zip(tabs, faces.attributes, strict=True):
             counts = count_by_group(faces.labels, faces.groups[attribute])
             ui.chart(charts.group_counts(counts).properties(title=attribute), where=tab)
-            tab.table(counts.pivot(index="group", columns="class", values="count").fillna(0).astype(int))
+            by_class = counts.pivot(index="group", columns="class", values="count").fillna(0).astype(int)
+            ui.table(by_class, where=tab, index=True)
 
 
 def _files(faces: FaceSet) -> None:
-    st.header("Files")
-    st.table(_readable(imagestats.file_summary(faces.info)), hide_index=True)
+    st.caption(
+        "The images by size, format and colour mode, as the files are on disk. Real and fake images that "
+        "differ here let a model tell them apart without looking at the face."
+    )
+    ui.table(imagestats.file_summary(faces.info).rename(columns=HEADINGS), formats=FORMATS)
     if faces.skipped:
         st.warning(f"{len(faces.skipped)} file(s) were skipped and are not used:")
         st.dataframe(
@@ -96,17 +118,7 @@ def _files(faces: FaceSet) -> None:
         st.success("No file was skipped.")
 
 
-def _readable(table: pd.DataFrame) -> Any:
-    """``table`` with readable headings and file sizes shown to a tenth of a kB (a pandas Styler).
-
-    Plain tables (``st.table``), not ``st.dataframe``'s grid: the grid's code costs about 0.4 s to
-    load in a new browser session, and these tables are a few rows long.
-    """
-    return table.rename(columns=HEADINGS).style.format({HEADINGS["mean_kb"]: "{:.1f}"})
-
-
 def _mean_and_spectrum(folder: str, size: int) -> None:
-    st.header("The average image and its spectrum")
     st.markdown(
         "The mean image shows what all faces of a class share (position, framing, colour). The mean "
         "log-power spectrum shows fine texture: the centre is coarse detail, the edges the finest. "
@@ -129,8 +141,10 @@ def _mean_and_spectrum(folder: str, size: int) -> None:
 
 @st.fragment  # a new share or seed reruns this part alone
 def _leakage(folder: str, size: int) -> None:
-    st.header("Training / validation leakage")
-    st.markdown("The same file on both sides of the split would make validation look better than it is.")
+    st.markdown(
+        "The same file on both sides of the training / validation split would make validation look "
+        "better than it is."
+    )
     left, right = st.columns(2)
     val_fraction = left.number_input("Validation share", min_value=0.05, max_value=0.9, value=0.25, step=0.05)
     split_seed = right.number_input("Split seed", min_value=0, max_value=2**31 - 1, value=0, step=1)

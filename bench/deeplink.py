@@ -95,14 +95,14 @@ def deep_links(
 def data_filter_seconds(browser: Any, base: str, *, changes: int = 6) -> dict[str, Any]:
     """Seconds from a new Class filter on the Data page to the grid showing that class (median, max).
 
-    One session opens ``/data`` (the demo set), then switches the image grid's Class filter
-    between fake and real ``changes`` times; each change is timed until the grid's first
-    caption names the new class.
+    One session opens ``/data?section=Images`` (the demo set's image grid), then switches the
+    grid's Class filter between fake and real ``changes`` times; each change is timed until the
+    grid's first caption names the new class.
     """
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         page = context.new_page()
-        page.goto(f"{base}/data")
+        page.goto(f"{base}/data?section=Images")
         page.wait_for_function(SHOWN_JS, arg=MAIN_HEADING, polling="raf")
         times = []
         for i in range(changes):

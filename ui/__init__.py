@@ -66,6 +66,7 @@ from ui.state import (
     show_job_message,
     threshold,
 )
+from ui.tables import table
 from ui.train_form import training_form
 from ui.widgets import (
     cost_threshold_chooser,
@@ -78,6 +79,7 @@ from ui.widgets import (
 )
 
 __all__ = [
+    "table",
     "image_grid",
     "training_form",
     "headline_metrics",

@@ -26,6 +26,7 @@ CSS = """
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.2rem; }
 [data-testid="stImageCaption"], [data-testid="stImageCaption"] * { font-size: 0.875rem !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] table { font-size: 1.1rem; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.25rem !important; }
 [data-testid="stMain"] h1 { font-size: 2.6rem; }

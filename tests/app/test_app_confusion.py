@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from support.app import app, chart_with, switch_page, texts, use_trained_run
+from support.app import app, chart_with, markdown_tables, switch_page, texts, use_trained_run
 
 import ui
 from core.evaluation import metrics, thresholds
-from core.evaluation.report import ci_text
+from core.evaluation.report import NO_INTERVAL, ci_text
 from core.runs import store
 from ui.state import _THRESHOLD_WIDGET as THRESHOLD_WIDGET
 
@@ -59,7 +59,7 @@ def test_moving_threshold_changes_matrix_counts(at) -> None:
 
 def test_every_metric_has_value_interval_and_n(at, monkeypatch: pytest.MonkeyPatch) -> None:
     m = metrics.threshold_metrics(*_scores(use_trained_run(monkeypatch)), threshold=0.75)
-    table = at.main.table[0].value.set_index("metric")
+    table = markdown_tables(at.main)[0].set_index("metric")
     assert list(table.columns) == ["value", "95% CI", "count", "n", "note"]
     for name in ["accuracy", "real faces flagged as fake", "fakes passed as real", "F1", "MCC", "ROC AUC"]:
         assert name in table.index
@@ -74,18 +74,30 @@ def test_every_metric_has_value_interval_and_n(at, monkeypatch: pytest.MonkeyPat
     assert (flagged["count"], flagged["n"]) == (f"{m.fn}/{m.n_real}", m.n_real)
 
 
-def test_curves_and_histogram_drawn(at) -> None:
-    tabs = [tab.label for tab in at.main.tabs]
-    # A tab each: a new visitor's browser draws one of the three charts at first sight.
-    assert tabs == ["Scores by class", "ROC curve", "Precision-recall curve"]
-    for tab, words in zip(at.main.tabs, ["Scores per actual class", "AUC", "Average precision"], strict=True):
-        assert len(tab.get("vega_lite_chart")) == 1, tab.label
-        assert words in tab.caption[0].value, tab.label
-    assert len(chart_with(at, "fpr")) > 1
-    assert len(chart_with(at, "recall")) > 1
+def test_curves_and_histogram_drawn_one_tab_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the chosen tab's chart is made: a new visitor's browser draws one of the three at first sight.
+    The choice is in the link (``?curve=ROC+curve``), so a copied link opens the same curve."""
+    use_trained_run(monkeypatch)
+    expected = {"Scores by class": ("score", "Scores per actual class"), "ROC curve": ("fpr", "AUC")}
+    expected["Precision-recall curve"] = ("recall", "Average precision")
+    for chosen, (column, words) in expected.items():
+        at = app("confusion", curve=chosen)
+        tabs = {tab.label: tab for tab in at.main.tabs}
+        assert list(tabs) == ["Scores by class", "ROC curve", "Precision-recall curve"]
+        assert len(tabs[chosen].get("vega_lite_chart")) == 1, chosen
+        assert words in tabs[chosen].caption[0].value, chosen
+        assert all(len(tab.get("vega_lite_chart")) == 0 for label, tab in tabs.items() if label != chosen)
+        assert len(chart_with(at, column)) > 1
+    at = app("confusion")
+    assert len(at.main.tabs[0].get("vega_lite_chart")) == 1  # no choice in the link: the histogram
     assert set(chart_with(at, "score")["class"]) <= {"real", "fake"}
-    captions = texts(at)
-    assert "ROC curve; the red point is the current threshold" in captions
+
+
+def test_metrics_without_an_interval_are_named_once_below_the_table(at) -> None:
+    table = markdown_tables(at.main)[0].set_index("metric")
+    assert NO_INTERVAL not in table["note"].tolist()
+    named = "F1, balanced accuracy, ROC AUC, average precision, equal error rate: not simple shares"
+    assert named in texts(at)
 
 
 def test_suggest_threshold_moves_the_shared_threshold(at, monkeypatch: pytest.MonkeyPatch) -> None:

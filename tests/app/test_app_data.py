@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support.app import app, chart_with, data_dir, texts, use_no_runs
+from support.app import app, chart_with, data_dir, markdown_tables, texts, use_no_runs
 
 import ui
 from core.data import download
@@ -29,12 +29,19 @@ def at(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     return app("data")
 
 
+@pytest.fixture
+def section(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """The Data page opened on one of its sections (a tab), as a link with ``?section=...`` does."""
+    use_no_runs(monkeypatch, tmp_path / "models")
+    return lambda name: app("data", section=name)
+
+
 def _pick_folder(at, path: Path | str) -> None:
     at.sidebar.radio(key="data_source").set_value("folder").run()
     at.sidebar.text_input(key="data_folder_path").set_value(str(path)).run()
 
 
-def test_demo_classes_groups_and_files(at) -> None:
+def test_demo_classes_and_groups(at) -> None:
     assert at.title[0].value == "Data"
     shown = texts(at)
     assert "300 real · 300 fake · n = 600" in shown
@@ -42,7 +49,29 @@ def test_demo_classes_groups_and_files(at) -> None:
     assert set(chart_with(at, "class")["count"]) == {300}
     groups = chart_with(at, "group")
     assert len(set(groups["group"])) == 5 and groups["count"].sum() == 600
-    files = next(d.value for d in at.main.table if "format" in d.value.columns)
+    [by_class] = markdown_tables(at.main)
+    assert by_class["group"].tolist() == sorted(set(groups["group"]))
+    assert (by_class["fake"] + by_class["real"]).sum() == 600
+
+
+def test_sections_are_tabs_and_only_the_chosen_one_is_made(at, section) -> None:
+    sections = [t.label for t in at.main.tabs if t.label != "skin_tone"]  # not the Groups' own tabs
+    assert sections == [
+        "Classes and groups",
+        "Images",
+        "Files",
+        "Average image and spectrum",
+        "Leakage",
+    ]
+    assert len(at.main.image) == 0 and len(at.main.number_input) == 0  # no grid, no leakage check yet
+    files = section("Files")
+    assert len(files.main.get("vega_lite_chart")) == 0 and len(files.main.image) == 0
+    assert section("no such section").main.get("vega_lite_chart")  # an unknown name: the first section
+
+
+def test_demo_files(section) -> None:
+    at = section("Files")
+    [files] = markdown_tables(at.main)
     row = files.to_dict(orient="records")[0]
     assert row | {"mean file size (kB)": 0} == {
         "size": "128x128",
@@ -55,7 +84,8 @@ def test_demo_classes_groups_and_files(at) -> None:
     assert "No file was skipped." in [s.value for s in at.success]
 
 
-def test_grid_shows_24_thumbnails_and_filters_by_class(at) -> None:
+def test_grid_shows_24_thumbnails_and_filters_by_class(section) -> None:
+    at = section("Images")
     grid = at.main.image[0]
     assert len(grid.value) == 24
     at.main.selectbox[0].set_value(0).run()  # class: fake
@@ -63,7 +93,8 @@ def test_grid_shows_24_thumbnails_and_filters_by_class(at) -> None:
     assert len(captions) == 24 and all(c.startswith("fake · fake/") for c in captions)
 
 
-def test_grid_filters_by_group_and_seed(at) -> None:
+def test_grid_filters_by_group_and_seed(section) -> None:
+    at = section("Images")
     at.main.selectbox[1].set_value("skin_tone").run()
     tone = at.main.selectbox[2].options[1]
     at.main.selectbox[2].set_value(tone).run()
@@ -73,8 +104,9 @@ def test_grid_filters_by_group_and_seed(at) -> None:
     assert at.main.image[0].captions != first
 
 
-def test_mean_image_and_spectrum_per_class_with_n(at) -> None:
-    captions = [c for image in at.main.image[1:] for c in image.captions]
+def test_mean_image_and_spectrum_per_class_with_n(section) -> None:
+    at = section("Average image and spectrum")
+    captions = [c for image in at.main.image for c in image.captions]
     assert captions == [
         "mean real image (n=300)",
         "mean real log-power spectrum (n=300)",
@@ -83,15 +115,17 @@ def test_mean_image_and_spectrum_per_class_with_n(at) -> None:
     ]
 
 
-def test_leakage_report(at) -> None:
+def test_leakage_report(section) -> None:
+    at = section("Leakage")
     shown = texts(at)
     assert "450 training and 150 validation images, stratified by class." in shown
     assert "No identical image is on both sides" in shown
-    at.main.number_input[1].set_value(0.5).run()
+    at.main.number_input[0].set_value(0.5).run()
     assert "300 training and 300 validation images, stratified by class." in texts(at)
 
 
-def test_image_size_choice_changes_what_is_decoded(at) -> None:
+def test_image_size_choice_changes_what_is_decoded(section) -> None:
+    at = section("Images")
     at.button_group(key="data_size").set_value(32).run()
     assert "at 32 px as the model would see them" in texts(at)
 
@@ -106,17 +140,21 @@ def test_nonexistent_folder_says_so(at, tmp_path: Path) -> None:
     assert not at.exception
 
 
-def test_folder_with_a_broken_file_lists_it_as_skipped(at, tmp_path: Path) -> None:
+def test_folder_with_a_broken_file_lists_it_as_skipped(section, tmp_path: Path) -> None:
     demo = data_dir() / "demo"
     for label in ("real", "fake"):
         (tmp_path / "mine" / label).mkdir(parents=True)
         for i in range(3):
             shutil.copy(demo / label / f"{label}_{i}.jpg", tmp_path / "mine" / label)
     (tmp_path / "mine" / "real" / "broken.jpg").write_bytes(b"not a jpeg at all")
+    at = section("Files")
     _pick_folder(at, tmp_path / "mine")
     assert "Using **mine**" in texts(at)
-    assert "3 real · 3 fake · n = 6" in texts(at)
-    assert "1 file(s) were skipped and are not used:" in [w.value for w in at.warning]
+    assert "6 images read from" in texts(at)
+    warnings = [w.value for w in at.warning]
+    # said above the tabs, whichever is open, and in full on the Files tab
+    assert "1 file(s) were skipped and are not used: the Files tab says why." in warnings
+    assert "1 file(s) were skipped and are not used:" in warnings
     skipped = next(d.value for d in at.main.dataframe if "reason" in d.value.columns)
     assert list(skipped["file"]) == ["real/broken.jpg"]
     assert skipped["reason"][0] == IMAGE_NOT_AN_IMAGE.format(name="broken.jpg")
@@ -197,8 +235,8 @@ def test_a_manifest_of_two_sources_shows_each_source_counts_and_sizes(at, tmp_pa
     manifest.write_text("folder,source\nalpha,studio\nbeta,phone\n", encoding="utf-8")
     _pick_folder(at, manifest)
     assert not at.exception, [e.value for e in at.exception]
-    assert "Sources" in [h.value for h in at.header]
-    table = next(d.value for d in at.table if "most common size" in d.value.columns)
+    assert "Sources" in [h.value for h in at.subheader]
+    table = next(t for t in markdown_tables(at.main) if "most common size" in t.columns)
     rows = table.set_index("source")
     assert rows.loc["studio", ["real", "fake", "images"]].tolist() == [6, 6, 12]
     assert rows.loc["phone", ["real", "fake", "most common size"]].tolist() == [4, 4, "24x24"]

@@ -142,9 +142,14 @@ def test_every_page_opens_from_the_sidebar_on_a_fresh_machine(page: Page, server
             images = page.get_by_test_id("stMetric").filter(has_text="Images")
             expect(images.get_by_test_id("stMetricValue")).to_have_text("600")
             expect(page.get_by_text("300 real · 300 fake · n = 600")).to_be_visible()
+            expect(page.get_by_text("24 images drawn at random (seed 0)")).to_have_count(0)  # another tab
+            page.get_by_role("tab", name="Images").click()  # made when chosen, and kept in the link
             expect(page.get_by_text("24 images drawn at random (seed 0)")).to_be_visible()
             assert_images_loaded(page, '[data-testid="stImage"]', 24)
+            expect(page).to_have_url(re.compile(r"section=Images"))
+            page.get_by_role("tab", name="Files").click()
             expect(page.get_by_text("No file was skipped.")).to_be_visible()
+            expect(page.get_by_test_id("stMain").locator("table")).to_contain_text("128x128")
         elif title == "Train":
             expect(page.get_by_role("button", name="Start training")).to_be_visible()
             expect(page.get_by_text("No run yet: start one above.")).to_be_visible()
@@ -260,12 +265,23 @@ def test_confusion_threshold_changes_counts_and_url_restores_it(
     expect(page).to_have_url(re.compile(r"threshold=0\.99(&|$)"))
     screenshot(page, "confusion")
 
+    roc = page.get_by_role("tab", name="ROC curve")
+    roc.scroll_into_view_if_needed()
+    roc.click()  # the chosen curve is made then, and kept in the link
+    expect(
+        page.get_by_text(re.compile(r"^ROC curve; the red point is the current threshold"))
+    ).to_be_visible()
+    expect(page.get_by_role("tabpanel").get_by_test_id("stVegaLiteChart")).to_have_count(1)
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r"curve=ROC\+curve"))
+
     copied = page.url
     page.reload()  # a new session that knows only the URL
     expect(page.get_by_role("heading", name="Confusion matrix and metrics")).to_be_visible(timeout=SLOW_MS)
     wait_idle(page)
     expect(thumb_value).to_have_text("0.990")
     expect(page.get_by_text(counts_sentence(scores, 0.99))).to_be_visible()
+    expect(page.get_by_role("tab", name="ROC curve", selected=True)).to_be_visible()
     assert page.url == copied
     assert_no_crash(page)
 

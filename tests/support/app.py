@@ -11,10 +11,12 @@ models folder of their own.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -119,6 +121,31 @@ def texts(at: AppTest) -> str:
     parts += [e.value for kind in ("error", "warning", "info", "success") for e in getattr(at, kind)]
     parts += [f"{m.label}: {m.value}" for m in at.metric]
     return "\n".join(str(p) for p in parts)
+
+
+#: A backslash before ASCII punctuation (how ui.tables escapes a cell), and a cell border not escaped.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_BORDER = re.compile(r"(?<!\\)\|")
+_RULE = re.compile(r"\|(:?-+:?\|)+")
+
+
+def markdown_tables(at: AppTest | object) -> list[pd.DataFrame]:
+    """The Markdown tables (ui.table) under ``at`` (an AppTest, its ``main``, a tab), read back into frames.
+
+    Cells are unescaped; a column whose every cell reads as a number becomes numeric.
+    """
+    frames = []
+    for element in at.markdown:
+        lines = str(element.value).splitlines()
+        if len(lines) < 2 or not lines[0].startswith("| ") or not _RULE.fullmatch(lines[1]):
+            continue
+        rows = [[_ESCAPED.sub(r"\1", c.strip()) for c in _BORDER.split(line)[1:-1]] for line in lines]
+        frame = pd.DataFrame(rows[2:], columns=rows[0])
+        for column in frame.columns:
+            with contextlib.suppress(ValueError, TypeError):
+                frame[column] = pd.to_numeric(frame[column])
+        frames.append(frame)
+    return frames
 
 
 def chart_frames(at: AppTest) -> list[pd.DataFrame]:
