@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from core.labels import REAL
 
@@ -58,6 +57,8 @@ def _jpeg(pixels: np.ndarray, *, quality: int, subsampling: int) -> bytes:
 
 
 def _photograph(face: dict[str, Any], size: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy import ndimage  # here, not at import: 0.2 s that a page drawing no face need not pay
+
     img = _render(face, size)
     blur = rng.uniform(0.35, 0.8)
     img = ndimage.gaussian_filter(img, sigma=(blur, blur, 0)) * (1 + rng.normal(0, 0.02, 3))
@@ -80,6 +81,8 @@ def _generate(face: dict[str, Any], size: int, rng: np.random.Generator) -> np.n
 
 def _upsample(low: np.ndarray) -> np.ndarray:
     """Transposed convolution, stride 2: pixels on every other row and column, zeros between."""
+    from scipy import ndimage
+
     size = 2 * low.shape[0]
     low = np.pad(low, ((1, 1), (1, 1), (0, 0)), mode="edge")
     sparse = np.zeros((2 * low.shape[0], 2 * low.shape[1], 3))

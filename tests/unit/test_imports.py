@@ -59,6 +59,13 @@ def test_metrics_modules_import_scikit_learn_and_scipy_stats_on_first_use():
     assert _run(code).split() == ["False", "False"]
 
 
+def test_light_modules_and_the_ui_import_no_scipy():
+    """SciPy (0.2-0.3 s of imports) is loaded where it is used: the demo faces' filters, the intervals."""
+    loaded = "any(m.startswith('scipy') for m in sys.modules)"
+    code = f"import sys, ui, {', '.join(light_modules())}; print({loaded})"
+    assert _run(code).split()[-1] == "False"
+
+
 @pytest.mark.slow
 def test_model_modules_import_tensorflow_but_never_streamlit():
     """The check above can fail (the model modules do load TensorFlow), and no core module loads Streamlit."""
