@@ -1,7 +1,8 @@
 """The dashboard in a real Chromium: first page, confusion-matrix page, concurrent sessions.
 
-``python -m bench.app`` measures this step alone and prints its JSON (for checking while
-the dashboard is written); ``python -m bench`` records it with everything else. The app
+``python -m bench.app`` measures this step alone and prints its JSON; with ``--write`` it also
+records it as results.json's ``app`` section (every other section as the last full run left it);
+``python -m bench`` records it with everything else. The app
 runs with ``streamlit run streamlit_app.py`` on a free port, headless, with temporary
 data and models folders; a tiny run is trained into the models folder first so the
 confusion-matrix page has a run to show. Anything that cannot be measured (no app, no
@@ -189,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--load-seconds", type=float, default=30.0)
     parser.add_argument("--app-root", type=Path, default=REPO_ROOT)
     parser.add_argument("--confusion-url", default=None, help='e.g. "/confusion?run={run_id}"')
+    parser.add_argument("--write", action="store_true", help="record the figures in bench/results.json")
     args = parser.parse_args(argv)
     from bench.datasource import choose_data
 
@@ -197,7 +199,22 @@ def main(argv: list[str] | None = None) -> None:
         folder, _ = choose_data(args.data)
         options = AppOptions(app_root=args.app_root.resolve(), load_seconds=args.load_seconds)
         options = replace(options, confusion_url=args.confusion_url)
-        print(json.dumps(app_section(options, data=folder), indent=2))
+        out = app_section(options, data=folder)
+    print(json.dumps(out, indent=2))
+    if args.write:
+        from bench.report import BENCH_DIR
+
+        record(out, BENCH_DIR / "results.json")
+
+
+def record(figures: dict[str, Any], path: Path) -> None:
+    """Make ``figures`` results.json's ``app`` section and check the targets again."""
+    from bench.targets import check
+
+    results = json.loads(path.read_text(encoding="utf-8"))
+    results["app"] = figures
+    results["targets"] = check(results)
+    path.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
