@@ -117,8 +117,14 @@ def _curves(run: Run, m: ThresholdMetrics) -> None:
 
 
 def _follow_click() -> str:
-    """The cell to show: the one clicked in the matrix, if a click chose another; else the picker's."""
-    shown = st.session_state.setdefault(CELL, DEFAULT_CELL)
+    """The cell to show: the one clicked in the matrix, if a click chose another; else the picker's.
+
+    The picker's state can be empty (None) for a run: under quick threshold moves, one run in
+    several hundred found it so in the load test. The default cell is shown then.
+    """
+    shown = st.session_state.get(CELL)
+    if shown not in CELLS:
+        shown = st.session_state[CELL] = DEFAULT_CELL
     click = st.session_state.get(f"{CLICK}-{shown}") or {}
     picked = click.get("selection", {}).get(charts.CELL_SELECTION) or []
     if picked:

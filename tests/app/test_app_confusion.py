@@ -6,6 +6,7 @@ import pytest
 from support.app import app, chart_with, markdown_tables, switch_page, texts, use_trained_run
 
 import ui
+from app_pages import confusion
 from core.evaluation import metrics, thresholds
 from core.evaluation.report import NO_INTERVAL, ci_text
 from core.runs import store
@@ -156,3 +157,13 @@ def test_heat_maps_of_a_cells_images(at) -> None:
     at.toggle(key="confusion_heat_maps").set_value(True).run()
     assert "Grad-CAM (HiResCAM) on conv_3: red marks the regions" in texts(at)
     assert all(c.startswith("P(real) ") for c in at.main.image[0].captions)
+
+
+@pytest.mark.parametrize("state", [None, "no such cell"])
+def test_an_empty_or_unknown_cell_choice_shows_the_default_cell(at, state) -> None:
+    """Seen in the load test: the picker's state was None in one run in several hundred (KeyError: None)."""
+    at.session_state[confusion.CELL] = state
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state[confusion.CELL] == confusion.DEFAULT_CELL
+    assert at.segmented_control(key=confusion.CELL).value == confusion.DEFAULT_CELL
