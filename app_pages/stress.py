@@ -59,7 +59,7 @@ def _matrix() -> None:
     if frame.empty:
         st.info("No evaluation kept yet: evaluate the run on a folder above.")
         return
-    st.altair_chart(charts.generalization_heatmap(frame), width="stretch")
+    ui.chart(charts.generalization_heatmap(frame))
     st.caption(
         "Rows are runs, columns data sets. A cell is the ROC AUC where the data set holds both classes "
         "(0.5 is chance), else the share of its images called correctly at the run's threshold; hover for "
@@ -106,7 +106,7 @@ def _report(summary: dict, report: StressReport, verdict: FramingVerdict) -> Non
     if note := validation_note(summary):
         st.caption(note)
     table = report.table()
-    st.altair_chart(charts.probe_flips_chart(table), width="stretch")
+    ui.chart(charts.probe_flips_chart(table))
     st.caption(
         f"Share of calls at threshold {report.threshold:g} that differ from the call on the unchanged "
         f"image, with 95% intervals; above {pct(FRAMING_FLIP_LIMIT, 0)} on any re-framing probe, the run "

@@ -25,10 +25,11 @@ UTKFACE = "utkface"
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point data/ and models/ at a per-test temporary folder."""
+    """Point data/ and models/ at a per-test temporary folder; check every chart drawn (ui.presenter)."""
     root = tmp_path_factory.mktemp("unmask")
     monkeypatch.setenv("UNMASK_DATA_DIR", str(root / "data"))
     monkeypatch.setenv("UNMASK_MODELS_DIR", str(root / "models"))
+    monkeypatch.setenv("UNMASK_VALIDATE_CHARTS", "1")  # every chart a page draws: checked against the schema
 
 
 def _shared(name: str) -> Path:

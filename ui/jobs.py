@@ -18,6 +18,7 @@ from core.evaluation.charts import training_curves
 from core.evaluation.report import ci_text, ordinal, pct
 from core.model.config import TrainConfig
 from core.runs import jobs, store
+from ui.presenter import chart
 from ui.state import data_choice, flash, select_run
 
 #: Session keys: the ids of the jobs this session submitted, and the active ids seen last.
@@ -116,7 +117,7 @@ def _job_view(job: jobs.Job) -> None:
         if job.history:
             history = pd.DataFrame(job.history)
             _live_accuracy(history, job)
-            st.altair_chart(training_curves(history), width="stretch")
+            chart(training_curves(history))
 
 
 def progress_text(job: jobs.Job) -> str:
