@@ -209,10 +209,13 @@ def main(argv: list[str] | None = None) -> None:
 
 def record(figures: dict[str, Any], path: Path) -> None:
     """Make ``figures`` results.json's ``app`` section and check the targets again."""
+    import datetime
+
     from bench.targets import check
 
+    now = datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="seconds")
     results = json.loads(path.read_text(encoding="utf-8"))
-    results["app"] = figures
+    results["app"] = {**figures, "command": "python -m bench.app --write", "date": now}
     results["targets"] = check(results)
     path.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
 

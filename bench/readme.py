@@ -93,7 +93,9 @@ def headline(r: dict[str, Any]) -> str:
             f"per seed, seeds {', '.join(str(s) for s in fast['seeds'])}).{timed} The 1-minute load average "
             f"was {machine['load_average_start'][0]} at the start and {machine['load_average_end'][0]} "
             "at the end (other work on the machine slows every timing). Every figure, with intervals and the "
-            "experiments behind the settings: [bench/RESULTS.md](bench/RESULTS.md)." + _throughput_note(r),
+            "experiments behind the settings: [bench/RESULTS.md](bench/RESULTS.md)."
+            + _throughput_note(r)
+            + _app_note(r),
         ]
     )
 
@@ -118,6 +120,17 @@ def _throughput_note(r: dict[str, Any]) -> str:
             + "."
         )
     return said
+
+
+def _app_note(r: dict[str, Any]) -> str:
+    """Where the app rows come from when ``python -m bench.app --write`` measured them on their own."""
+    a = r.get("app") or {}
+    if not a.get("command"):
+        return ""
+    return (
+        f" The app rows were measured by `{a['command']}` on {a['date'][:10]}, 1-minute load average "
+        f"{a['load_average'][0]} at its end."
+    )
 
 
 def speed_notes(r: dict[str, Any], experiments: dict[str, dict[str, Any]]) -> str:

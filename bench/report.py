@@ -290,7 +290,7 @@ def _interaction(r: dict[str, Any]) -> str:
 
 def _app(r: dict[str, Any]) -> str:
     a = r["app"]
-    rerun = "Re-run this step alone with `python -m bench.app` (prints JSON)."
+    rerun = "Re-run this step alone with `python -m bench.app` (prints JSON; `--write` records it)."
     if "skipped" in a:
         return f"## App\n\nLeft out: {a['skipped']}. {rerun}"
     lines = [
@@ -299,6 +299,14 @@ def _app(r: dict[str, Any]) -> str:
     ]
     page = f"`{a['confusion_url']}`, new session"
     lines.append(f"- Confusion-matrix page ({page}): **{a['confusion_page_seconds']:.2f} s**.")
+    if "deep_link_pages" in a:
+        pages = a["deep_link_pages"]
+        slowest = max(pages, key=pages.get)
+        each = ", ".join(f"{name} {fmt(v, 's')}" for name, v in pages.items())
+        lines.append(
+            f"- Every page by a link in a new session (median of {len(a['deep_link_samples'][slowest])} "
+            f"new sessions each): slowest {slowest}, **{fmt(pages[slowest], 's')}**; {each}."
+        )
     if "load" in a:
         ld = a["load"]
         lines.append(
@@ -309,6 +317,11 @@ def _app(r: dict[str, Any]) -> str:
         )
     else:
         lines.append(f"- Load test: left out with {a['load_skipped']}.")
+    if a.get("command"):
+        lines.append(
+            f"- Measured by `{a['command']}` on {a['date'][:10]}; 1-minute load average "
+            f"{a['load_average'][0]} at its end."
+        )
     return "## App\n\n" + "\n".join(lines) + f"\n\n{rerun}"
 
 

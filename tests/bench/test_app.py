@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -34,7 +35,10 @@ def test_record_replaces_the_app_section_keeps_the_rest_and_checks_the_targets(t
     record({"first_page_seconds": 2.5, "deep_link_seconds": 3.5}, path)
     results = json.loads(path.read_text(encoding="utf-8"))
     assert results["fast"] == {"train_seconds": 10.0}
-    assert results["app"] == {"first_page_seconds": 2.5, "deep_link_seconds": 3.5}  # nothing stale kept
+    app = results["app"]
+    assert app.pop("command") == "python -m bench.app --write"
+    assert datetime.datetime.fromisoformat(app.pop("date")).tzinfo is not None  # when, with its time zone
+    assert app == {"first_page_seconds": 2.5, "deep_link_seconds": 3.5}  # nothing stale kept
     verdicts = {t["key"]: t["met"] for t in results["targets"]}
     assert verdicts["app.first_page_seconds"] is True
     assert verdicts["app.deep_link_seconds"] is False
