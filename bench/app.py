@@ -130,11 +130,12 @@ def train_tiny_run(data: Path, *, env: dict[str, str]) -> str:
 def measure_pages(
     options: AppOptions, *, env: dict[str, str], log: Path, confusion: str, run_id: str, data: Path
 ) -> dict[str, Any]:
-    """Start the server, then time the first page, the confusion page, training watched in the
-    browser against the CLI (:mod:`bench.train_overhead`), then the load test."""
+    """Start the server, then time the first page, the confusion page, every page by a link and the
+    Data page's filter (:mod:`bench.deeplink`), training watched in the browser against the CLI
+    (:mod:`bench.train_overhead`), then the load test."""
     from playwright.sync_api import sync_playwright
 
-    from bench.deeplink import deep_links
+    from bench.deeplink import data_filter_seconds, deep_links
     from bench.load import load_test
 
     out: dict[str, Any] = {}
@@ -148,6 +149,7 @@ def measure_pages(
             url = base + out["confusion_url"]
             out["confusion_page_seconds"] = open_page(browser, url, options.matrix_selector)
             out |= deep_links(browser, base, run_id, env=env)  # every page by a copied link (bench.deeplink)
+            out |= data_filter_seconds(browser, base)  # the Data page's image grid, filtered by class
             if options.train_overhead:
                 detail = train_overhead.measure(browser, base, data=data, env=env)
                 out["train_overhead"], out["train_overhead_runs"] = detail["ratio"], detail

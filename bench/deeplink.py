@@ -116,7 +116,11 @@ def data_filter_seconds(browser: Any, base: str, *, changes: int = 6) -> dict[st
                 polling="raf",
             )
             times.append(time.perf_counter() - started)
-        return {"data_filter_seconds": statistics.median(times), "data_filter_max_seconds": max(times)}
+        return {
+            "data_filter_seconds": statistics.median(times),
+            "data_filter_max_seconds": max(times),
+            "data_filter_changes": changes,
+        }
     finally:
         context.close()
 
@@ -189,7 +193,7 @@ def record(figures: dict[str, Any], path: Path) -> None:
 
     results = json.loads(path.read_text(encoding="utf-8"))
     keep = ("deep_link_pages", "deep_link_seconds", "deep_link_samples", "deep_link_load_average")
-    keep += ("data_filter_seconds", "data_filter_max_seconds")
+    keep += ("data_filter_seconds", "data_filter_max_seconds", "data_filter_changes")
     results.setdefault("app", {}).update({k: figures[k] for k in keep if k in figures})
     results["targets"] = check(results)
     path.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")

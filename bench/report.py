@@ -307,6 +307,12 @@ def _app(r: dict[str, Any]) -> str:
             f"- Every page by a link in a new session (median of {len(a['deep_link_samples'][slowest])} "
             f"new sessions each): slowest {slowest}, **{fmt(pages[slowest], 's')}**; {each}."
         )
+    if "data_filter_seconds" in a:
+        times = f" {a['data_filter_changes']} times" if "data_filter_changes" in a else ""
+        lines.append(
+            f"- Data page, the image grid's Class filter changed{times}: median "
+            f"{fmt(a['data_filter_seconds'], 's')}, slowest {fmt(a['data_filter_max_seconds'], 's')}."
+        )
     if "load" in a:
         ld = a["load"]
         lines.append(
