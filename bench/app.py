@@ -213,13 +213,11 @@ def record(figures: dict[str, Any], path: Path) -> None:
     """Make ``figures`` results.json's ``app`` section and check the targets again."""
     import datetime
 
-    from bench.targets import check
+    from bench.targets import update_results
 
     now = datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="seconds")
-    results = json.loads(path.read_text(encoding="utf-8"))
-    results["app"] = {**figures, "command": "python -m bench.app --write", "date": now}
-    results["targets"] = check(results)
-    path.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    app = {**figures, "command": "python -m bench.app --write", "date": now}
+    update_results(path, lambda r: r.update(app=app))
 
 
 if __name__ == "__main__":

@@ -189,14 +189,12 @@ def main(argv: list[str] | None = None) -> None:
 
 def record(figures: dict[str, Any], path: Path) -> None:
     """Put the deep-link ``figures`` into results.json's ``app`` section and check the targets again."""
-    from bench.targets import check
+    from bench.targets import update_results
 
-    results = json.loads(path.read_text(encoding="utf-8"))
     keep = ("deep_link_pages", "deep_link_seconds", "deep_link_samples", "deep_link_load_average")
     keep += ("data_filter_seconds", "data_filter_max_seconds", "data_filter_changes")
-    results.setdefault("app", {}).update({k: figures[k] for k in keep if k in figures})
-    results["targets"] = check(results)
-    path.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    measured = {k: figures[k] for k in keep if k in figures}
+    update_results(path, lambda r: r.setdefault("app", {}).update(measured))
 
 
 if __name__ == "__main__":

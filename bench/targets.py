@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 Comparison = Literal["<=", "<", ">="]
@@ -107,3 +110,15 @@ def check(results: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def update_results(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Apply ``change`` to the results.json at ``path``, check the targets again and write it back.
+
+    How ``python -m bench.throughput``, ``bench.deeplink`` and ``bench.app`` record their own
+    sections with ``--write``, leaving every other figure as it was.
+    """
+    results = json.loads(path.read_text(encoding="utf-8"))
+    change(results)
+    results["targets"] = check(results)
+    path.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")

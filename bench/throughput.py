@@ -237,16 +237,16 @@ def _chunk_size() -> int:
 
 def record(figures: dict[str, Any], path: Path, *, part: str | None = None) -> None:
     """Put the ``throughput`` section, or its ``part`` (``training``), into results.json; check targets."""
-    from bench.targets import check
+    from bench.targets import update_results
 
-    results = json.loads(path.read_text(encoding="utf-8"))
-    if part is None:
-        kept = results.get("throughput", {}).get("training")
-        results["throughput"] = figures if kept is None else {**figures, "training": kept}
-    else:
-        results.setdefault("throughput", {})[part] = figures
-    results["targets"] = check(results)
-    path.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    def change(results: dict[str, Any]) -> None:
+        if part is None:
+            kept = results.get("throughput", {}).get("training")
+            results["throughput"] = figures if kept is None else {**figures, "training": kept}
+        else:
+            results.setdefault("throughput", {})[part] = figures
+
+    update_results(path, change)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,6 @@ link, an emoji short code or LaTeX.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -44,7 +43,7 @@ def style() -> None:
 
 def cell(value: Any, fmt: str | Callable[[Any], str] | None = None) -> str:
     """One value as cell text: missing values as a dash, ``fmt`` (a format spec or a function) if given."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    if pd.api.types.is_scalar(value) and pd.isna(value):
         return "–"
     if fmt is None:
         return str(value)
