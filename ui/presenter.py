@@ -22,6 +22,8 @@ PRESENT = "present"
 _TOGGLE = "_present_toggle"
 #: Chart fonts in presenter mode, in pixels (Vega-Lite's defaults are 10 to 13).
 FONTS = {"label": 17, "title": 19, "legend": 17, "heading": 22}
+#: Pixels a row of a chart with categories down its side (a probe, a group), presenting.
+DISCRETE_STEP = 28
 CSS = """
 <style>
 [data-testid="stAppDeployButton"], [data-testid="stToolbarActions"], [data-testid="stMainMenu"] {
@@ -104,4 +106,6 @@ def style(figure: Any) -> Any:
         .configure_legend(labelFontSize=FONTS["legend"], titleFontSize=FONTS["legend"], symbolSize=180)
         .configure_title(fontSize=FONTS["heading"])
         .configure_text(fontSize=FONTS["label"])
+        # a row per category tall enough for the larger labels (Vega-Lite's 20 px would drop every other)
+        .configure_view(discreteHeight={"step": DISCRETE_STEP})
     )

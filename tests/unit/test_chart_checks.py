@@ -1,4 +1,5 @@
-"""ui.presenter.unchecked: the server draws charts without Altair's schema check; the tests keep it."""
+"""ui.presenter's charts: drawn without Altair's schema check on the server (the tests keep it), and
+restyled for a projector."""
 
 from __future__ import annotations
 
@@ -58,3 +59,13 @@ def test_the_tests_check_every_chart(monkeypatch: pytest.MonkeyPatch) -> None:
     broken = alt.Chart(pd.DataFrame({"a": [1]})).mark_bar().encode(x=alt.X("a:Q", bin="sometimes"))
     with pytest.raises(schemapi.SchemaValidationError):
         presenter.unchecked(broken).to_dict()
+
+
+def test_presenting_gives_each_category_row_room_for_its_larger_label() -> None:
+    """The probe chart's 16 names at 17 px did not fit Vega-Lite's 20 px rows: every other one was dropped."""
+    table = pd.DataFrame(
+        {"probe": ["a", "b"], "family": ["re-framing", "degradation"], "n": [10, 10], "flips": [1, 2]}
+    ).assign(flip_rate=[0.1, 0.2], flip_ci_low=[0.0, 0.05], flip_ci_high=[0.4, 0.5])
+    config = presenter.style(charts.probe_flips_chart(table)).to_dict()["config"]
+    assert config["view"]["discreteHeight"] == {"step": presenter.DISCRETE_STEP}
+    assert presenter.FONTS["label"] * 1.5 <= presenter.DISCRETE_STEP
